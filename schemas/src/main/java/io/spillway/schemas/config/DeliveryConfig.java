@@ -1,0 +1,29 @@
+package io.spillway.schemas.config;
+
+import java.time.Duration;
+
+/**
+ * {@code delivery:} section.
+ *
+ * @param admin          health, readiness and metrics
+ * @param applicationId  Kafka Streams application id (= consumer group)
+ * @param maxEventAge    events older than this go to the DLQ as expired (Sentry drops them anyway)
+ * @param streamThreads  Kafka Streams threads per instance
+ * @param retryInitial   first backoff after a network error / 502 / 503 / 504
+ * @param retryMax       backoff cap
+ */
+public record DeliveryConfig(
+    HostPort admin,
+    String applicationId,
+    Duration maxEventAge,
+    int streamThreads,
+    Duration retryInitial,
+    Duration retryMax) {
+
+  public static final String DEFAULT_ADMIN = "127.0.0.1:9102";
+  public static final String DEFAULT_APPLICATION_ID = "spillway-delivery";
+  public static final Duration DEFAULT_MAX_EVENT_AGE = Duration.ofDays(29);
+  public static final int DEFAULT_STREAM_THREADS = 1;
+  public static final Duration DEFAULT_RETRY_INITIAL = Duration.ofSeconds(1);
+  public static final Duration DEFAULT_RETRY_MAX = Duration.ofSeconds(60);
+}

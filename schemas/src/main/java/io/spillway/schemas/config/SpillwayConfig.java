@@ -1,0 +1,263 @@
+package io.spillway.schemas.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.spillway.schemas.Route;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The whole {@code spillway.yml}. Every key, its default and its check live in {@link #read}; the
+ * defaults are the {@code DEFAULT_*} constants of each section record. Each service reads only the
+ * sections it needs, so one file can serve the whole fleet; the edge never needs {@code secret}.
+ */
+public record SpillwayConfig(
+    EdgeConfig edge,
+    BridgeConfig bridge,
+    DeliveryConfig delivery,
+    RedisConfig redis,
+    KafkaConfig kafka,
+    Map<String, UpstreamConfig> upstreams,
+    Route defaultRoute) {
+
+  /** Loads a file, substituting {@code ${ENV}} from the process environment. */
+  public static SpillwayConfig load(Path file) {
+    String text;
+    try {
+      text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new ConfigException(file.toString(), List.of("cannot read file: " + e.getMessage()));
+    }
+    return parse(text, System.getenv(), file.toString());
+  }
+
+  /** Parses YAML text; {@code source} names it in error messages. */
+  public static SpillwayConfig parse(String yaml, Map<String, String> env, String source) {
+    JsonNode root;
+    try {
+      root = new ObjectMapper(new YAMLFactory()).readTree(yaml);
+    } catch (JsonProcessingException e) {
+      String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr();
+      throw new ConfigException(source, List.of("not valid YAML" + where + ": " + e.getOriginalMessage()));
+    }
+    if (root != null && !root.isNull() && !root.isObject() && !root.isMissingNode()) {
+      throw new ConfigException(source, List.of("the top level must be a mapping"));
+    }
+    List<String> problems = new ArrayList<>();
+    SpillwayConfig config = read(new ConfigReader(root != null && root.isObject() ? root : null, "", problems, env));
+    if (!problems.isEmpty()) throw new ConfigException(source, problems);
+    return config;
+  }
+
+  /** A config with every default and no upstreams: a starting point for tests and {@code up}. */
+  public static SpillwayConfig defaults() {
+    return parse("{}", Map.of(), "defaults");
+  }
+
+  private static SpillwayConfig read(ConfigReader r) {
+    RedisConfig redis = readRedis(r.section("redis"));
+    KafkaConfig kafka = readKafka(r.section("kafka"));
+    EdgeConfig edge = readEdge(r.section("edge"));
+    BridgeConfig bridge = readBridge(r.section("bridge"), redis);
+    DeliveryConfig delivery = readDelivery(r.section("delivery"));
+
+    Map<String, UpstreamConfig> upstreams = new LinkedHashMap<>();
+    r.sections("upstreams").forEach((name, u) -> {
+      if (!Route.isName(name)) {
+        u.problem("", "upstream names may use letters, digits, '_', '-' and '.' only");
+        return;
+      }
+      UpstreamConfig upstream = readUpstream(name, u);
+      if (upstream != null) upstreams.put(name, upstream);
+    });
+
+    Route defaultRoute = null;
+    String dr = r.string("default_route", null);
+    if (dr != null) {
+      try {
+        defaultRoute = Route.parse(dr);
+        UpstreamConfig u = upstreams.get(defaultRoute.upstream());
+        if (u == null || !u.projects().containsKey(defaultRoute.project())) {
+          r.problem("default_route", "no such route: " + dr);
+        }
+      } catch (IllegalArgumentException e) {
+        r.problem("default_route", e.getMessage());
+      }
+    }
+    r.rejectUnknownKeys();
+    SpillwayConfig config = new SpillwayConfig(edge, bridge, delivery, redis, kafka, Map.copyOf(upstreams), defaultRoute);
+    RouteTable.checkUnique(config, r);
+    return config;
+  }
+
+  private static EdgeConfig readEdge(ConfigReader r) {
+    EdgeConfig c = new EdgeConfig(
+        r.hostPort("listen", EdgeConfig.DEFAULT_LISTEN),
+        r.hostPort("admin", EdgeConfig.DEFAULT_ADMIN),
+        r.string("public_url", null),
+        r.string("instance", hostname()),
+        r.string("datacenter", EdgeConfig.DEFAULT_DATACENTER),
+        r.bytes("max_event_bytes", EdgeConfig.DEFAULT_MAX_EVENT_BYTES),
+        r.bytes("max_envelope_bytes", EdgeConfig.DEFAULT_MAX_ENVELOPE_BYTES),
+        r.duration("read_timeout", EdgeConfig.DEFAULT_READ_TIMEOUT),
+        r.bool("trust_forwarded_for", false));
+    if (c.maxEventBytes() <= 0) r.problem("max_event_bytes", "must be positive");
+    if (c.maxEnvelopeBytes() < c.maxEventBytes()) r.problem("max_envelope_bytes", "must be at least max_event_bytes");
+    if (c.publicUrl() != null) checkUrl(r, "public_url", c.publicUrl());
+    r.rejectUnknownKeys();
+    return c;
+  }
+
+  private static BridgeConfig readBridge(ConfigReader r, RedisConfig redis) {
+    BridgeConfig c = new BridgeConfig(
+        r.hostPort("admin", BridgeConfig.DEFAULT_ADMIN),
+        r.string("consumer", null),
+        r.string("group", BridgeConfig.DEFAULT_GROUP),
+        (int) r.integer("batch_size", BridgeConfig.DEFAULT_BATCH_SIZE, 1, 100_000),
+        r.duration("block", BridgeConfig.DEFAULT_BLOCK),
+        r.duration("claim_idle", BridgeConfig.DEFAULT_CLAIM_IDLE),
+        r.string("dead_letter_stream", redis.stream() + ":dead"));
+    r.rejectUnknownKeys();
+    return c;
+  }
+
+  private static DeliveryConfig readDelivery(ConfigReader r) {
+    DeliveryConfig c = new DeliveryConfig(
+        r.hostPort("admin", DeliveryConfig.DEFAULT_ADMIN),
+        r.string("application_id", DeliveryConfig.DEFAULT_APPLICATION_ID),
+        r.duration("max_event_age", DeliveryConfig.DEFAULT_MAX_EVENT_AGE),
+        (int) r.integer("stream_threads", DeliveryConfig.DEFAULT_STREAM_THREADS, 1, 64),
+        r.duration("retry_initial", DeliveryConfig.DEFAULT_RETRY_INITIAL),
+        r.duration("retry_max", DeliveryConfig.DEFAULT_RETRY_MAX));
+    if (c.retryMax().compareTo(c.retryInitial()) < 0) r.problem("retry_max", "must be at least retry_initial");
+    r.rejectUnknownKeys();
+    return c;
+  }
+
+  private static RedisConfig readRedis(ConfigReader r) {
+    RedisConfig c = new RedisConfig(
+        r.string("uri", RedisConfig.DEFAULT_URI),
+        r.string("stream", RedisConfig.DEFAULT_STREAM),
+        (int) r.integer("shards", RedisConfig.DEFAULT_SHARDS, 1, 1024),
+        r.bytes("max_buffer_bytes", RedisConfig.DEFAULT_MAX_BUFFER_BYTES),
+        r.duration("command_timeout", RedisConfig.DEFAULT_COMMAND_TIMEOUT),
+        (int) r.integer("request_queue_size", RedisConfig.DEFAULT_REQUEST_QUEUE_SIZE, 1, 10_000_000));
+    if (!c.uri().startsWith("redis://") && !c.uri().startsWith("rediss://") && !c.uri().startsWith("redis-socket://")) {
+      r.problem("uri", "expected redis://host:port, rediss://… or redis-socket://path");
+    }
+    r.rejectUnknownKeys();
+    return c;
+  }
+
+  private static KafkaConfig readKafka(ConfigReader r) {
+    String topic = r.string("topic", KafkaConfig.DEFAULT_TOPIC);
+    KafkaConfig c = new KafkaConfig(
+        r.string("bootstrap_servers", KafkaConfig.DEFAULT_BOOTSTRAP_SERVERS),
+        topic,
+        r.string("dlq_topic", topic + ".dlq"),
+        (int) r.integer("partitions", KafkaConfig.DEFAULT_PARTITIONS, 1, 10_000),
+        (short) r.integer("replication_factor", KafkaConfig.DEFAULT_REPLICATION_FACTOR, 1, 32),
+        (int) r.integer("min_insync_replicas", 0, 0, 32),
+        Map.copyOf(r.stringMap("properties")));
+    if (c.minInsyncReplicas() > c.replicationFactor()) {
+      r.problem("min_insync_replicas", "must not exceed replication_factor (" + c.replicationFactor() + ")");
+    }
+    r.rejectUnknownKeys();
+    return c;
+  }
+
+  private static UpstreamConfig readUpstream(String name, ConfigReader r) {
+    String url = r.requiredString("url");
+    URI uri = url == null ? null : checkUrl(r, "url", url);
+    UpstreamConfig.RateLimit limit = null;
+    if (r.has("rate_limit")) {
+      ConfigReader rl = r.section("rate_limit");
+      double eps = rl.number("events_per_second", 0, 0.001);
+      if (!rl.has("events_per_second")) rl.problem("events_per_second", "is required");
+      int burst = (int) rl.integer("burst", Math.max(1, (long) Math.ceil(eps)), 1, 10_000_000);
+      rl.rejectUnknownKeys();
+      limit = new UpstreamConfig.RateLimit(eps, burst);
+    }
+    int maxInFlight = (int) r.integer("max_in_flight", UpstreamConfig.DEFAULT_MAX_IN_FLIGHT, 1, 100_000);
+    Duration timeout = r.duration("timeout", UpstreamConfig.DEFAULT_TIMEOUT);
+    Map<String, ProjectConfig> projects = new LinkedHashMap<>();
+    r.sections("projects").forEach((pname, p) -> {
+      if (!Route.isName(pname)) {
+        p.problem("", "project names may use letters, digits, '_', '-' and '.' only");
+        return;
+      }
+      projects.put(pname, readProject(pname, p));
+    });
+    if (projects.isEmpty()) r.problem("projects", "an upstream needs at least one project");
+    r.rejectUnknownKeys();
+    return uri == null ? null : new UpstreamConfig(name, uri, limit, maxInFlight, timeout, Map.copyOf(projects));
+  }
+
+  private static ProjectConfig readProject(String name, ConfigReader r) {
+    String alias = r.string("alias", null);
+    if (alias != null && (alias.isEmpty() || alias.contains(":") || alias.contains("@"))) {
+      r.problem("alias", "must be non-empty and contain no ':' or '@'");
+    }
+    long id = r.integer("id", 0, 1, Long.MAX_VALUE);
+    if (!r.has("id")) r.problem("id", "is required (the real Sentry project id)");
+    String key = r.requiredString("key");
+    String secret = r.string("secret", null);
+    double quota = r.number("quota_events_per_second", 0, 0);
+    r.rejectUnknownKeys();
+    return new ProjectConfig(name, alias, id, key, secret == null || secret.isEmpty() ? null : secret, quota);
+  }
+
+  private static URI checkUrl(ConfigReader r, String name, String url) {
+    try {
+      URI uri = new URI(url);
+      if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
+        r.problem(name, "expected an http:// or https:// URL, got \"" + url + "\"");
+        return null;
+      }
+      if (uri.getUserInfo() != null) {
+        r.problem(name, "must not contain credentials (put them under projects)");
+        return null;
+      }
+      return uri;
+    } catch (URISyntaxException e) {
+      r.problem(name, "not a URL: " + e.getReason());
+      return null;
+    }
+  }
+
+  private static String hostname() {
+    String h = System.getenv("HOSTNAME");
+    if (h != null && !h.isEmpty()) return h;
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      return "edge";
+    }
+  }
+
+  /** The route table built from this config (what the edge and delivery look routes up in). */
+  public RouteTable routes() {
+    return RouteTable.of(this);
+  }
+
+  /** For tests: the same config with other sections. */
+  public SpillwayConfig withRedis(RedisConfig r) {
+    return new SpillwayConfig(edge, bridge, delivery, r, kafka, upstreams, defaultRoute);
+  }
+
+  public SpillwayConfig withKafka(KafkaConfig k) {
+    return new SpillwayConfig(edge, bridge, delivery, redis, k, upstreams, defaultRoute);
+  }
+}

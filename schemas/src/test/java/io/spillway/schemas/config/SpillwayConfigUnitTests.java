@@ -1,0 +1,150 @@
+package io.spillway.schemas.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.spillway.schemas.Route;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class SpillwayConfigUnitTests {
+  static final String EXAMPLE = """
+      edge:      { listen: "0.0.0.0:9000", admin: "127.0.0.1:9100", max_event_bytes: 1048576 }
+      bridge:    { admin: "127.0.0.1:9101" }
+      delivery:  { admin: "127.0.0.1:9102", max_event_age: "29d" }
+      redis:     { uri: "redis://127.0.0.1:6379", stream: "spillway:events", shards: 1, max_buffer_bytes: 1073741824 }
+      kafka:     { bootstrap_servers: "127.0.0.1:9092", topic: "spillway.events", partitions: 12, replication_factor: 1 }
+      upstreams:
+        wow:
+          url: "https://wow.sentry.example.com"
+          rate_limit: { events_per_second: 200, burst: 400 }
+          max_in_flight: 64
+          projects:
+            vod_be: { alias: "vodbe", id: 20, key: "${WOW_VOD_BE_KEY}", secret: "${WOW_VOD_BE_SECRET}" }
+      default_route: null
+      """;
+
+  @Test
+  void readsTheArchitectureExample() {
+    SpillwayConfig c = SpillwayConfig.parse(EXAMPLE, Map.of("WOW_VOD_BE_KEY", "k1", "WOW_VOD_BE_SECRET", "s1"), "test");
+    assertThat(c.edge().listen()).isEqualTo(new HostPort("0.0.0.0", 9000));
+    assertThat(c.delivery().maxEventAge()).isEqualTo(Duration.ofDays(29));
+    assertThat(c.kafka().dlqTopic()).isEqualTo("spillway.events.dlq");
+    UpstreamConfig wow = c.upstreams().get("wow");
+    assertThat(wow.rateLimit()).isEqualTo(new UpstreamConfig.RateLimit(200, 400));
+    ProjectConfig p = wow.projects().get("vod_be");
+    assertThat(p.id()).isEqualTo(20);
+    assertThat(p.key()).isEqualTo("k1");
+    assertThat(p.secret()).isEqualTo("s1");
+    assertThat(c.defaultRoute()).isNull();
+  }
+
+  @Test
+  void secretsNeverAppearInToString() {
+    SpillwayConfig c = SpillwayConfig.parse(EXAMPLE, Map.of("WOW_VOD_BE_KEY", "realkey123", "WOW_VOD_BE_SECRET", "realsecret456"), "test");
+    assertThat(c.toString()).doesNotContain("realkey123").doesNotContain("realsecret456");
+  }
+
+  @Test
+  void emptyFileMeansDefaults() {
+    SpillwayConfig c = SpillwayConfig.parse("", Map.of(), "test");
+    assertThat(c.redis().uri()).isEqualTo(RedisConfig.DEFAULT_URI);
+    assertThat(c.redis().streamKeys()).containsExactly("spillway:events");
+    assertThat(c.bridge().deadLetterStream()).isEqualTo("spillway:events:dead");
+    assertThat(c.upstreams()).isEmpty();
+  }
+
+  @Test
+  void errorsNameTheKeyAndTheProblem() {
+    String yaml = """
+        edge: { listen: "nope", max_event_bytes: "big" }
+        redis: { shards: 0, uri: "http://x" }
+        kafka: { partitons: 3 }
+        delivery: { max_event_age: "a month" }
+        upstreams:
+          wow:
+            url: "ftp://x"
+            projects:
+              vod_be: { id: "twenty", key: "${MISSING_KEY}" }
+              other: { alias: "a", id: 3 }
+        default_route: "wow/nope"
+        """;
+    assertThatThrownBy(() -> SpillwayConfig.parse(yaml, Map.of(), "spillway.yml"))
+        .isInstanceOf(ConfigException.class)
+        .satisfies(e -> assertThat(((ConfigException) e).problems()).containsExactlyInAnyOrder(
+            "redis.shards: must be between 1 and 1024, got 0",
+            "redis.uri: expected redis://host:port, rediss://… or redis-socket://path",
+            "kafka.partitons: unknown key (did you mean partitions?)",
+            "edge.listen: expected host:port, got \"nope\"",
+            "edge.max_event_bytes: expected a size like 1048576, 512KiB, 1MiB or 1GiB, got \"big\"",
+            "delivery.max_event_age: expected a duration like 500ms, 30s, 10m, 2h or 29d, got \"a month\"",
+            "upstreams.wow.url: expected an http:// or https:// URL, got \"ftp://x\"",
+            "upstreams.wow.projects.vod_be.id: expected an integer, got \"twenty\"",
+            "upstreams.wow.projects.vod_be.key: environment variable MISSING_KEY is not set",
+            "upstreams.wow.projects.other.key: is required",
+            "default_route: no such route: wow/nope"))
+        .hasMessageStartingWith("spillway.yml: 11 problems");
+  }
+
+  @Test
+  void envSubstitutionWithDefaults() {
+    SpillwayConfig c = SpillwayConfig.parse("redis: { uri: \"redis://${REDIS_HOST:-localhost}:${REDIS_PORT}\" }",
+        Map.of("REDIS_PORT", "7000"), "t");
+    assertThat(c.redis().uri()).isEqualTo("redis://localhost:7000");
+  }
+
+  @Test
+  void redisPasswordIsRedacted() {
+    SpillwayConfig c = SpillwayConfig.parse("redis: { uri: \"redis://:hunter2@host:6379\" }", Map.of(), "t");
+    assertThat(c.redis().toString()).doesNotContain("hunter2");
+    assertThat(c.toString()).doesNotContain("hunter2");
+  }
+
+  @Test
+  void duplicateAliasesAndKeysAreRejected() {
+    String yaml = """
+        upstreams:
+          a: { url: "http://a", projects: { p1: { alias: x, id: 1, key: k }, p2: { alias: x, id: 2, key: k } } }
+        """;
+    assertThatThrownBy(() -> SpillwayConfig.parse(yaml, Map.of(), "t"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("upstreams.a.projects.p2.alias: the same alias is used by upstreams.a.projects.p1")
+        .hasMessageContaining("upstreams.a.projects.p2.key: the same key is used by upstreams.a.projects.p1");
+  }
+
+  @Test
+  void routeTableFollowsTheDsnSwapOrder() {
+    String yaml = """
+        upstreams:
+          wow:
+            url: "https://wow.example"
+            projects:
+              vod_be: { alias: vodbe, id: 20, key: realkey1, secret: realsecret }
+              api: { id: 21, key: realkey2 }
+          other:
+            url: "https://other.example"
+            projects:
+              wow: { alias: realkey2x, id: 5, key: k5 }
+        """;
+    RouteTable t = SpillwayConfig.parse(yaml, Map.of(), "t").routes();
+    assertThat(t.resolve("vodbe", null)).contains(new Route("wow", "vod_be"));
+    assertThat(t.resolve("wow", "api")).contains(new Route("wow", "api"));
+    assertThat(t.resolve("wow", "nope")).isEmpty();
+    assertThat(t.resolve("realkey2", null)).contains(new Route("wow", "api"));
+    assertThat(t.resolve("realkey2", "whatever")).contains(new Route("wow", "api"));
+    assertThat(t.resolve("unknown", null)).isEmpty();
+    assertThat(t.resolve(null, null)).isEmpty();
+    assertThat(t.project(new Route("wow", "vod_be")).orElseThrow().id()).isEqualTo(20);
+  }
+
+  @Test
+  void defaultRouteCatchesUnknownKeys() {
+    String yaml = """
+        upstreams: { wow: { url: "https://wow.example", projects: { p: { id: 1, key: k } } } }
+        default_route: wow/p
+        """;
+    RouteTable t = SpillwayConfig.parse(yaml, Map.of(), "t").routes();
+    assertThat(t.resolve("anything", null)).contains(new Route("wow", "p"));
+  }
+}
