@@ -1,0 +1,86 @@
+package io.spillway.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.spillway.schemas.Route;
+import io.spillway.schemas.config.SpillwayConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SpillwayCliUnitTests {
+  static final String CONFIG = """
+      edge: { listen: "0.0.0.0:9000", public_url: "https://spillway.internal" }
+      upstreams:
+        wow:
+          url: "https://wow.sentry.example.com"
+          projects:
+            vod_be: { alias: vodbe, id: 20, key: realkey0123, secret: realsecret0123 }
+            api:    { id: 21, key: realkey4567 }
+      """;
+
+  @TempDir Path dir;
+
+  @Test
+  void dsnUsesTheAliasOrTheLegacyFormAndNeverTheRealKey() {
+    SpillwayConfig c = SpillwayConfig.parse(CONFIG, Map.of(), "t");
+    assertThat(Dsn.forRoute(c, Route.parse("wow/vod_be"))).isEqualTo("https://vodbe@spillway.internal/20");
+    assertThat(Dsn.forRoute(c, Route.parse("wow/api"))).isEqualTo("https://wow:api@spillway.internal/21");
+  }
+
+  @Test
+  void dsnFromListenAddressWhenNoPublicUrl() {
+    SpillwayConfig c = SpillwayConfig.parse(CONFIG.replace(", public_url: \"https://spillway.internal\"", ""), Map.of(), "t");
+    assertThat(Dsn.forRoute(c, Route.parse("wow/vod_be"))).isEqualTo("http://vodbe@127.0.0.1:9000/20");
+  }
+
+  @Test
+  void checkConfigPrintsRoutesWithoutSecrets() throws Exception {
+    Path file = dir.resolve("spillway.yml");
+    Files.writeString(file, CONFIG);
+    Captured r = capture("check-config", "--config", file.toString());
+    assertThat(r.code).isZero();
+    assertThat(r.out).contains("route   wow/vod_be -> project 20, alias vodbe").doesNotContain("realkey").doesNotContain("realsecret");
+  }
+
+  @Test
+  void checkConfigFailsWithEveryProblemNamed() throws Exception {
+    Path file = dir.resolve("bad.yml");
+    Files.writeString(file, "redis: { shards: 0 }\nkafka: { topik: x }\n");
+    Captured r = capture("check-config", "--config", file.toString());
+    assertThat(r.code).isEqualTo(2);
+    assertThat(r.err).contains("redis.shards: must be between 1 and 1024, got 0").contains("kafka.topik: unknown key (did you mean topic?)");
+  }
+
+  @Test
+  void dsnCommandForAllRoutes() throws Exception {
+    Path file = dir.resolve("spillway.yml");
+    Files.writeString(file, CONFIG);
+    Captured r = capture("dsn", "--config", file.toString());
+    assertThat(r.code).isZero();
+    assertThat(r.out).contains("wow/vod_be").contains("https://vodbe@spillway.internal/20").contains("https://wow:api@spillway.internal/21");
+  }
+
+  record Captured(int code, String out, String err) {}
+
+  static Captured capture(String... args) {
+    PrintStream oldOut = System.out;
+    PrintStream oldErr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      int code = Spillway.run(args);
+      return new Captured(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+}
