@@ -11,6 +11,8 @@ import java.time.Duration;
  * @param streamThreads  Kafka Streams threads per instance
  * @param retryInitial   first backoff after a network error / 502 / 503 / 504
  * @param retryMax       backoff cap
+ * @param stateDir       Kafka Streams state directory (the pending-events store lives there)
+ * @param punctuateInterval how often each task applies HTTP outcomes and sends due events
  */
 public record DeliveryConfig(
     HostPort admin,
@@ -18,7 +20,9 @@ public record DeliveryConfig(
     Duration maxEventAge,
     int streamThreads,
     Duration retryInitial,
-    Duration retryMax) {
+    Duration retryMax,
+    String stateDir,
+    Duration punctuateInterval) {
 
   public static final String DEFAULT_ADMIN = "127.0.0.1:9102";
   public static final String DEFAULT_APPLICATION_ID = "spillway-delivery";
@@ -26,4 +30,7 @@ public record DeliveryConfig(
   public static final int DEFAULT_STREAM_THREADS = 1;
   public static final Duration DEFAULT_RETRY_INITIAL = Duration.ofSeconds(1);
   public static final Duration DEFAULT_RETRY_MAX = Duration.ofSeconds(60);
+  public static final String DEFAULT_STATE_DIR =
+      java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "spillway-delivery").toString();
+  public static final Duration DEFAULT_PUNCTUATE_INTERVAL = Duration.ofMillis(20);
 }

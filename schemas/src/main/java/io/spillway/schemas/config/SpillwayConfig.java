@@ -140,8 +140,14 @@ public record SpillwayConfig(
         r.duration("max_event_age", DeliveryConfig.DEFAULT_MAX_EVENT_AGE),
         (int) r.integer("stream_threads", DeliveryConfig.DEFAULT_STREAM_THREADS, 1, 64),
         r.duration("retry_initial", DeliveryConfig.DEFAULT_RETRY_INITIAL),
-        r.duration("retry_max", DeliveryConfig.DEFAULT_RETRY_MAX));
+        r.duration("retry_max", DeliveryConfig.DEFAULT_RETRY_MAX),
+        r.string("state_dir", DeliveryConfig.DEFAULT_STATE_DIR),
+        r.duration("punctuate_interval", DeliveryConfig.DEFAULT_PUNCTUATE_INTERVAL));
     if (c.retryMax().compareTo(c.retryInitial()) < 0) r.problem("retry_max", "must be at least retry_initial");
+    if (c.stateDir().isBlank()) r.problem("state_dir", "must not be empty");
+    if (c.punctuateInterval().toMillis() < 1 || c.punctuateInterval().toMillis() > 1000) {
+      r.problem("punctuate_interval", "must be between 1ms and 1s");
+    }
     r.rejectUnknownKeys();
     return c;
   }

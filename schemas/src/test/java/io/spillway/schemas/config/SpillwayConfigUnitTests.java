@@ -147,4 +147,16 @@ class SpillwayConfigUnitTests {
     RouteTable t = SpillwayConfig.parse(yaml, Map.of(), "t").routes();
     assertThat(t.resolve("anything", null)).contains(new Route("wow", "p"));
   }
+
+  @Test
+  void deliveryStateDirAndPunctuateInterval() {
+    SpillwayConfig d = SpillwayConfig.parse("", Map.of(), "t");
+    assertThat(d.delivery().stateDir()).isEqualTo(DeliveryConfig.DEFAULT_STATE_DIR);
+    assertThat(d.delivery().punctuateInterval()).isEqualTo(DeliveryConfig.DEFAULT_PUNCTUATE_INTERVAL);
+    SpillwayConfig c = SpillwayConfig.parse("delivery: { state_dir: /var/lib/spillway, punctuate_interval: 50ms }", Map.of(), "t");
+    assertThat(c.delivery().stateDir()).isEqualTo("/var/lib/spillway");
+    assertThat(c.delivery().punctuateInterval()).isEqualTo(Duration.ofMillis(50));
+    assertThatThrownBy(() -> SpillwayConfig.parse("delivery: { punctuate_interval: 5s }", Map.of(), "t"))
+        .hasMessageContaining("delivery.punctuate_interval: must be between 1ms and 1s");
+  }
 }
