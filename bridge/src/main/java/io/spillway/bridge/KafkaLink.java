@@ -1,0 +1,181 @@
+package io.spillway.bridge;
+
+import io.spillway.schemas.config.KafkaConfig;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The bridge's side of Kafka: one idempotent producer shared by all stream workers, the topic
+ * creation, and a probe that keeps the {@code kafka} readiness component current even when no
+ * traffic flows (so {@code /readyz} says why the bridge is not moving anything).
+ */
+final class KafkaLink implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(KafkaLink.class);
+
+  /** Largest record the bridge produces; also set as the topic's {@code max.message.bytes}. */
+  static final int MAX_RECORD_BYTES = 10 * 1024 * 1024;
+  private static final Duration PROBE_EVERY = Duration.ofSeconds(2);
+
+  final Status status = new Status("kafka", "not connected yet");
+  private final KafkaConfig config;
+  private final Producer<byte[], byte[]> producer;
+  private final Admin admin;
+  private final ScheduledExecutorService probe;
+  private volatile boolean topicsReady;
+  private volatile String probeProblem = "not connected yet";
+  private volatile String sendProblem;
+
+  KafkaLink(KafkaConfig config, String clientId) {
+    if (config == null) throw new NullPointerException("config == null");
+    this.config = config;
+    this.producer = new KafkaProducer<>(producerProperties(config, clientId), new ByteArraySerializer(), new ByteArraySerializer());
+    Properties a = new Properties();
+    a.putAll(config.properties());
+    a.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+    a.put(AdminClientConfig.CLIENT_ID_CONFIG, clientId + "-admin");
+    a.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
+    a.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "8000");
+    a.put(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "2000");
+    this.admin = Admin.create(a);
+    this.probe = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "spillway-bridge-kafka-probe");
+      t.setDaemon(true);
+      return t;
+    });
+    probe.scheduleWithFixedDelay(this::probe, 0, PROBE_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  static Properties producerProperties(KafkaConfig config, String clientId) {
+    Properties p = new Properties();
+    p.putAll(config.properties());
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+    p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
+    // at-least-once into Kafka without duplicates from the producer's own retries
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+    p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "5");
+    // lz4: cheapest CPU per byte of the codecs; this machine's 2 cores are the limit, not the disk
+    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+    p.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(256 * 1024));
+    p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, Long.toString(64L * 1024 * 1024));
+    p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(MAX_RECORD_BYTES));
+    // a record not acknowledged within this comes back as failed: the entry stays pending in
+    // Redis and is produced again, so the producer never holds an outage's worth of records
+    p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
+    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "30000");
+    p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "5000");
+    p.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "2000");
+    return p;
+  }
+
+  Producer<byte[], byte[]> producer() {
+    return producer;
+  }
+
+  String topic() {
+    return config.topic();
+  }
+
+  /** Workers read nothing until the topics exist: a record for a missing topic would only wait. */
+  boolean topicsReady() {
+    return topicsReady;
+  }
+
+  /** True unless the probe or the last produce failed; workers then keep at most one batch in flight. */
+  boolean healthy() {
+    return probeProblem == null && sendProblem == null;
+  }
+
+  void acknowledged() {
+    if (sendProblem != null) {
+      sendProblem = null;
+      publish();
+    }
+  }
+
+  void sendFailed(Exception e) {
+    sendProblem = "kafka did not acknowledge records: " + describe(e);
+    publish();
+  }
+
+  private void probe() {
+    try {
+      admin.describeCluster().nodes().get(5, TimeUnit.SECONDS);
+      if (!topicsReady) createTopics();
+      probeProblem = topicsReady ? null : probeProblem;
+    } catch (ExecutionException e) {
+      probeProblem = "kafka unreachable (" + config.bootstrapServers() + "): " + describe(e.getCause());
+    } catch (java.util.concurrent.TimeoutException e) {
+      probeProblem = "kafka unreachable (" + config.bootstrapServers() + "): no answer within 5 s";
+    } catch (Exception e) {
+      if (e instanceof InterruptedException) Thread.currentThread().interrupt();
+      probeProblem = "kafka unreachable (" + config.bootstrapServers() + "): " + describe(e);
+    }
+    publish();
+  }
+
+  private void createTopics() throws Exception {
+    List<NewTopic> topics = new ArrayList<>();
+    for (String name : List.of(config.topic(), dlqTopic())) {
+      Map<String, String> configs = new HashMap<>();
+      if (config.minInsyncReplicas() > 0) configs.put("min.insync.replicas", Integer.toString(config.minInsyncReplicas()));
+      configs.put("max.message.bytes", Integer.toString(MAX_RECORD_BYTES));
+      topics.add(new NewTopic(name, config.partitions(), config.replicationFactor()).configs(configs));
+    }
+    var result = admin.createTopics(topics);
+    for (var e : result.values().entrySet()) {
+      try {
+        e.getValue().get(10, TimeUnit.SECONDS);
+        log.info("created topic {}", e.getKey());
+      } catch (ExecutionException x) {
+        if (!(x.getCause() instanceof TopicExistsException)) {
+          probeProblem = "cannot create topic " + e.getKey() + ": " + describe(x.getCause());
+          return;
+        }
+      }
+    }
+    topicsReady = true;
+  }
+
+  private String dlqTopic() {
+    return config.dlqTopic() != null ? config.dlqTopic() : config.topic() + ".dlq";
+  }
+
+  private void publish() {
+    String p = probeProblem != null ? probeProblem : sendProblem;
+    if (p == null) status.ok();
+    else status.failed(p);
+  }
+
+  static String describe(Throwable e) {
+    if (e == null) return "unknown";
+    String m = e.getMessage();
+    return e.getClass().getSimpleName() + (m == null ? "" : ": " + (m.length() > 200 ? m.substring(0, 200) : m));
+  }
+
+  @Override
+  public void close() {
+    probe.shutdownNow();
+    producer.close(Duration.ofSeconds(10));
+    admin.close(Duration.ofSeconds(5));
+  }
+}

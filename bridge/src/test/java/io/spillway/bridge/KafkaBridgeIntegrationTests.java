@@ -1,0 +1,227 @@
+package io.spillway.bridge;
+
+import static io.spillway.bridge.Pipeline.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.lettuce.core.Range;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.spillway.schemas.BufferedEvent;
+import io.spillway.schemas.GoldenVectors;
+import io.spillway.schemas.KafkaForm;
+import io.spillway.schemas.config.SpillwayConfig;
+import io.spillway.testkit.KafkaCluster;
+import io.spillway.testkit.RedisServer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The bridge in-process against a real single-broker Kafka (shared by the tests) and a real Redis per test. */
+class KafkaBridgeIntegrationTests {
+  private static KafkaCluster kafka;
+
+  @BeforeAll
+  static void startKafka() {
+    kafka = KafkaCluster.start(1);
+  }
+
+  @AfterAll
+  static void stopKafka() {
+    if (kafka != null) kafka.close();
+  }
+
+  @Test
+  @Timeout(value = 120, unit = TimeUnit.SECONDS)
+  void movesTenThousandEventsOnceKeyedByRouteAndEmptiesTheStream() {
+    try (RedisServer redis = RedisServer.launch()) {
+      SpillwayConfig config = Pipeline.config(redis.uri(), "s1", kafka.bootstrapServers(), "t1", 6, 1, 0, "");
+      List<GoldenVectors.Valid> golden = GoldenVectors.valid();
+      Pipeline.xadd(redis.uri(), "s1", golden.stream().map(GoldenVectors.Valid::redisFields).toList());
+      List<BufferedEvent> events = Pipeline.events(10_000, 1);
+      Pipeline.xaddEvents(redis.uri(), "s1", events);
+      int total = events.size() + golden.size();
+
+      try (KafkaBridge bridge = KafkaBridge.start(config)) {
+        await("all entries moved", Duration.ofSeconds(90),
+            () -> Pipeline.metric(bridge.adminPort(), "spillway_bridge_entries_moved_total", "stream=\"s1\"") >= total);
+        assertThat(Pipeline.get(bridge.adminPort(), "/readyz").statusCode()).isEqualTo(200);
+        await("backlog gauge at 0", Duration.ofSeconds(10),
+            () -> Pipeline.metric(bridge.adminPort(), "spillway_bridge_redis_backlog_length", "stream=\"s1\"") == 0);
+        assertThat(Pipeline.metric(bridge.adminPort(), "spillway_bridge_produce_latency_seconds_count", "")).isGreaterThanOrEqualTo(total);
+      }
+
+      List<ConsumerRecord<byte[], byte[]>> records = Pipeline.consume(kafka.bootstrapServers(), "t1", total, Duration.ofSeconds(60));
+      int duplicates = Pipeline.assertAllArrived(events, records);
+      System.out.printf("moved %d entries, %d records in Kafka, %d duplicates%n", total, records.size(), duplicates);
+      assertThat(records).hasSize(total); // no fault injected: each exactly once
+      assertThat(duplicates).isZero();
+
+      // keyed by route: one route, one partition; the routes spread over several partitions
+      Map<String, Set<Integer>> partitionsByRoute = new HashMap<>();
+      for (ConsumerRecord<byte[], byte[]> r : records) {
+        partitionsByRoute.computeIfAbsent(new String(r.key(), StandardCharsets.UTF_8), k -> new HashSet<>()).add(r.partition());
+      }
+      assertThat(partitionsByRoute.values()).allSatisfy(p -> assertThat(p).hasSize(1));
+      assertThat(partitionsByRoute.values().stream().flatMap(Set::stream).distinct().count()).isGreaterThan(1);
+
+      // the Kafka form is exactly the golden one
+      for (GoldenVectors.Valid v : golden) {
+        ConsumerRecord<byte[], byte[]> r = records.stream().filter(x -> v.event().id().equals(Pipeline.id(x))).findFirst().orElseThrow();
+        assertThat(r.key()).isEqualTo(v.kafka().key());
+        assertThat(r.value()).isEqualTo(v.kafka().value());
+        assertThat(r.timestamp()).isEqualTo(v.kafka().timestamp());
+        List<String> got = new ArrayList<>();
+        for (Header h : r.headers()) got.add(h.key() + "=" + new String(h.value(), StandardCharsets.UTF_8));
+        List<String> want = new ArrayList<>();
+        for (KafkaForm.Header h : v.kafka().headers()) want.add(h.name() + "=" + new String(h.value(), StandardCharsets.UTF_8));
+        assertThat(got).as(v.name()).isEqualTo(want);
+      }
+
+      assertThat(redis.xlen("s1")).isZero();
+      assertThat(pendingCount(redis, "s1")).isZero();
+    }
+  }
+
+  @Test
+  @Timeout(value = 90, unit = TimeUnit.SECONDS)
+  void corruptEntriesGoToTheDeadLetterStreamAndTheRestFlows() {
+    try (RedisServer redis = RedisServer.launch()) {
+      SpillwayConfig config = Pipeline.config(redis.uri(), "s2", kafka.bootstrapServers(), "t2", 3, 1, 0, "");
+      List<BufferedEvent> before = Pipeline.events(300, 2);
+      List<BufferedEvent> after = Pipeline.events(300, 3);
+      List<GoldenVectors.Invalid> invalid = GoldenVectors.invalid();
+      assertThat(invalid).isNotEmpty();
+      Pipeline.xaddEvents(redis.uri(), "s2", before);
+      List<String> badIds = Pipeline.xadd(redis.uri(), "s2", invalid.stream().map(GoldenVectors.Invalid::redisFields).toList());
+      Pipeline.xaddEvents(redis.uri(), "s2", after);
+
+      try (KafkaBridge bridge = KafkaBridge.start(config)) {
+        await("stream drained", Duration.ofSeconds(60), () -> redis.xlen("s2") == 0);
+        await("dead-letter metric", Duration.ofSeconds(10),
+            () -> Pipeline.metric(bridge.adminPort(), "spillway_bridge_dead_lettered_total", "stream=\"s2\"") == invalid.size());
+        assertThat(Pipeline.metric(bridge.adminPort(), "spillway_bridge_errors_total", "kind=\"decode\"")).isEqualTo(invalid.size());
+        assertThat(Pipeline.get(bridge.adminPort(), "/readyz").statusCode()).isEqualTo(200);
+      }
+
+      List<BufferedEvent> good = new ArrayList<>(before);
+      good.addAll(after);
+      List<ConsumerRecord<byte[], byte[]>> records = Pipeline.consume(kafka.bootstrapServers(), "t2", good.size(), Duration.ofSeconds(60));
+      Pipeline.assertAllArrived(good, records);
+      assertThat(records).hasSize(good.size());
+
+      List<StreamMessage<String, byte[]>> dead = xrange(redis, "s2:dead");
+      assertThat(dead).hasSize(invalid.size());
+      for (int i = 0; i < invalid.size(); i++) {
+        Map<String, byte[]> fields = dead.get(i).getBody();
+        assertThat(new String(fields.get("reason"), StandardCharsets.UTF_8)).as(invalid.get(i).name()).startsWith("undecodable: ").hasSizeGreaterThan(15);
+        assertThat(new String(fields.get("source_id"), StandardCharsets.UTF_8)).isEqualTo(badIds.get(i));
+        for (Map.Entry<String, byte[]> original : invalid.get(i).redisFields().entrySet()) {
+          assertThat(fields.get(original.getKey())).as(original.getKey()).isEqualTo(original.getValue());
+        }
+      }
+    }
+  }
+
+  @Test
+  @Timeout(value = 180, unit = TimeUnit.SECONDS)
+  void kafkaBrokerDownHoldsTheBacklogInRedisThenDrains() throws Exception {
+    try (RedisServer redis = RedisServer.launch()) {
+      SpillwayConfig config = Pipeline.config(redis.uri(), "s3", kafka.bootstrapServers(), "t3", 3, 1, 0, "");
+      List<BufferedEvent> first = Pipeline.events(3_000, 4);
+      List<BufferedEvent> during = Pipeline.events(5_000, 5);
+      Pipeline.xaddEvents(redis.uri(), "s3", first);
+      try (KafkaBridge bridge = KafkaBridge.start(config)) {
+        await("first part moved", Duration.ofSeconds(60), () -> redis.xlen("s3") == 0);
+        kafka.stopBroker(0);
+        long stoppedAt = System.nanoTime();
+        // the edge keeps writing while Kafka is away
+        for (int i = 0; i < during.size(); i += 500) Pipeline.xaddEvents(redis.uri(), "s3", during.subList(i, i + 500));
+        await("readyz reports kafka", Duration.ofSeconds(30), () -> {
+          var r = Pipeline.get(bridge.adminPort(), "/readyz");
+          return r.statusCode() == 503 && r.body().contains("\"kafka\":{\"ok\":false");
+        });
+        System.out.println("readyz while kafka is down: " + Pipeline.get(bridge.adminPort(), "/readyz").body().trim());
+        // 15 s outage: long enough for the probe, readiness and several blocked batches; the
+        // expiry path (delivery.timeout.ms = 30 s) is covered by the 3-broker and crash tests' retries
+        while (System.nanoTime() - stoppedAt < TimeUnit.SECONDS.toNanos(15)) Thread.sleep(200);
+        long backlog = redis.xlen("s3");
+        System.out.println("redis backlog at the end of the outage: " + backlog);
+        assertThat(backlog).as("backlog held in Redis").isGreaterThanOrEqualTo(during.size() - 2L * StreamWorker.MAX_BATCHES_IN_FLIGHT * 500);
+        kafka.startBroker(0);
+        await("backlog drained", Duration.ofSeconds(90), () -> redis.xlen("s3") == 0);
+        await("ready again", Duration.ofSeconds(30), () -> Pipeline.get(bridge.adminPort(), "/readyz").statusCode() == 200);
+      }
+      List<BufferedEvent> all = new ArrayList<>(first);
+      all.addAll(during);
+      List<ConsumerRecord<byte[], byte[]>> records = Pipeline.consume(kafka.bootstrapServers(), "t3", all.size(), Duration.ofSeconds(60));
+      int duplicates = Pipeline.assertAllArrived(all, records);
+      System.out.printf("kafka outage: %d events, %d records, %d duplicates%n", all.size(), records.size(), duplicates);
+    } finally {
+      if (!kafka.isRunning(0)) kafka.startBroker(0);
+    }
+  }
+
+  @Test
+  @Timeout(value = 120, unit = TimeUnit.SECONDS)
+  void redisKilledAndRestartedWithAofLosesNothing() throws Exception {
+    try (RedisServer redis = RedisServer.launch(RedisServer.Fsync.ALWAYS)) {
+      SpillwayConfig config = Pipeline.config(redis.uri(), "s4", kafka.bootstrapServers(), "t4", 3, 1, 0, "");
+      List<BufferedEvent> first = Pipeline.events(4_000, 6);
+      List<BufferedEvent> later = Pipeline.events(4_000, 7);
+      try (KafkaBridge bridge = KafkaBridge.start(config)) {
+        AtomicBoolean sawUnready = new AtomicBoolean();
+        Pipeline.xaddEvents(redis.uri(), "s4", first);
+        redis.kill();
+        await("readyz reports redis", Duration.ofSeconds(20), () -> {
+          var r = Pipeline.get(bridge.adminPort(), "/readyz");
+          return r.statusCode() == 503 && r.body().contains("\"redis\":{\"ok\":false");
+        });
+        sawUnready.set(true);
+        Thread.sleep(3_000);
+        redis.start();
+        Pipeline.xaddEvents(redis.uri(), "s4", later);
+        await("backlog drained", Duration.ofSeconds(60), () -> redis.xlen("s4") == 0);
+        await("ready again", Duration.ofSeconds(30), () -> Pipeline.get(bridge.adminPort(), "/readyz").statusCode() == 200);
+        assertThat(Pipeline.metric(bridge.adminPort(), "spillway_bridge_errors_total", "kind=\"redis\"")).isPositive();
+        assertThat(sawUnready).isTrue();
+      }
+      List<BufferedEvent> all = new ArrayList<>(first);
+      all.addAll(later);
+      List<ConsumerRecord<byte[], byte[]>> records = Pipeline.consume(kafka.bootstrapServers(), "t4", all.size(), Duration.ofSeconds(60));
+      int duplicates = Pipeline.assertAllArrived(all, records);
+      System.out.printf("redis restart: %d events, %d records, %d duplicates%n", all.size(), records.size(), duplicates);
+    }
+  }
+
+  static long pendingCount(RedisServer redis, String stream) {
+    RedisClient client = RedisClient.create(redis.uri());
+    try (StatefulRedisConnection<String, byte[]> c = client.connect(StreamWorker.CODEC)) {
+      return c.sync().xpending(stream, "spillway-bridge").getCount();
+    } finally {
+      client.shutdown();
+    }
+  }
+
+  static List<StreamMessage<String, byte[]>> xrange(RedisServer redis, String stream) {
+    RedisClient client = RedisClient.create(redis.uri());
+    try (StatefulRedisConnection<String, byte[]> c = client.connect(StreamWorker.CODEC)) {
+      return c.sync().xrange(stream, Range.create("-", "+"));
+    } finally {
+      client.shutdown();
+    }
+  }
+}
