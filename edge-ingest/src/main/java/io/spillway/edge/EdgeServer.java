@@ -1,0 +1,128 @@
+package io.spillway.edge;
+
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.spillway.runtime.AdminServer;
+import io.spillway.runtime.Metrics;
+import io.spillway.schemas.config.EdgeConfig;
+import io.spillway.schemas.config.SpillwayConfig;
+import io.undertow.Undertow;
+import io.undertow.UndertowOptions;
+import io.undertow.server.handlers.GracefulShutdownHandler;
+import io.undertow.server.handlers.HttpContinueReadHandler;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xnio.Options;
+
+/**
+ * Spillway's front door: an Undertow server that takes Sentry SDK traffic on {@code edge.listen}
+ * and writes one Redis stream entry per accepted request, plus the admin server
+ * ({@code /healthz}, {@code /readyz}, {@code /metrics}) on {@code edge.admin}. See the module
+ * README for what it guarantees.
+ */
+public final class EdgeServer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(EdgeServer.class);
+  /** How long {@link #close()} waits for requests whose XADD is still in flight. */
+  private static final long DRAIN_MILLIS = 10_000;
+
+  private final Undertow server;
+  private final GracefulShutdownHandler graceful;
+  private final AdminServer admin;
+  private final RedisBuffer redis;
+  private final CountDownLatch closed = new CountDownLatch(1);
+  private volatile boolean closing;
+
+  private EdgeServer(Undertow server, GracefulShutdownHandler graceful, AdminServer admin, RedisBuffer redis) {
+    this.server = server;
+    this.graceful = graceful;
+    this.admin = admin;
+    this.redis = redis;
+  }
+
+  /** Binds {@code edge.listen} and {@code edge.admin} (port 0 picks a free port) and starts serving. */
+  public static EdgeServer start(SpillwayConfig config) {
+    if (config == null) throw new NullPointerException("config == null");
+    EdgeConfig edge = config.edge();
+    RedisBuffer redis = new RedisBuffer(config.redis());
+    AdminServer admin = null;
+    Undertow server = null;
+    try {
+      PrometheusMeterRegistry registry = Metrics.registry("edge", edge.instance());
+      EdgeMetrics metrics = new EdgeMetrics(registry, redis);
+      IngestHandler ingest = new IngestHandler(edge, config.routes(), redis, new RouteQuota(config.routes()), metrics);
+      GracefulShutdownHandler graceful = new GracefulShutdownHandler(new HttpContinueReadHandler(ingest));
+      int readTimeoutMs = (int) Math.min(Integer.MAX_VALUE, edge.readTimeout().toMillis());
+      server = Undertow.builder()
+          .addHttpListener(edge.listen().port(), edge.listen().host())
+          .setIoThreads(Math.max(2, Runtime.getRuntime().availableProcessors()))
+          .setWorkerThreads(4) // nothing blocks: workers only run Undertow housekeeping
+          .setServerOption(UndertowOptions.MAX_HEADER_SIZE, 64 * 1024)
+          .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, edge.maxEnvelopeBytes())
+          .setServerOption(UndertowOptions.MAX_HEADERS, 100)
+          .setServerOption(UndertowOptions.MAX_PARAMETERS, 200)
+          .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, readTimeoutMs)
+          .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, 60_000)
+          .setServerOption(UndertowOptions.ALWAYS_SET_KEEP_ALIVE, false)
+          // A client that stops sending mid-body is disconnected after read_timeout (slowloris).
+          .setSocketOption(Options.READ_TIMEOUT, readTimeoutMs)
+          .setSocketOption(Options.BACKLOG, 4096)
+          .setHandler(graceful)
+          .build();
+      server.start();
+      admin = new AdminServer(edge.admin(), registry).register(redis).start();
+      EdgeServer s = new EdgeServer(server, graceful, admin, redis);
+      LOG.info("edge {} listening on {}:{} (admin {}:{}), redis {} streams {}", edge.instance(), edge.listen().host(),
+          s.port(), edge.admin().host(), s.adminPort(), config.redis().redactedUri(), config.redis().streamKeys());
+      return s;
+    } catch (RuntimeException e) {
+      if (server != null) server.stop();
+      if (admin != null) admin.close();
+      redis.close();
+      throw e;
+    }
+  }
+
+  /** The bound traffic port. */
+  public int port() {
+    return ((InetSocketAddress) server.getListenerInfo().get(0).getAddress()).getPort();
+  }
+
+  /** The bound admin port. */
+  public int adminPort() {
+    return admin.port();
+  }
+
+  /**
+   * Stops accepting requests (new ones get 503), waits for requests whose Redis write is in flight
+   * to be answered, then closes the listener, the admin server and the Redis connection.
+   */
+  @Override
+  public synchronized void close() {
+    if (closing) return;
+    closing = true;
+    graceful.shutdown();
+    try {
+      if (!graceful.awaitShutdown(DRAIN_MILLIS)) LOG.warn("requests still in flight after {} ms; closing", DRAIN_MILLIS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    server.stop();
+    admin.close();
+    redis.close();
+    closed.countDown();
+    LOG.info("edge stopped");
+  }
+
+  /** {@code --config FILE}: runs until SIGTERM/SIGINT, then closes gracefully. */
+  public static void main(String[] args) throws InterruptedException {
+    if (args.length != 2 || !args[0].equals("--config")) {
+      System.err.println("usage: EdgeServer --config FILE");
+      System.exit(2);
+    }
+    EdgeServer edge = start(SpillwayConfig.load(Path.of(args[1])));
+    Runtime.getRuntime().addShutdownHook(new Thread(edge::close, "spillway-edge-shutdown"));
+    edge.closed.await();
+  }
+}

@@ -1,0 +1,154 @@
+package io.spillway.edge;
+
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.codec.RedisCodec;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.spillway.runtime.CheckResult;
+import io.spillway.runtime.Component;
+import io.spillway.schemas.BufferedEvent;
+import io.spillway.schemas.RedisForm;
+import io.spillway.schemas.config.RedisConfig;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The edge's writer: one {@code XADD} per accepted request on one shared Lettuce connection
+ * (auto-flush pipelines concurrent requests). Fail-fast by configuration, not by hope: a bounded
+ * request queue, {@code REJECT_COMMANDS} while disconnected, and a command timeout, so a dead or
+ * stuck Redis turns into a 503 instead of a hanging SDK. No {@code MAXLEN}: trimming could drop
+ * entries the bridge has not acknowledged.
+ */
+final class RedisBuffer implements Component, AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(RedisBuffer.class);
+  private static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
+  private static final long POLL_MS = 500;
+
+  /** Why a write is refused before it is tried. */
+  enum Refusal { NONE, DISCONNECTED, FULL }
+
+  private final RedisConfig config;
+  private final List<String> streams;
+  private final ClientResources resources;
+  private final RedisClient client;
+  private final ScheduledExecutorService poller;
+  private volatile StatefulRedisConnection<String, byte[]> connection;
+  private final AtomicLong usedMemory = new AtomicLong(-1);
+  private volatile String lastProblem = "not connected yet";
+
+  RedisBuffer(RedisConfig config) {
+    if (config == null) throw new NullPointerException("config == null");
+    this.config = config;
+    this.streams = config.streamKeys();
+    this.resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(1).build();
+    RedisURI uri = RedisURI.create(config.uri());
+    uri.setTimeout(config.commandTimeout());
+    this.client = RedisClient.create(resources, uri);
+    client.setOptions(ClientOptions.builder()
+        .autoReconnect(true)
+        .requestQueueSize(config.requestQueueSize())
+        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+        .timeoutOptions(TimeoutOptions.enabled(config.commandTimeout()))
+        .build());
+    this.poller = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "spillway-edge-redis-poll");
+      t.setDaemon(true);
+      return t;
+    });
+    tryConnect();
+    poller.scheduleWithFixedDelay(this::poll, POLL_MS, POLL_MS, TimeUnit.MILLISECONDS);
+  }
+
+  /** Until the first connection succeeds Lettuce cannot reconnect by itself: keep trying here. */
+  private void tryConnect() {
+    if (connection != null) return;
+    try {
+      connection = client.connect(CODEC);
+      lastProblem = null;
+      LOG.info("connected to Redis {}", config.redactedUri());
+    } catch (RuntimeException e) {
+      lastProblem = "cannot connect: " + e.getClass().getSimpleName();
+      LOG.warn("cannot connect to Redis {}: {}", config.redactedUri(), e.getClass().getSimpleName());
+    }
+  }
+
+  /** Redis memory, for max_buffer_bytes; async so a slow Redis never blocks this thread for long. */
+  private void poll() {
+    try {
+      tryConnect();
+      StatefulRedisConnection<String, byte[]> c = connection;
+      if (c == null || !c.isOpen()) return;
+      String info = c.async().info("memory").get(config.commandTimeout().toMillis() + 100, TimeUnit.MILLISECONDS);
+      for (String line : info.split("\r?\n")) {
+        if (line.startsWith("used_memory:")) {
+          usedMemory.set(Long.parseLong(line.substring(12).trim()));
+          break;
+        }
+      }
+    } catch (Exception e) {
+      if (e instanceof InterruptedException) Thread.currentThread().interrupt();
+      // Reported through check()/refusal(): the connection state is what counts for writes.
+    }
+  }
+
+  Refusal refusal() {
+    StatefulRedisConnection<String, byte[]> c = connection;
+    if (c == null || !c.isOpen()) return Refusal.DISCONNECTED;
+    if (usedMemory.get() > config.maxBufferBytes()) return Refusal.FULL;
+    return Refusal.NONE;
+  }
+
+  /** Bytes Redis reported in use at the last poll, -1 before the first. */
+  long usedMemory() {
+    return usedMemory.get();
+  }
+
+  /** XADD of the record's fields; completes with the entry id once Redis confirmed it. */
+  CompletionStage<String> append(BufferedEvent event) {
+    StatefulRedisConnection<String, byte[]> c = connection;
+    if (c == null) return CompletableFuture.failedFuture(new IllegalStateException("not connected"));
+    Map<String, byte[]> fields = RedisForm.encode(event);
+    String key = streams.size() == 1 ? streams.get(0)
+        : streams.get(Math.floorMod(event.route().hashCode(), streams.size())); // one route, one shard: keeps order
+    return c.async().xadd(key, fields);
+  }
+
+  @Override
+  public String name() {
+    return "redis";
+  }
+
+  @Override
+  public CheckResult check() {
+    return switch (refusal()) {
+      case NONE -> CheckResult.OK;
+      case DISCONNECTED -> CheckResult.failed("redis " + config.redactedUri() + " unreachable"
+          + (lastProblem == null ? "" : " (" + lastProblem + ")"));
+      case FULL -> CheckResult.failed("redis buffer above max_buffer_bytes (" + usedMemory.get() + " > "
+          + config.maxBufferBytes() + ")");
+    };
+  }
+
+  @Override
+  public void close() {
+    poller.shutdownNow();
+    StatefulRedisConnection<String, byte[]> c = connection;
+    if (c != null) c.close();
+    client.shutdown(0, 2, TimeUnit.SECONDS);
+    resources.shutdown(0, 2, TimeUnit.SECONDS);
+  }
+}
