@@ -1,0 +1,305 @@
+package io.spillway.delivery;
+
+import io.spillway.schemas.BufferedEvent;
+import io.spillway.schemas.KafkaForm;
+import io.spillway.schemas.RecordFormatException;
+import io.spillway.schemas.config.ProjectConfig;
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * One task's delivery loop. {@link #process} only files a record into the changelogged pending
+ * store (or dead-letters it): once it is there, committing its offset is safe, because Streams
+ * flushes the store's changelog before it commits offsets. A wall-clock punctuator then (1)
+ * applies the outcomes of finished HTTP requests (queued by the HTTP client's threads, which never
+ * touch the store) and (2) sends due events of each upstream that is not held, as far as the
+ * in-flight and rate limits allow without waiting. Nothing here waits on HTTP, Redis or a limiter.
+ */
+final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[]> {
+  static final String STORE = "pending";
+  static final String DLQ_SINK = "dlq";
+  /** Store entries looked at per upstream per tick: bounds a tick's work when much is held or backing off. */
+  static final int MAX_SCAN = 2_000;
+
+  private final DeliveryService.Shared shared;
+  private final Queue<Completion> completions = new ConcurrentLinkedQueue<>();
+  private final Set<Bytes> inFlight = new HashSet<>();
+  /** Per upstream: don't rescan before this time (nothing was due); 0 = scan. */
+  private final Map<String, Long> nextScan = new HashMap<>();
+  private ProcessorContext<byte[], byte[]> context;
+  private KeyValueStore<Bytes, byte[]> store;
+  private volatile boolean closed;
+
+  /** A finished request, handed from an HTTP thread to the stream thread. */
+  private record Completion(Bytes key, PendingEvent event, Upstream upstream, DeliveryOutcome outcome) {}
+
+  DeliveryProcessor(DeliveryService.Shared shared) {
+    this.shared = shared;
+  }
+
+  @Override
+  public void init(ProcessorContext<byte[], byte[]> context) {
+    this.context = context;
+    this.store = context.getStateStore(STORE);
+    context.schedule(shared.punctuateInterval(), PunctuationType.WALL_CLOCK_TIME, this::tick);
+  }
+
+  @Override
+  public void process(Record<byte[], byte[]> record) {
+    long now = shared.clock().getAsLong();
+    List<KafkaForm.Header> headers = new ArrayList<>();
+    for (Header h : record.headers()) headers.add(new KafkaForm.Header(h.key(), h.value()));
+    BufferedEvent event;
+    try {
+      event = KafkaForm.decode(record.key(), record.value(), headers);
+    } catch (RecordFormatException e) {
+      deadLetter(record.key(), record.value(), record.timestamp(), headers, null, "undecodable", 0, e.getMessage(), 0);
+      return;
+    }
+    Upstream upstream = shared.upstreams().get(event.route().upstream());
+    ProjectConfig project = shared.routes().project(event.route()).orElse(null);
+    if (upstream == null || project == null) {
+      deadLetter(record.key(), record.value(), record.timestamp(), headers, null, "unknown_route", 0,
+          "no upstream/project " + event.route() + " in this delivery's config", 0);
+      return;
+    }
+    if (expired(event, now)) {
+      deadLetter(record.key(), record.value(), record.timestamp(), headers, upstream, "expired", 0,
+          "older than delivery.max_event_age", 0);
+      return;
+    }
+    RecordMetadata md = context.recordMetadata().orElseThrow();
+    PendingEvent pending = new PendingEvent(0, 0, categories(event), record.key(), record.value(), record.timestamp(), headers);
+    store.put(Bytes.wrap(PendingEvent.storeKey(upstream.name, md.partition(), md.offset())), pending.toBytes());
+    nextScan.remove(upstream.name);
+  }
+
+  private void tick(long ignoredStreamClock) {
+    long now = shared.clock().getAsLong();
+    applyCompletions(now);
+    if (shared.draining()) return;
+    for (Upstream u : shared.upstreams().values()) {
+      Long next = nextScan.get(u.name);
+      if (next != null && next > now) continue;
+      if (u.holds.wholeUpstreamUntil(now) > 0) continue;
+      sendDue(u, now);
+    }
+  }
+
+  private void applyCompletions(long now) {
+    for (Completion c; (c = completions.poll()) != null; ) {
+      inFlight.remove(c.key);
+      shared.applied();
+      Upstream u = c.upstream;
+      PendingEvent p = c.event.withAttempt();
+      String project = projectOf(p);
+      DeliveryOutcome o = c.outcome;
+      if (o instanceof DeliveryOutcome.Delivered d) {
+        store.delete(c.key);
+        u.ok.increment();
+        if (!d.limits().isEmpty()) u.holds.apply(project, d.limits(), now);
+      } else if (o instanceof DeliveryOutcome.Held h) {
+        u.held.increment();
+        u.holds.apply(project, h.limits(), now);
+        store.put(c.key, p.toBytes());
+      } else if (o instanceof DeliveryOutcome.Retry) {
+        u.retried.increment();
+        long backoff = shared.backoff().apply(Math.max(1, p.attempts()));
+        store.put(c.key, p.withNotBefore(now + backoff).toBytes());
+      } else if (o instanceof DeliveryOutcome.DeadLetter dl) {
+        store.delete(c.key);
+        deadLetter(p.key(), p.value(), p.timestamp(), p.headers(), u, dl.reason(), dl.status(), dl.detail(), p.attempts());
+      }
+      nextScan.remove(u.name);
+    }
+  }
+
+  private void sendDue(Upstream u, long now) {
+    byte[][] range = PendingEvent.range(u.name);
+    List<KeyValue<Bytes, byte[]>> toSend = new ArrayList<>();
+    long earliest = Long.MAX_VALUE;
+    boolean blocked = false;
+    boolean skippedHeld = false;
+    int scanned = 0;
+    try (KeyValueIterator<Bytes, byte[]> it = store.range(Bytes.wrap(range[0]), Bytes.wrap(range[1]))) {
+      while (it.hasNext()) {
+        if (++scanned > MAX_SCAN) {
+          blocked = true;
+          break;
+        }
+        KeyValue<Bytes, byte[]> kv = it.next();
+        if (inFlight.contains(kv.key)) continue;
+        PendingEvent.Peek peek = PendingEvent.peek(kv.value);
+        if (peek.notBefore() > now) {
+          earliest = Math.min(earliest, peek.notBefore());
+          continue;
+        }
+        if (u.holds.held(project(peek.route()), peek.categories(), now)) {
+          skippedHeld = true;
+          continue;
+        }
+        if (!u.tryStart()) {
+          blocked = true;
+          break;
+        }
+        if (!u.breaker.tryAcquirePermission()) {
+          u.inFlight.decrementAndGet();
+          blocked = true;
+          break;
+        }
+        if (!shared.limits().tryAcquire(u.name)) {
+          u.inFlight.decrementAndGet();
+          u.breaker.releasePermission();
+          blocked = true;
+          break;
+        }
+        toSend.add(kv);
+      }
+    }
+    for (KeyValue<Bytes, byte[]> kv : toSend) send(u, kv.key, PendingEvent.fromBytes(kv.value), now);
+    if (!blocked && toSend.isEmpty()) {
+      // Nothing could go: sleep this upstream until the earliest backoff ends (new records, outcomes
+      // and at most 200 ms later held events wake it up again).
+      long wake = skippedHeld ? now + 200 : Math.min(earliest, now + 1_000);
+      nextScan.put(u.name, wake);
+    }
+  }
+
+  private void send(Upstream u, Bytes key, PendingEvent p, long now) {
+    BufferedEvent event;
+    try {
+      event = KafkaForm.decode(p.key(), p.value(), p.headers());
+    } catch (RecordFormatException e) { // cannot happen: process() decoded it before storing
+      release(u);
+      store.delete(key);
+      deadLetter(p.key(), p.value(), p.timestamp(), p.headers(), u, "undecodable", 0, e.getMessage(), p.attempts());
+      return;
+    }
+    ProjectConfig project = shared.routes().project(event.route()).orElse(null);
+    if (project == null || expired(event, now)) {
+      release(u);
+      store.delete(key);
+      deadLetter(p.key(), p.value(), p.timestamp(), p.headers(), u, project == null ? "unknown_route" : "expired", 0,
+          project == null ? "route no longer configured" : "older than delivery.max_event_age", p.attempts());
+      return;
+    }
+    UpstreamRequest request = UpstreamRequest.build(event, u.config, project, now);
+    if (request.rewritten()) u.rewritten.increment();
+    inFlight.add(key);
+    shared.started();
+    u.sent.increment();
+    long start = System.nanoTime();
+    HttpClient client = shared.http();
+    client.sendAsync(request.toHttpRequest(u.config.timeout()), HttpResponse.BodyHandlers.discarding())
+        .whenComplete((response, error) -> {
+          long nanos = System.nanoTime() - start;
+          u.inFlight.decrementAndGet();
+          DeliveryOutcome outcome;
+          if (error != null) {
+            outcome = DeliveryOutcome.ofFailure(error);
+            u.breaker.onError(nanos, TimeUnit.NANOSECONDS, error);
+          } else {
+            u.latency.record(nanos, TimeUnit.NANOSECONDS);
+            String sentryError = response.headers().firstValue("X-Sentry-Error")
+                .map(v -> SecretFilter.clean(v, project)).orElse(null);
+            outcome = DeliveryOutcome.of(response.statusCode(), response.headers().firstValue("X-Sentry-Rate-Limits").orElse(null),
+                response.headers().firstValue("Retry-After").orElse(null), sentryError, shared.clock().getAsLong());
+            if (outcome instanceof DeliveryOutcome.Retry) {
+              u.breaker.onError(nanos, TimeUnit.NANOSECONDS, new IOException("HTTP " + response.statusCode()));
+            } else {
+              u.breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
+            }
+          }
+          if (closed) {
+            shared.applied(); // the task moved or stopped: its store is restored elsewhere and the event sent again
+          } else {
+            completions.add(new Completion(key, p, u, outcome));
+          }
+        });
+  }
+
+  private void release(Upstream u) {
+    u.inFlight.decrementAndGet();
+    u.breaker.releasePermission();
+  }
+
+  private boolean expired(BufferedEvent e, long now) {
+    return now - e.receivedAt() > shared.maxEventAgeMillis();
+  }
+
+  private void deadLetter(byte[] key, byte[] value, long timestamp, List<KafkaForm.Header> headers, Upstream u,
+      String reason, int status, String detail, int attempts) {
+    RecordHeaders out = new RecordHeaders();
+    for (KafkaForm.Header h : headers) {
+      if (!h.name().startsWith("spillway.dlq.")) out.add(h.name(), h.value());
+    }
+    out.add(KafkaForm.DeadLetter.REASON, bytes(reason));
+    if (status > 0) out.add(KafkaForm.DeadLetter.STATUS, bytes(Integer.toString(status)));
+    out.add(KafkaForm.DeadLetter.DETAIL, bytes(detail == null ? "" : detail));
+    out.add(KafkaForm.DeadLetter.AT, bytes(Long.toString(shared.clock().getAsLong())));
+    out.add(KafkaForm.DeadLetter.ATTEMPTS, bytes(Integer.toString(attempts)));
+    context.forward(new Record<>(key, value, timestamp, out), DLQ_SINK);
+    if (u != null) u.deadLettered(reason);
+    else shared.deadLetteredWithoutUpstream(reason);
+  }
+
+  private static Set<String> categories(BufferedEvent e) {
+    if (UpstreamRequest.isEnvelope(e)) {
+      try {
+        return EnvelopeBody.categories(EnvelopeBody.decode(e.body(), e.contentEncoding()));
+      } catch (IOException | RuntimeException ex) {
+        return null;
+      }
+    }
+    return switch (e.kind()) {
+      case STORE, MINIDUMP, UNREAL -> Set.of("error");
+      case SECURITY, CSP_REPORT -> Set.of("security");
+      case ATTACHMENTS -> Set.of("attachment");
+      case CRON -> Set.of("monitor");
+      default -> null;
+    };
+  }
+
+  private static String projectOf(PendingEvent p) {
+    return project(p.key() == null ? "" : new String(p.key(), StandardCharsets.UTF_8));
+  }
+
+  private static String project(String route) {
+    int slash = route.indexOf('/');
+    return slash < 0 ? route : route.substring(slash + 1);
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    // Outcomes not applied yet are dropped with this instance: the events are still in the store
+    // (changelogged), so whoever gets the task sends them again (at-least-once, counted as duplicates).
+    for (Completion c; (c = completions.poll()) != null; ) shared.applied();
+  }
+}

@@ -1,0 +1,307 @@
+package io.spillway.delivery;
+
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.core.IntervalFunction;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.spillway.runtime.AdminServer;
+import io.spillway.runtime.CheckResult;
+import io.spillway.runtime.Component;
+import io.spillway.runtime.Metrics;
+import io.spillway.schemas.config.HostPort;
+import io.spillway.schemas.config.RouteTable;
+import io.spillway.schemas.config.SpillwayConfig;
+import java.net.http.HttpClient;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.apache.kafka.streams.state.Stores;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Delivery: a Kafka Streams application on {@code kafka.topic} that forwards each event to its
+ * upstream Sentry, within that upstream's fleet-wide rate and concurrency limits, holding events
+ * (never dropping them) while the upstream answers 429, retrying network errors and 502/503/504
+ * with backoff, and dead-lettering everything else to {@code kafka.dlq_topic} with a reason.
+ * See {@code delivery/README.md} for the guarantees and their bounds.
+ */
+public final class DeliveryService implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(DeliveryService.class);
+  /** How long {@link #close()} waits for requests in flight before committing anyway. */
+  static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(15);
+
+  private final KafkaStreams streams;
+  private final AdminServer admin;
+  private final Shared shared;
+  private final ScheduledExecutorService scheduler;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  /** What every task of this instance shares: config, upstream state, the HTTP client, the limiter. */
+  static final class Shared {
+    private final Map<String, Upstream> upstreams;
+    private final RouteTable routes;
+    private final HttpClient http;
+    private final FleetRateLimit limits;
+    private final LongSupplier clock;
+    private final Duration punctuateInterval;
+    private final long maxEventAgeMillis;
+    private final IntervalFunction backoff;
+    private final AtomicBoolean draining = new AtomicBoolean();
+    private final AtomicInteger unapplied = new AtomicInteger();
+    private final PrometheusMeterRegistry registry;
+    volatile int liveInstances = 1;
+
+    Shared(SpillwayConfig config, PrometheusMeterRegistry registry, LongSupplier clock) {
+      this.registry = registry;
+      this.routes = config.routes();
+      this.clock = clock;
+      this.punctuateInterval = config.delivery().punctuateInterval();
+      this.maxEventAgeMillis = config.delivery().maxEventAge().toMillis();
+      long initial = Math.max(1, config.delivery().retryInitial().toMillis());
+      this.backoff = IntervalFunction.ofExponentialRandomBackoff(initial, 2.0, 0.5,
+          Math.max(initial, config.delivery().retryMax().toMillis()));
+      this.http = HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1) // Sentry/Relay speak HTTP/1.1; no h2c upgrade dance
+          .connectTimeout(Duration.ofSeconds(3))
+          .executor(Executors.newFixedThreadPool(4, daemon("spillway-delivery-http")))
+          .build();
+      this.limits = new FleetRateLimit(config.redis().uri(), config.upstreams(), clock);
+      CircuitBreakerRegistry breakers = CircuitBreakerRegistry.of(CircuitBreakerConfig.custom()
+          .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+          .slidingWindowSize(20)
+          .minimumNumberOfCalls(10)
+          .failureRateThreshold(50)
+          .permittedNumberOfCallsInHalfOpenState(2)
+          .waitIntervalFunctionInOpenState(IntervalFunction.ofExponentialBackoff(initial, 2.0,
+              Math.max(initial, config.delivery().retryMax().toMillis())))
+          .writableStackTraceEnabled(false)
+          .build());
+      Map<String, Upstream> ups = new LinkedHashMap<>();
+      config.upstreams().forEach((name, u) -> ups.put(name,
+          new Upstream(u, breakers.circuitBreaker(name), registry, clock, () -> liveInstances)));
+      this.upstreams = Map.copyOf(ups);
+    }
+
+    Map<String, Upstream> upstreams() { return upstreams; }
+    RouteTable routes() { return routes; }
+    HttpClient http() { return http; }
+    FleetRateLimit limits() { return limits; }
+    LongSupplier clock() { return clock; }
+    Duration punctuateInterval() { return punctuateInterval; }
+    long maxEventAgeMillis() { return maxEventAgeMillis; }
+    IntervalFunction backoff() { return backoff; }
+    boolean draining() { return draining.get(); }
+    void started() { unapplied.incrementAndGet(); }
+    void applied() { unapplied.decrementAndGet(); }
+
+    void deadLetteredWithoutUpstream(String reason) {
+      Counter.builder("spillway_delivery_dlq").description("events sent to the DLQ")
+          .tag("upstream", "none").tag("reason", reason).register(registry).increment();
+    }
+  }
+
+  private DeliveryService(SpillwayConfig config, LongSupplier clock) {
+    String instance = hostname() + "-" + ProcessHandle.current().pid();
+    PrometheusMeterRegistry registry = Metrics.registry("delivery", instance);
+    this.shared = new Shared(config, registry, clock);
+    HostPort adminAt = config.delivery().admin();
+    this.admin = new AdminServer(adminAt, registry);
+    admin.start();
+
+    ensureTopics(config);
+    Topology topology = new Topology();
+    topology.addSource("events", new ByteArrayDeserializer(), new ByteArrayDeserializer(), config.kafka().topic());
+    topology.addProcessor("deliver", () -> new DeliveryProcessor(shared), "events");
+    topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DeliveryProcessor.STORE),
+        Serdes.Bytes(), Serdes.ByteArray()), "deliver");
+    topology.addSink(DeliveryProcessor.DLQ_SINK, config.kafka().dlqTopic(), new ByteArraySerializer(),
+        new ByteArraySerializer(), "deliver");
+
+    Properties p = new Properties();
+    p.putAll(config.kafka().properties());
+    p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.delivery().applicationId());
+    p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
+    p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
+    p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.delivery().streamThreads());
+    p.put(StreamsConfig.STATE_DIR_CONFIG, config.delivery().stateDir());
+    // Short commits keep the replay after a crash (duplicates) small; the store is flushed first.
+    p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 1000);
+    p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) config.kafka().replicationFactor());
+    p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
+    // An identifier only (no interactive queries): lets every instance count the live instances.
+    p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, "127.0.0.1:" + admin.port());
+    p.put(StreamsConfig.producerPrefix("acks"), "all");
+    p.put(StreamsConfig.consumerPrefix("max.poll.records"), 2000);
+    this.streams = new KafkaStreams(topology, p);
+    streams.setUncaughtExceptionHandler(e -> {
+      log.error("stream thread failed; replacing it", e);
+      return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+    });
+    new KafkaStreamsMetrics(streams).bindTo(registry);
+    admin.register(new Component() {
+      @Override public String name() { return "kafka-streams"; }
+      @Override public CheckResult check() {
+        KafkaStreams.State s = streams.state();
+        return s == KafkaStreams.State.RUNNING ? CheckResult.OK : CheckResult.failed("state " + s);
+      }
+    });
+    admin.register(new Component() {
+      @Override public String name() { return "rate-limiter"; }
+      @Override public CheckResult check() {
+        // Degraded, not down: deliveries go on with a per-instance share of each limit.
+        return new CheckResult(true, shared.limits().redisUp() ? "ok (redis " + config.redis().redactedUri() + ")"
+            : "redis unreachable: per-instance share of each rate limit (rate / " + shared.liveInstances + " instances)");
+      }
+    });
+    io.micrometer.core.instrument.Gauge.builder("spillway_delivery_limiter_redis_up", shared.limits(), l -> l.redisUp() ? 1 : 0)
+        .description("1 while the fleet-wide token buckets in Redis answer").register(registry);
+    io.micrometer.core.instrument.Gauge.builder("spillway_delivery_live_instances", shared, s -> s.liveInstances)
+        .description("delivery instances this one divides max_in_flight by").register(registry);
+    this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("spillway-delivery-fleet"));
+    scheduler.scheduleWithFixedDelay(this::countInstances, 1, 2, TimeUnit.SECONDS);
+    streams.start();
+  }
+
+  /** Starts delivery; the admin server listens on {@code delivery.admin} (port 0 = random). */
+  public static DeliveryService start(SpillwayConfig config) {
+    return start(config, System::currentTimeMillis);
+  }
+
+  /** With an injected wall clock (tests: sent_at rewriting, expiry). */
+  static DeliveryService start(SpillwayConfig config, LongSupplier clock) {
+    if (config == null) throw new NullPointerException("config == null");
+    if (clock == null) throw new NullPointerException("clock == null");
+    return new DeliveryService(config, clock);
+  }
+
+  public int adminPort() {
+    return admin.port();
+  }
+
+  KafkaStreams.State state() {
+    return streams.state();
+  }
+
+  /** Graceful: stop sending, wait (bounded) for the requests in flight and apply their outcomes, commit. */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) return;
+    shared.draining.set(true);
+    long deadline = System.nanoTime() + DRAIN_TIMEOUT.toNanos();
+    while (shared.unapplied.get() > 0 && System.nanoTime() < deadline
+        && streams.state() == KafkaStreams.State.RUNNING) {
+      sleep(20);
+    }
+    streams.close(Duration.ofSeconds(30));
+    scheduler.shutdownNow();
+    shared.limits().close();
+    shared.http.executor().ifPresent(e -> ((java.util.concurrent.ExecutorService) e).shutdownNow());
+    admin.close();
+  }
+
+  /** {@code --config FILE}; runs until SIGTERM. */
+  public static void main(String[] args) throws InterruptedException {
+    Path file = null;
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--config") && i + 1 < args.length) file = Path.of(args[++i]);
+    }
+    if (file == null) {
+      System.err.println("usage: delivery --config FILE");
+      System.exit(2);
+    }
+    DeliveryService service = start(SpillwayConfig.load(file));
+    CountDownLatch done = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      service.close();
+      done.countDown();
+    }, "spillway-delivery-shutdown"));
+    System.out.println("delivery started admin=" + service.adminPort());
+    done.await();
+  }
+
+  private void countInstances() {
+    try {
+      if (streams.state() != KafkaStreams.State.RUNNING) return;
+      int n = streams.metadataForAllStreamsClients().size();
+      if (n > 0) {
+        shared.liveInstances = n;
+        shared.limits().liveInstances(n);
+      }
+    } catch (RuntimeException e) {
+      // keep the last count
+    }
+  }
+
+  private static void ensureTopics(SpillwayConfig config) {
+    Properties p = new Properties();
+    p.putAll(config.kafka().properties());
+    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
+    try (Admin a = Admin.create(p)) {
+      List<NewTopic> topics = new ArrayList<>();
+      for (String t : List.of(config.kafka().topic(), config.kafka().dlqTopic())) {
+        NewTopic nt = new NewTopic(t, config.kafka().partitions(), config.kafka().replicationFactor());
+        if (config.kafka().minInsyncReplicas() > 0) {
+          nt.configs(Map.of("min.insync.replicas", Integer.toString(config.kafka().minInsyncReplicas())));
+        }
+        topics.add(nt);
+      }
+      a.createTopics(topics).values().forEach((name, f) -> {
+        try {
+          f.get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+          if (!(e.getCause() instanceof TopicExistsException)) throw new IllegalStateException("cannot create topic " + name, e.getCause());
+        } catch (Exception e) {
+          throw new IllegalStateException("cannot create topic " + name, e);
+        }
+      });
+    }
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  private static String hostname() {
+    String h = System.getenv("HOSTNAME");
+    return h == null || h.isEmpty() ? "delivery" : h;
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,216 @@
+package io.spillway.delivery;
+
+import io.github.resilience4j.ratelimiter.RateLimiter;
+import io.github.resilience4j.ratelimiter.RateLimiterConfig;
+import io.github.resilience4j.ratelimiter.RateLimiterRegistry;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.StringCodec;
+import io.spillway.schemas.config.UpstreamConfig;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
+
+/**
+ * Per-upstream rate limits that hold for the whole delivery fleet: one token bucket per upstream
+ * in Redis (a Lua script, so take-and-refill is atomic; Redis's clock, so instances' clocks do
+ * not matter). Each instance takes small batches of tokens ahead of need into a local pool, from
+ * which the stream thread takes without waiting; tokens left unused after {@link #TOKEN_TTL_MS}
+ * are thrown away, so over any window W the fleet sends at most
+ * {@code burst + rate × (W + TOKEN_TTL + request latency)} events.
+ *
+ * <p>A Resilience4j {@link RateLimiter} per upstream ({@code timeoutDuration = 0}: it never parks
+ * the caller) is the local cap: at the fleet rate while Redis answers, and at the per-instance
+ * share ({@code rate / live instances}) while Redis is unreachable, so the limit still holds
+ * approximately without Redis (reported on /readyz and as {@code spillway_delivery_limiter_redis_up}).
+ */
+final class FleetRateLimit implements AutoCloseable {
+  static final long TOKEN_TTL_MS = 100;
+  /** How long a batch of tokens should last at the full rate. */
+  static final double BATCH_SECONDS = 0.05;
+
+  private static final String SCRIPT = """
+      pcall(redis.replicate_commands)
+      local rate = tonumber(ARGV[1])
+      local burst = tonumber(ARGV[2])
+      local want = tonumber(ARGV[3])
+      local t = redis.call('TIME')
+      local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+      local v = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+      local tokens = tonumber(v[1])
+      local ts = tonumber(v[2])
+      if tokens == nil or ts == nil then tokens = burst; ts = now end
+      if now > ts then tokens = math.min(burst, tokens + (now - ts) * rate / 1000) end
+      local take = math.min(want, math.floor(tokens))
+      if take < 0 then take = 0 end
+      tokens = tokens - take
+      redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
+      redis.call('PEXPIRE', KEYS[1], 3600000)
+      return take
+      """;
+
+  private final RedisClient client;
+  private final io.lettuce.core.RedisURI uri;
+  private volatile StatefulRedisConnection<String, String> connection;
+  private final AtomicBoolean connecting = new AtomicBoolean();
+  private volatile long lastProbe;
+  private final RateLimiterRegistry registry;
+  private final Map<String, Bucket> buckets = new ConcurrentHashMap<>();
+  private final AtomicBoolean redisUp = new AtomicBoolean(true);
+  private final LongSupplier clock;
+  private volatile int liveInstances = 1;
+
+  /** One upstream's local pool. */
+  private final class Bucket {
+    final String name;
+    final UpstreamConfig.RateLimit limit;
+    final RateLimiter local;
+    final AtomicInteger pool = new AtomicInteger();
+    volatile long poolAt;
+    final AtomicBoolean refilling = new AtomicBoolean();
+    final int batch;
+
+    Bucket(String name, UpstreamConfig.RateLimit limit) {
+      this.name = name;
+      this.limit = limit;
+      this.local = registry.rateLimiter(name, config(limit.eventsPerSecond()));
+      this.batch = (int) Math.max(1, Math.min(limit.burst(), Math.ceil(limit.eventsPerSecond() * BATCH_SECONDS)));
+    }
+  }
+
+  FleetRateLimit(String redisUri, Map<String, UpstreamConfig> upstreams, LongSupplier clock) {
+    this.clock = clock;
+    this.registry = RateLimiterRegistry.ofDefaults();
+    upstreams.forEach((name, u) -> {
+      if (u.rateLimit() != null) buckets.put(name, new Bucket(name, u.rateLimit()));
+    });
+    if (buckets.isEmpty()) {
+      client = null;
+      uri = null;
+      return;
+    }
+    uri = io.lettuce.core.RedisURI.create(redisUri);
+    client = RedisClient.create();
+    client.setOptions(io.lettuce.core.ClientOptions.builder()
+        .disconnectedBehavior(io.lettuce.core.ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+        .timeoutOptions(io.lettuce.core.TimeoutOptions.enabled(Duration.ofMillis(500)))
+        .build());
+    try {
+      connection = client.connect(StringCodec.UTF8, uri);
+    } catch (RuntimeException e) {
+      markDown(); // keep going on the per-instance share; reconnect() tries again
+    }
+  }
+
+  /** Never blocks: true if one event may be sent to {@code upstream} now. */
+  boolean tryAcquire(String upstream) {
+    Bucket b = buckets.get(upstream);
+    if (b == null) return true;
+    if (!redisUp.get() || connection == null) {
+      long now = clock.getAsLong();
+      if (now - lastProbe > 1000) { // probe whether Redis is back, at most once a second
+        lastProbe = now;
+        if (connection == null) reconnect();
+        else refill(b);
+      }
+      return b.local.acquirePermission();
+    }
+    long now = clock.getAsLong();
+    if (now - b.poolAt > TOKEN_TTL_MS) b.pool.set(0);
+    int left = b.pool.getAndUpdate(n -> n > 0 ? n - 1 : 0);
+    if (left <= 1) refill(b);
+    if (left <= 0) return false;
+    if (!b.local.acquirePermission()) {
+      b.pool.incrementAndGet();
+      return false;
+    }
+    return true;
+  }
+
+  boolean redisUp() {
+    return buckets.isEmpty() || (connection != null && redisUp.get());
+  }
+
+  boolean limited(String upstream) {
+    return buckets.containsKey(upstream);
+  }
+
+  /** Re-divides the local cap used while Redis is down. */
+  void liveInstances(int n) {
+    int live = Math.max(1, n);
+    if (live == liveInstances) return;
+    liveInstances = live;
+    if (!redisUp.get()) buckets.values().forEach(b -> apply(b, b.limit.eventsPerSecond() / live));
+  }
+
+  private void reconnect() {
+    if (!connecting.compareAndSet(false, true)) return;
+    client.connectAsync(StringCodec.UTF8, uri).whenComplete((c, err) -> {
+      connecting.set(false);
+      if (err == null) connection = c;
+    });
+  }
+
+  private void refill(Bucket b) {
+    StatefulRedisConnection<String, String> c = connection;
+    if (c == null) return;
+    if (!b.refilling.compareAndSet(false, true)) return;
+    // EVAL with the text (not EVALSHA): Redis caches it, and a restarted Redis needs no reload step.
+    c.async().<Long>eval(SCRIPT, ScriptOutputType.INTEGER, new String[] {"spillway:delivery:bucket:" + b.name},
+            Double.toString(b.limit.eventsPerSecond()), Integer.toString(b.limit.burst()), Integer.toString(b.batch))
+        .whenComplete((taken, err) -> {
+          b.refilling.set(false);
+          if (err != null) {
+            markDown();
+            return;
+          }
+          markUp();
+          if (taken != null && taken > 0) {
+            long now = clock.getAsLong();
+            if (now - b.poolAt > TOKEN_TTL_MS) b.pool.set(0);
+            b.poolAt = now;
+            b.pool.addAndGet(taken.intValue());
+          }
+        });
+  }
+
+  private void markDown() {
+    if (redisUp.compareAndSet(true, false)) {
+      buckets.values().forEach(b -> {
+        b.pool.set(0);
+        apply(b, b.limit.eventsPerSecond() / liveInstances);
+      });
+    }
+  }
+
+  private void markUp() {
+    if (redisUp.compareAndSet(false, true)) {
+      buckets.values().forEach(b -> apply(b, b.limit.eventsPerSecond()));
+    }
+  }
+
+  private static void apply(Bucket b, double eventsPerSecond) {
+    RateLimiterConfig c = config(eventsPerSecond);
+    b.local.changeLimitForPeriod(c.getLimitForPeriod());
+  }
+
+  /** 100 ms periods; at least one permit per period so a tiny share is never zero. */
+  private static RateLimiterConfig config(double eventsPerSecond) {
+    return RateLimiterConfig.custom()
+        .limitRefreshPeriod(Duration.ofMillis(100))
+        .limitForPeriod((int) Math.max(1, Math.ceil(eventsPerSecond / 10)))
+        .timeoutDuration(Duration.ZERO) // never park a stream thread (pipeline-notes.md §4)
+        .build();
+  }
+
+  @Override
+  public void close() {
+    StatefulRedisConnection<String, String> c = connection;
+    if (c != null) c.close();
+    if (client != null) client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+  }
+}

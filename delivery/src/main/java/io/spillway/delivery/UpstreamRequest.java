@@ -1,0 +1,177 @@
+package io.spillway.delivery;
+
+import io.spillway.schemas.BufferedEvent;
+import io.spillway.schemas.EndpointKind;
+import io.spillway.schemas.config.ProjectConfig;
+import io.spillway.schemas.config.UpstreamConfig;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The request that re-delivers a buffered event to its real Sentry (architecture.md, Delivery):
+ * upstream URL (its sub-path kept) + the original endpoint path with the real project id, auth
+ * with the real key (and secret), the original Content-Type, Content-Encoding, User-Agent and
+ * query, {@code X-Forwarded-For} with the client's IP, and the body unchanged except an
+ * envelope's {@code sent_at}.
+ *
+ * <p>Auth goes where Relay looks for it and nowhere else, since Relay answers 401 to "multiple
+ * authorization payloads": the path for unreal; the query when the query must carry other
+ * {@code sentry_*} parameters (GET store beacons, security reports) or for security/CSP/NEL
+ * endpoints (browsers send those without headers); otherwise {@code X-Sentry-Auth}.
+ *
+ * @param method      HTTP method
+ * @param uri         full URL, including the query; may hold a key in path/query: never log it
+ * @param headers     name/value pairs, in order; may hold the key: never log them
+ * @param body        what to send
+ * @param rewritten   true when sent_at was rewritten (and the body re-encoded)
+ */
+record UpstreamRequest(String method, URI uri, List<String[]> headers, byte[] body, boolean rewritten) {
+
+  static final String DEFAULT_SENTRY_VERSION = "7";
+
+  static UpstreamRequest build(BufferedEvent e, UpstreamConfig upstream, ProjectConfig project, long nowMillis) {
+    String path = realPath(e.path(), e.kind(), project);
+    List<String> query = new ArrayList<>();
+    String queryVersion = null;
+    String queryClient = null;
+    boolean queryNeedsAuth = e.kind() == EndpointKind.SECURITY || e.kind() == EndpointKind.CSP_REPORT
+        || e.kind() == EndpointKind.NEL;
+    if (e.query() != null && !e.query().isEmpty()) {
+      for (String pair : e.query().split("&")) {
+        if (pair.isEmpty()) continue;
+        String name = pair.indexOf('=') < 0 ? pair : pair.substring(0, pair.indexOf('='));
+        String value = pair.indexOf('=') < 0 ? "" : pair.substring(pair.indexOf('=') + 1);
+        switch (name) {
+          case "sentry_key", "sentry_secret", "sentry_timestamp" -> { } // auth is rebuilt below
+          case "sentry_version" -> queryVersion = value;
+          case "sentry_client" -> queryClient = value;
+          default -> {
+            if (name.startsWith("sentry_")) queryNeedsAuth = true;
+            query.add(pair);
+          }
+        }
+      }
+    }
+    String version = e.sentryVersion() != null ? e.sentryVersion()
+        : queryVersion != null ? decode(queryVersion) : DEFAULT_SENTRY_VERSION;
+    String client = e.sentryClient() != null ? e.sentryClient() : queryClient != null ? decode(queryClient) : null;
+
+    List<String[]> headers = new ArrayList<>(8);
+    if (e.kind() == EndpointKind.UNREAL) {
+      // the key is in the path (realPath); no second auth payload
+    } else if (queryNeedsAuth) {
+      query.add("sentry_version=" + enc(version));
+      if (client != null) query.add("sentry_client=" + enc(client));
+      query.add("sentry_key=" + enc(project.key()));
+      if (project.secret() != null) query.add("sentry_secret=" + enc(project.secret()));
+    } else {
+      StringBuilder auth = new StringBuilder("Sentry sentry_version=").append(version);
+      if (client != null) auth.append(", sentry_client=").append(client);
+      auth.append(", sentry_key=").append(project.key());
+      if (project.secret() != null) auth.append(", sentry_secret=").append(project.secret());
+      headers.add(new String[] {"X-Sentry-Auth", auth.toString()});
+    }
+
+    byte[] body = e.body();
+    String encoding = e.contentEncoding();
+    boolean rewritten = false;
+    if (isEnvelope(e) && body.length > 0) {
+      try {
+        byte[] decoded = EnvelopeBody.decode(body, encoding);
+        byte[] fixed = EnvelopeBody.rewriteSentAt(decoded, Math.max(0, nowMillis - e.receivedAt()));
+        if (fixed != null) {
+          rewritten = true;
+          if (EnvelopeBody.isIdentity(encoding)) {
+            body = fixed;
+          } else {
+            body = EnvelopeBody.gzip(fixed); // br cannot be re-encoded here; gzip is accepted by every Sentry
+            encoding = "gzip";
+          }
+        }
+      } catch (IOException | RuntimeException ignored) {
+        // Undecodable: send it exactly as the client did; the upstream will judge it (400 → DLQ).
+      }
+    }
+    if (e.contentType() != null) headers.add(new String[] {"Content-Type", e.contentType()});
+    if (encoding != null && !encoding.isEmpty()) headers.add(new String[] {"Content-Encoding", encoding});
+    if (e.userAgent() != null) headers.add(new String[] {"User-Agent", e.userAgent()});
+    if (e.clientIp() != null) headers.add(new String[] {"X-Forwarded-For", e.clientIp()});
+
+    String base = upstream.url().toString();
+    while (base.endsWith("/")) base = base.substring(0, base.length() - 1);
+    String url = base + path + (query.isEmpty() ? "" : "?" + String.join("&", query));
+    return new UpstreamRequest(e.method(), URI.create(url), List.copyOf(headers), body, rewritten);
+  }
+
+  /** As a JDK request with the upstream's timeout (to response headers). */
+  HttpRequest toHttpRequest(Duration timeout) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(timeout);
+    for (String[] h : headers) b.header(h[0], h[1]);
+    if (method.equals("GET") && body.length == 0) b.GET();
+    else b.method(method, HttpRequest.BodyPublishers.ofByteArray(body));
+    return b.build();
+  }
+
+  /** The value of a header (tests). */
+  String header(String name) {
+    for (String[] h : headers) if (h[0].equalsIgnoreCase(name)) return h[1];
+    return null;
+  }
+
+  static boolean isEnvelope(BufferedEvent e) {
+    return e.kind() == EndpointKind.ENVELOPE
+        || (e.contentType() != null && e.contentType().toLowerCase(Locale.ROOT).startsWith("application/x-sentry-envelope"));
+  }
+
+  /**
+   * The original path with the real project id: {@code /api/<id>/...}; the legacy
+   * {@code /api/store/} (no id) gets one too; unreal gets the real key as its last segment.
+   */
+  static String realPath(String path, EndpointKind kind, ProjectConfig project) {
+    String id = Long.toString(project.id());
+    String rest; // what follows /api/<id>
+    if (path.startsWith("/api/")) {
+      String after = path.substring("/api/".length());
+      int slash = after.indexOf('/');
+      String first = slash < 0 ? after : after.substring(0, slash);
+      if (!first.isEmpty() && first.chars().allMatch(Character::isDigit)) {
+        rest = slash < 0 ? "/" : after.substring(slash);
+      } else {
+        rest = "/" + after; // /api/store/ → /api/<id>/store/
+      }
+    } else {
+      rest = path.startsWith("/") ? path : "/" + path; // not a Sentry path: keep it under /api/<id>
+    }
+    String out = "/api/" + id + rest;
+    if (kind == EndpointKind.UNREAL) {
+      int i = out.indexOf("/unreal/");
+      if (i >= 0) out = out.substring(0, i) + "/unreal/" + project.key() + "/";
+    }
+    return out;
+  }
+
+  private static String enc(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+
+  private static String decode(String s) {
+    try {
+      return java.net.URLDecoder.decode(s, StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      return s;
+    }
+  }
+
+  /** Never the URL or headers: they carry the real key. */
+  @Override
+  public String toString() {
+    return "UpstreamRequest{" + method + " " + uri.getPath().replaceAll("/unreal/[^/]+", "/unreal/***") + "}";
+  }
+}

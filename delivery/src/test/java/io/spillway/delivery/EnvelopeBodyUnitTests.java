@@ -1,0 +1,87 @@
+package io.spillway.delivery;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.github.luben.zstd.Zstd;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.zip.DeflaterOutputStream;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.LongRange;
+import org.junit.jupiter.api.Test;
+
+class EnvelopeBodyUnitTests {
+  static final String ENVELOPE = "{\"event_id\":\"9ec79c33ec9942ab8353589fcb2e04dc\",\"sent_at\":\"2026-11-27T03:48:13.772Z\",\"sdk\":{\"name\":\"x\"}}\n"
+      + "{\"type\":\"attachment\",\"length\":10,\"filename\":\"hello.txt\"}\n\u00efHello\r\n\n"
+      + "{\"type\":\"event\",\"length\":41,\"content_type\":\"application/json\"}\n{\"message\":\"hello world\",\"level\":\"error\"}\n";
+
+  static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void sentAtIsShiftedByTheWaitAndNothingElseChanges() {
+    byte[] out = EnvelopeBody.rewriteSentAt(utf8(ENVELOPE), 2 * 3600_000L + 5);
+    assertThat(new String(out, StandardCharsets.UTF_8))
+        .isEqualTo(ENVELOPE.replace("2026-11-27T03:48:13.772Z", "2026-11-27T05:48:13.777Z"));
+  }
+
+  @Test
+  void sentAtWithAnOffsetOrWithoutZoneIsNormalisedToUtc() {
+    String withOffset = "{\"sent_at\":\"2026-11-27T05:48:13.772+02:00\"}\n{\"type\":\"event\"}\n{}\n";
+    assertThat(EnvelopeBody.sentAt(EnvelopeBody.rewriteSentAt(utf8(withOffset), 1000))).isEqualTo("2026-11-27T03:48:14.772Z");
+    String noZone = "{\"sent_at\":\"2026-11-27T03:48:13.772\"}\n";
+    assertThat(EnvelopeBody.sentAt(EnvelopeBody.rewriteSentAt(utf8(noZone), 0))).isEqualTo("2026-11-27T03:48:13.772Z");
+  }
+
+  @Test
+  void noSentAtOrAnUnreadableOneMeansNoRewrite() {
+    assertThat(EnvelopeBody.rewriteSentAt(utf8("{\"event_id\":\"x\"}\n{\"type\":\"event\"}\n{}\n"), 1000)).isNull();
+    assertThat(EnvelopeBody.rewriteSentAt(utf8("{\"sent_at\":\"yesterday\"}\n"), 1000)).isNull();
+    assertThat(EnvelopeBody.rewriteSentAt(new byte[0], 1000)).isNull();
+  }
+
+  @Test
+  void categoriesFollowItemTypes() {
+    assertThat(EnvelopeBody.categories(utf8(ENVELOPE))).containsExactly("attachment", "error");
+    assertThat(EnvelopeBody.categories(utf8("{}\n{\"type\":\"transaction\"}\n{}\n{\"type\":\"client_report\"}\n{}\n")))
+        .containsExactly("transaction");
+    assertThat(EnvelopeBody.categories(utf8("{}\n{\"type\":\"event\",\"length\":999}\n{}\n"))).as("truncated").isNull();
+    assertThat(EnvelopeBody.categories(utf8("{}\n{\"no\":\"type\"}\n"))).isNull();
+  }
+
+  @Test
+  void decodesEveryEncodingTheEdgeAccepts() throws IOException {
+    byte[] plain = utf8(ENVELOPE);
+    assertThat(EnvelopeBody.decode(EnvelopeBody.gzip(plain), "gzip")).isEqualTo(plain);
+    assertThat(EnvelopeBody.decode(EnvelopeBody.gzip(plain), "x-gzip")).isEqualTo(plain);
+    assertThat(EnvelopeBody.decode(zlib(plain), "deflate")).isEqualTo(plain);
+    assertThat(EnvelopeBody.decode(Zstd.compress(plain), "zstd")).isEqualTo(plain);
+    assertThat(EnvelopeBody.decode(plain, "")).isSameAs(plain);
+    assertThat(EnvelopeBody.decode(plain, "utf-8")).isSameAs(plain);
+    assertThat(EnvelopeBody.decode(plain, null)).isSameAs(plain);
+    assertThatThrownBy(() -> EnvelopeBody.decode(plain, "gzip")).isInstanceOf(IOException.class);
+    assertThatThrownBy(() -> EnvelopeBody.decode(plain, "compress")).isInstanceOf(IOException.class);
+  }
+
+  @Property(tries = 300)
+  void rewriteOnlyTouchesTheSentAtValue(@ForAll @LongRange(min = 0, max = 40L * 24 * 3600_000) long waited) {
+    byte[] out = EnvelopeBody.rewriteSentAt(utf8(ENVELOPE), waited);
+    String s = new String(out, StandardCharsets.UTF_8);
+    String sentAt = EnvelopeBody.sentAt(out);
+    assertThat(java.time.Instant.parse(sentAt).toEpochMilli() - java.time.Instant.parse("2026-11-27T03:48:13.772Z").toEpochMilli())
+        .isEqualTo(waited);
+    assertThat(s.replace(sentAt, "X")).isEqualTo(ENVELOPE.replace("2026-11-27T03:48:13.772Z", "X"));
+  }
+
+  static byte[] zlib(byte[] b) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (DeflaterOutputStream d = new DeflaterOutputStream(out)) {
+      d.write(b);
+    }
+    return out.toByteArray();
+  }
+}
