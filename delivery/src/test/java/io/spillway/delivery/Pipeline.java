@@ -1,0 +1,205 @@
+package io.spillway.delivery;
+
+import io.spillway.schemas.BufferedEvent;
+import io.spillway.schemas.EndpointKind;
+import io.spillway.schemas.KafkaForm;
+import io.spillway.schemas.Route;
+import io.spillway.schemas.SpillwayId;
+import io.spillway.schemas.config.SpillwayConfig;
+import io.spillway.testkit.KafkaCluster;
+import io.spillway.testkit.RedisServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Shared real infrastructure for delivery's integration tests: one KRaft broker and one Redis for
+ * the whole JVM (started on first use), plus helpers to write records exactly as the bridge does
+ * ({@link KafkaForm#encode}) and to read the DLQ.
+ */
+final class Pipeline {
+  private static KafkaCluster kafka;
+  private static RedisServer redis;
+  private static final AtomicInteger COUNTER = new AtomicInteger();
+  private static final SpillwayId IDS = new SpillwayId();
+
+  private Pipeline() {}
+
+  static synchronized KafkaCluster kafka() {
+    if (kafka == null) {
+      kafka = KafkaCluster.start(1);
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> kafka.close()));
+    }
+    return kafka;
+  }
+
+  static synchronized RedisServer redis() {
+    if (redis == null) {
+      redis = RedisServer.launch();
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> redis.close()));
+    }
+    return redis;
+  }
+
+  /** A unique name per test (topic, application id). */
+  static String unique(String prefix) {
+    return prefix + "-" + ProcessHandle.current().pid() + "-" + COUNTER.incrementAndGet();
+  }
+
+  /** The YAML of a delivery config on a fresh topic; {@code upstreams} is the upstreams: block body. */
+  static String yaml(String topic, String appId, String upstreams) {
+    Path state;
+    try {
+      state = Files.createTempDirectory("spillway-delivery-state-");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return """
+        delivery: { admin: "127.0.0.1:0", application_id: "%s", state_dir: "%s", retry_initial: 200ms, retry_max: 2s, punctuate_interval: 20ms }
+        redis: { uri: "%s" }
+        kafka: { bootstrap_servers: "%s", topic: "%s", partitions: 3, replication_factor: 1 }
+        upstreams:
+        %s
+        """.formatted(appId, state, redis().uri(), kafka().bootstrapServers(), topic, upstreams.indent(2));
+  }
+
+  static SpillwayConfig config(String yaml) {
+    return SpillwayConfig.parse(yaml, Map.of(), "test");
+  }
+
+  /** Same config with another state dir (a second instance on this machine). */
+  static SpillwayConfig secondInstance(String yaml) {
+    try {
+      Path other = Files.createTempDirectory("spillway-delivery-state-");
+      return config(yaml.replaceAll("state_dir: \"[^\"]*\"", "state_dir: \"" + other + "\""));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static String eventId() {
+    return String.format("%016x%016x", ThreadLocalRandom.current().nextLong(), ThreadLocalRandom.current().nextLong());
+  }
+
+  /** A sentry-java 8 style gzip envelope with one event item, received {@code receivedAt}, sent by the client at {@code sentAt}. */
+  static BufferedEvent envelope(Route route, String eventId, long receivedAt, Instant sentAt) {
+    String item = "{\"event_id\":\"" + eventId + "\",\"message\":{\"formatted\":\"test " + eventId + "\"},\"level\":\"error\"}";
+    String env = "{\"event_id\":\"" + eventId + "\",\"sdk\":{\"name\":\"sentry.java\",\"version\":\"8.63.0\"}"
+        + (sentAt == null ? "" : ",\"sent_at\":\"" + sentAt + "\"") + "}\n"
+        + "{\"content_type\":\"application/json\",\"type\":\"event\",\"length\":" + item.getBytes(StandardCharsets.UTF_8).length + "}\n"
+        + item + "\n";
+    return BufferedEvent.builder().id(IDS.next(receivedAt)).receivedAt(receivedAt).route(route).kind(EndpointKind.ENVELOPE)
+        .path("/api/42/envelope/").contentType("application/x-sentry-envelope").contentEncoding("gzip")
+        .userAgent("sentry.java/8.63.0").sentryClient("sentry.java/8.63.0").sentryVersion("7").clientIp("198.51.100.7")
+        .eventId(eventId).body(EnvelopeBody.gzip(env.getBytes(StandardCharsets.UTF_8))).build();
+  }
+
+  static BufferedEvent envelope(Route route, String eventId) {
+    long now = System.currentTimeMillis();
+    return envelope(route, eventId, now, Instant.ofEpochMilli(now));
+  }
+
+  static KafkaProducer<byte[], byte[]> producer() {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka().bootstrapServers());
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+    return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+  }
+
+  /** Writes events as the bridge does and waits for the broker's acks. */
+  static void produce(String topic, List<BufferedEvent> events) {
+    try (KafkaProducer<byte[], byte[]> producer = producer()) {
+      List<java.util.concurrent.Future<?>> acks = new ArrayList<>();
+      for (BufferedEvent e : events) acks.add(producer.send(record(topic, KafkaForm.encode(e))));
+      for (var f : acks) f.get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static ProducerRecord<byte[], byte[]> record(String topic, KafkaForm f) {
+    RecordHeaders headers = new RecordHeaders();
+    for (KafkaForm.Header h : f.headers()) headers.add(h.name(), h.value());
+    return new ProducerRecord<>(topic, null, f.timestamp(), f.key(), f.value(), headers);
+  }
+
+  /** Everything in a topic right now (e.g. the DLQ), read from the beginning. */
+  static List<ConsumerRecord<byte[], byte[]>> readAll(String topic, int atLeast, Duration timeout) {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka().bootstrapServers());
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, unique("reader"));
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      c.subscribe(List.of(topic));
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (System.nanoTime() < deadline) {
+        c.poll(Duration.ofMillis(200)).forEach(out::add);
+        if (out.size() >= atLeast) {
+          c.poll(Duration.ofMillis(500)).forEach(out::add); // anything more that is already there
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  static String header(ConsumerRecord<byte[], byte[]> r, String name) {
+    var h = r.headers().lastHeader(name);
+    return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+  }
+
+  /** Counts how often each id appears. */
+  static Map<String, Integer> counts(List<String> ids) {
+    Map<String, Integer> m = new HashMap<>();
+    for (String id : ids) m.merge(id, 1, Integer::sum);
+    return m;
+  }
+
+  /** A metric's value summed over its series from an admin /metrics page (0 if absent). */
+  static double metric(int adminPort, String name, String labelFilter) {
+    try {
+      var http = java.net.http.HttpClient.newHttpClient();
+      String text = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + adminPort + "/metrics")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+      double sum = 0;
+      for (String line : text.split("\n")) {
+        if (line.startsWith(name) && (line.charAt(name.length()) == '{' || line.charAt(name.length()) == ' ')
+            && (labelFilter == null || line.contains(labelFilter))) {
+          sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        }
+      }
+      return sum;
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static List<KafkaForm.Header> readHeaders(ConsumerRecord<byte[], byte[]> r) {
+    List<KafkaForm.Header> out = new ArrayList<>();
+    for (var h : r.headers()) out.add(new KafkaForm.Header(h.key(), h.value()));
+    return out;
+  }
+}
