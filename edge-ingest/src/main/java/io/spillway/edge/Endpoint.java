@@ -17,7 +17,7 @@ record Endpoint(EndpointKind kind, String storedPath, String pathKey, String pat
 
   /** The endpoint of {@code path}, null if no Sentry endpoint lives there (404). */
   static Endpoint parse(String path) {
-    if (path == null || !path.startsWith("/api/")) return null;
+    if (path == null || !path.startsWith("/api/") || path.length() < 7) return null;
     boolean slash = path.endsWith("/");
     String[] s = path.substring(5, slash ? path.length() - 1 : path.length()).split("/", -1);
     for (String seg : s) if (seg.isEmpty()) return null;

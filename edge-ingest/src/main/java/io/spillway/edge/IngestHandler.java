@@ -10,6 +10,7 @@ import io.spillway.schemas.SpillwayId;
 import io.spillway.schemas.config.EdgeConfig;
 import io.spillway.schemas.config.RouteTable;
 import io.undertow.server.HttpHandler;
+import io.undertow.io.Receiver;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.RequestTooBigException;
 import io.undertow.util.HeaderMap;
@@ -20,6 +21,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Locale;
 import java.util.Optional;
@@ -145,7 +147,7 @@ final class IngestHandler implements HttpHandler {
         return;
       }
       ex.setMaxEntitySize(limit);
-      ex.getRequestReceiver().receiveFullBytes((e, body) -> onBody(in, body), (e, failure) -> onReadFailure(in, failure));
+      ex.getRequestReceiver().receivePartialBytes(new BodyCollector(in, limit), (e, failure) -> onReadFailure(in, failure));
     } catch (ProtocolException e) {
       refuse(in, e);
     }
@@ -304,6 +306,47 @@ final class IngestHandler implements HttpHandler {
     ex.dispatch(SameThreadExecutor.INSTANCE, () -> write(in, event, answer));
   }
 
+  /**
+   * Collects the body as it streams in and counts it: Undertow applies its entity limit to chunked
+   * bodies only from the listener-wide maximum, so the per-endpoint limit is enforced here. An
+   * oversized body is refused at the chunk that crosses the limit; it is never held whole.
+   */
+  private final class BodyCollector implements Receiver.PartialBytesCallback {
+    private final Ingest in;
+    private final long limit;
+    private byte[] buf;
+    private int size;
+    private boolean done;
+
+    BodyCollector(Ingest in, long limit) {
+      this.in = in;
+      this.limit = limit;
+      long declared = in.ex.getRequestContentLength();
+      // Trust a declared length only up to 1 MiB: a client must not reserve 200 MiB by saying so.
+      this.buf = new byte[(int) Math.min(declared >= 0 ? declared : 16 * 1024, 1 << 20)];
+    }
+
+    @Override
+    public void handle(HttpServerExchange ex, byte[] chunk, boolean last) {
+      if (done) return;
+      if (size + (long) chunk.length > limit) {
+        done = true;
+        ex.getRequestReceiver().pause();
+        refuse(in, new ProtocolException(413, "request body exceeds the size limit (" + limit + " bytes)"));
+        return;
+      }
+      if (size + chunk.length > buf.length) {
+        buf = Arrays.copyOf(buf, (int) Math.min(limit, Math.max(buf.length * 2L, size + (long) chunk.length)));
+      }
+      System.arraycopy(chunk, 0, buf, size, chunk.length);
+      size += chunk.length;
+      if (last) {
+        done = true;
+        onBody(in, size == buf.length ? buf : Arrays.copyOf(buf, size));
+      }
+    }
+  }
+
   /** The envelope's header: event id, and the {@code dsn} auth when the request had no other. */
   private String envelope(Ingest in, byte[] body) {
     EnvelopeHeader header = BodyDecoder.envelopeHeader(in.encoding, body);
@@ -363,14 +406,18 @@ final class IngestHandler implements HttpHandler {
   private void succeed(Ingest in, String answerId) {
     HttpServerExchange ex = in.ex;
     cors(ex);
-    int status = 200;
+    int status = switch (in.endpoint.kind()) {
+      case ATTACHMENTS -> 201;
+      case CRON -> 202;
+      default -> 200;
+    };
+    metrics.answered(in.routeLabel(), in.kindLabel(), status, null, in.start, in.bodyBytes);
     switch (in.endpoint.kind()) {
       case ENVELOPE, STORE -> {
         if (in.method.equals("GET")) {
           ex.getResponseHeaders().put(Headers.CONTENT_TYPE, "image/gif");
           ex.setStatusCode(200);
           ex.getResponseSender().send(ByteBuffer.wrap(PIXEL));
-          metrics.answered(in.routeLabel(), in.kindLabel(), 200, null, in.start, in.bodyBytes);
           return;
         }
         ex.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/json");
@@ -383,12 +430,10 @@ final class IngestHandler implements HttpHandler {
         ex.getResponseSender().send(EventId.hyphenated(answerId));
       }
       case ATTACHMENTS -> {
-        status = 201;
         ex.setStatusCode(201);
         ex.endExchange();
       }
       case CRON -> {
-        status = 202;
         ex.setStatusCode(202);
         ex.endExchange();
       }
@@ -397,7 +442,6 @@ final class IngestHandler implements HttpHandler {
         ex.endExchange();
       }
     }
-    metrics.answered(in.routeLabel(), in.kindLabel(), status, null, in.start, in.bodyBytes);
   }
 
   private void onReadFailure(Ingest in, IOException failure) {
@@ -426,12 +470,12 @@ final class IngestHandler implements HttpHandler {
       IoUtils.safeClose(ex.getConnection());
       return;
     }
+    metrics.answered(route, kind, status, reason, start, 0); // counted before the client can see the answer
     cors(ex);
     ex.setStatusCode(status);
     ex.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/json");
     ex.getResponseHeaders().put(X_SENTRY_ERROR, detail);
     ex.getResponseSender().send("{\"detail\":" + Json.quote(detail) + "}");
-    metrics.answered(route, kind, status, reason, start, 0);
   }
 
   private static void cors(HttpServerExchange ex) {

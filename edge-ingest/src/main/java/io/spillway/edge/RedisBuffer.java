@@ -10,6 +10,8 @@ import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
+import java.time.Duration;
 import io.spillway.runtime.CheckResult;
 import io.spillway.runtime.Component;
 import io.spillway.schemas.BufferedEvent;
@@ -54,7 +56,10 @@ final class RedisBuffer implements Component, AutoCloseable {
     if (config == null) throw new NullPointerException("config == null");
     this.config = config;
     this.streams = config.streamKeys();
-    this.resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(1).build();
+    this.resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(1)
+        // Lettuce's default backoff grows to 30 s: after a Redis restart the edge would answer 503 for that long.
+        .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
+        .build();
     RedisURI uri = RedisURI.create(config.uri());
     uri.setTimeout(config.commandTimeout());
     this.client = RedisClient.create(resources, uri);
