@@ -247,4 +247,122 @@ class DeliveryIntegrationTests {
     assertThat(header(dlq.get(0), KafkaForm.DeadLetter.REASON)).isEqualTo("expired");
     assertThat(b.acceptedEventIds()).doesNotContain(expired.eventId());
   }
+
+  @Test
+  void modernAndLegacyPayloadsReachTheRightUpstreamWithTheRightKeyProjectAndPayload() throws Exception {
+    String topic = unique("events");
+    start(yaml(topic, unique("app"), upstreamsYaml("", "")));
+    long now = System.currentTimeMillis();
+    io.spillway.schemas.SpillwayId ids = new io.spillway.schemas.SpillwayId();
+
+    // sentry-java 8: gzip envelope, X-Sentry-Auth → a/a1 (key + secret)
+    BufferedEvent java8 = envelope(new Route("a", "a1"), eventId());
+    // raven-java 8: base64(zlib(JSON)) on the legacy /api/store/ (no project id), form content type → a/a2
+    String ravenId = eventId();
+    byte[] ravenBody = java.util.Base64.getEncoder().encode(EnvelopeBodyUnitTests.zlib(
+        ("{\"event_id\":\"" + ravenId + "\",\"message\":\"raven\",\"timestamp\":\"2026-11-27T07:00:00\"}").getBytes("UTF-8")));
+    BufferedEvent raven = BufferedEvent.builder().id(ids.next(now)).receivedAt(now).route(new Route("a", "a2"))
+        .kind(io.spillway.schemas.EndpointKind.STORE).path("/api/store/").contentType("application/x-www-form-urlencoded")
+        .sentryClient("raven-java/8.0.3-4ba32").sentryVersion("6").userAgent("Java/17").clientIp("192.0.2.10")
+        .eventId(ravenId).body(ravenBody).build();
+    // sentry-java 1.7: gzip JSON store → b/b1
+    String legacyId = eventId();
+    BufferedEvent java17 = BufferedEvent.builder().id(ids.next(now)).receivedAt(now).route(new Route("b", "b1"))
+        .kind(io.spillway.schemas.EndpointKind.STORE).path("/api/42/store/").contentType("application/json").contentEncoding("gzip")
+        .sentryClient("sentry-java/1.7.30-7a445").sentryVersion("6").clientIp("192.0.2.11")
+        .eventId(legacyId).body(EnvelopeBody.gzip(("{\"event_id\":\"" + legacyId + "\",\"message\":\"old\"}").getBytes("UTF-8"))).build();
+    // raven-python 6: zlib with Content-Encoding: deflate → b/b2 (key + secret)
+    String pyId = eventId();
+    BufferedEvent python = BufferedEvent.builder().id(ids.next(now)).receivedAt(now).route(new Route("b", "b2"))
+        .kind(io.spillway.schemas.EndpointKind.STORE).path("/api/42/store/").contentType("application/octet-stream").contentEncoding("deflate")
+        .sentryClient("raven-python/6.10.0").sentryVersion("6").userAgent("raven-python/6.10.0")
+        .eventId(pyId).body(EnvelopeBodyUnitTests.zlib(("{\"event_id\":\"" + pyId + "\",\"message\":\"py\"}").getBytes("UTF-8"))).build();
+    // @sentry/node 11: identity envelope, auth was in the query (key stripped by the edge), item without length → a/a1
+    String nodeId = eventId();
+    String nodeEnv = "{\"event_id\":\"" + nodeId + "\",\"sent_at\":\"" + java.time.Instant.ofEpochMilli(now) + "\"}\n{\"type\":\"event\"}\n{\"message\":\"node\"}\n";
+    BufferedEvent node = BufferedEvent.builder().id(ids.next(now)).receivedAt(now).route(new Route("a", "a1"))
+        .kind(io.spillway.schemas.EndpointKind.ENVELOPE).path("/api/42/envelope/")
+        .query("sentry_version=7&sentry_client=sentry.javascript.node%2F11.12.0")
+        .eventId(nodeId).body(nodeEnv.getBytes("UTF-8")).build();
+    // the golden vectors, re-routed onto this test's upstreams
+    var golden = io.spillway.schemas.GoldenVectors.valid();
+    BufferedEvent goldenEnvelope = golden.stream().filter(g -> g.name().equals("envelope-gzip.json")).findFirst().orElseThrow()
+        .event().toBuilder().route(new Route("a", "a2")).receivedAt(now).build();
+    BufferedEvent goldenCron = golden.stream().filter(g -> g.name().equals("cron-get-empty-body.json")).findFirst().orElseThrow()
+        .event().toBuilder().route(new Route("b", "b1")).receivedAt(now).build();
+    List<BufferedEvent> all = List.of(java8, raven, java17, python, node, goldenEnvelope, goldenCron);
+    produce(topic, all);
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> a.acceptedCount() == 4 && b.acceptedCount() == 3);
+    assertThat(a.statusCounts()).containsOnlyKeys(200);
+    assertThat(b.statusCounts()).containsOnlyKeys(200);
+
+    SentryUpstream.Received r = only(a, java8.eventId());
+    assertThat(r.path()).isEqualTo("/api/101/envelope/");
+    assertThat(r.key()).isEqualTo("aaaa1111aaaa1111aaaa1111aaaa1111");
+    assertThat(r.secret()).isEqualTo("asecret1");
+    assertThat(r.header("X-Sentry-Auth")).contains("sentry_client=sentry.java/8.63.0").contains("sentry_version=7");
+    assertThat(r.header("Content-Type")).isEqualTo("application/x-sentry-envelope");
+    assertThat(r.header("Content-Encoding")).isEqualTo("gzip");
+    assertThat(r.header("User-Agent")).isEqualTo("sentry.java/8.63.0");
+    assertThat(r.header("X-Forwarded-For")).isEqualTo("198.51.100.7");
+    assertSamePayloadApartFromSentAt(r, java8);
+
+    r = only(a, ravenId);
+    assertThat(r.path()).isEqualTo("/api/102/store/");
+    assertThat(r.key()).isEqualTo("aaaa2222aaaa2222aaaa2222aaaa2222");
+    assertThat(r.secret()).isNull();
+    assertThat(r.header("X-Sentry-Auth")).contains("sentry_version=6").contains("sentry_client=raven-java/8.0.3-4ba32");
+    assertThat(r.header("Content-Type")).isEqualTo("application/x-www-form-urlencoded");
+    assertThat(r.body()).isEqualTo(raven.body());
+
+    r = only(b, legacyId);
+    assertThat(r.path()).isEqualTo("/api/201/store/");
+    assertThat(r.key()).isEqualTo("bbbb1111bbbb1111bbbb1111bbbb1111");
+    assertThat(r.header("Content-Encoding")).isEqualTo("gzip");
+    assertThat(r.body()).isEqualTo(java17.body());
+
+    r = only(b, pyId);
+    assertThat(r.path()).isEqualTo("/api/202/store/");
+    assertThat(r.secret()).isEqualTo("bsecret2");
+    assertThat(r.header("Content-Encoding")).isEqualTo("deflate");
+    assertThat(r.header("User-Agent")).isEqualTo("raven-python/6.10.0");
+    assertThat(r.body()).isEqualTo(python.body());
+
+    r = only(a, nodeId);
+    assertThat(r.path()).isEqualTo("/api/101/envelope/");
+    assertThat(r.query()).isNull(); // sentry_version/sentry_client moved into X-Sentry-Auth: one auth payload only
+    assertThat(r.header("X-Sentry-Auth")).contains("sentry_client=sentry.javascript.node/11.12.0");
+    assertThat(r.header("Content-Encoding")).isNull();
+    assertSamePayloadApartFromSentAt(r, node);
+
+    r = only(a, "5f0b2c8e9a4d4e6f8a1b3c5d7e9f0a12");
+    assertThat(r.path()).isEqualTo("/api/102/envelope/");
+    assertThat(r.query()).as("golden query sentry_version=7 moves into X-Sentry-Auth").isNull();
+    assertSamePayloadApartFromSentAt(r, goldenEnvelope);
+
+    SentryUpstream.Received cron = b.accepted().stream().filter(x -> x.path().contains("/cron/")).findFirst().orElseThrow();
+    assertThat(cron.method()).isEqualTo("GET");
+    assertThat(cron.path()).isEqualTo("/api/201/cron/nightly-job/");
+    assertThat(cron.query()).isEqualTo("status=ok&environment=prod");
+    assertThat(cron.key()).isEqualTo("bbbb1111bbbb1111bbbb1111bbbb1111");
+    assertThat(cron.header("X-Forwarded-For")).isEqualTo("2001:db8::1");
+  }
+
+  static SentryUpstream.Received only(SentryUpstream u, String eventId) {
+    List<SentryUpstream.Received> got = u.accepted().stream().filter(r -> eventId.equals(r.eventId())).toList();
+    assertThat(got).as("requests with event id " + eventId).hasSize(1);
+    return got.get(0);
+  }
+
+  static void assertSamePayloadApartFromSentAt(SentryUpstream.Received got, BufferedEvent sent) throws Exception {
+    String original = new String(EnvelopeBody.decode(sent.body(), sent.contentEncoding()), "UTF-8");
+    String originalSentAt = EnvelopeBody.sentAt(original.getBytes("UTF-8"));
+    String received = got.decodedText();
+    if (originalSentAt == null) {
+      assertThat(received).isEqualTo(original);
+    } else {
+      assertThat(received.replace(got.sentAt(), "S")).isEqualTo(original.replace(originalSentAt, "S"));
+    }
+  }
 }
