@@ -37,19 +37,24 @@ class BridgeFailureIntegrationTests {
       List<BufferedEvent> events = Pipeline.events(20_000, 10);
       Pipeline.xaddEvents(redis.uri(), "crash", events.subList(0, 2_000));
       JavaProcess a = JavaProcess.start(KafkaBridge.class.getName(), JVM, "--config", configFile.toString());
-      JavaProcess b = JavaProcess.start(KafkaBridge.class.getName(), JVM, "--config", configFile.toString());
+      JavaProcess b = null;
       try {
+        await("bridge A moving entries", Duration.ofSeconds(60), () -> redis.xlen("crash") == 0);
+        b = JavaProcess.start(KafkaBridge.class.getName(), JVM, "--config", configFile.toString());
         String consumerA = "-" + a.pid();
         int written = 2_000;
         long pendingOfA = 0;
-        // keep writing until A holds entries it has not acknowledged yet, then kill it right there
+        // keep writing; now and then freeze A (SIGSTOP) and look at its pending entries: once it is
+        // frozen holding some it has not acknowledged, SIGKILL it right there
         while (written < events.size()) {
-          pendingOfA = pending(redis, "crash").entrySet().stream()
-              .filter(e -> e.getKey().endsWith(consumerA)).mapToLong(Map.Entry::getValue).sum();
-          if (pendingOfA > 0 && written >= 6_000) break;
           Pipeline.xaddEvents(redis.uri(), "crash", events.subList(written, written + 500));
           written += 500;
-          Thread.sleep(20);
+          if (written < 6_000) continue;
+          signal("STOP", a.pid());
+          pendingOfA = pending(redis, "crash").entrySet().stream()
+              .filter(e -> e.getKey().endsWith(consumerA)).mapToLong(Map.Entry::getValue).sum();
+          if (pendingOfA > 0) break;
+          signal("CONT", a.pid());
         }
         assertThat(pendingOfA).as("bridge A holds pending entries when it is killed\n" + a.output()).isPositive();
         a.kill();
@@ -65,7 +70,7 @@ class BridgeFailureIntegrationTests {
         assertThat(b.isAlive()).as(b.output()).isTrue();
       } finally {
         a.stop();
-        b.stop();
+        if (b != null) b.stop();
       }
       assertThat(b.output()).contains("claimed");
       List<ConsumerRecord<byte[], byte[]>> records = Pipeline.consume(kafka.bootstrapServers(), "crash", events.size(), Duration.ofSeconds(60));
@@ -112,6 +117,11 @@ class BridgeFailureIntegrationTests {
       System.out.printf("broker kill (RF 3, min ISR 2): %d events, %d records in Kafka, %d duplicates%n",
           events.size(), records.size(), duplicates);
     }
+  }
+
+  private static void signal(String signal, long pid) throws Exception {
+    Process p = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
+    assertThat(p.waitFor()).as("kill -%s %d", signal, pid).isZero();
   }
 
   /** Pending entries per consumer of the bridge group. */
