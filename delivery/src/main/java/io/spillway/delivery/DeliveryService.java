@@ -154,6 +154,8 @@ public final class DeliveryService implements AutoCloseable {
     p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 1000);
     p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) config.kafka().replicationFactor());
     p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
+    // Wall-clock punctuators only run between polls: an idle poll must not outlast a tick.
+    p.put(StreamsConfig.POLL_MS_CONFIG, Math.max(1, config.delivery().punctuateInterval().toMillis()));
     // An identifier only (no interactive queries): lets every instance count the live instances.
     p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, "127.0.0.1:" + admin.port());
     p.put(StreamsConfig.producerPrefix("acks"), "all");

@@ -29,7 +29,7 @@ import java.util.function.LongSupplier;
  * approximately without Redis (reported on /readyz and as {@code spillway_delivery_limiter_redis_up}).
  */
 final class FleetRateLimit implements AutoCloseable {
-  static final long TOKEN_TTL_MS = 100;
+  static final long TOKEN_TTL_MS = 50;
   /** How long a batch of tokens should last at the full rate. */
   static final double BATCH_SECONDS = 0.05;
 
