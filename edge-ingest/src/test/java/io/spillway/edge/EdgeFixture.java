@@ -47,7 +47,7 @@ final class EdgeFixture implements AutoCloseable {
     this.connection = client.connect(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE));
   }
 
-  static String yaml(String redisUri, String extraEdge) {
+  static String yaml(String redisUri, String edgeExtra, String redisExtra) {
     return """
         edge:
           listen: "127.0.0.1:0"
@@ -61,28 +61,35 @@ final class EdgeFixture implements AutoCloseable {
         redis:
           uri: "%s"
           stream: "%s"
-          command_timeout: "1s"
+        %s
         upstreams:
           wow:
             url: "http://127.0.0.1:9"
             projects:
               vod_be: { alias: "vodbe", id: 20, key: "%s" }
               limited: { alias: "limited", id: 21, key: "%s", quota_events_per_second: 2 }
-          bench:
+          other:
             url: "http://127.0.0.1:9"
             projects:
-              p42: { id: 42, key: "PUBLICKEY" }
-        """.formatted(extraEdge, redisUri, STREAM, VOD_BE_KEY, LIMITED_KEY);
+              p1: { alias: "other1", id: 1, key: "11111111111111111111111111111111" }
+              p2: { alias: "other2", id: 2, key: "22222222222222222222222222222222" }
+              p3: { alias: "other3", id: 3, key: "33333333333333333333333333333333" }
+        """.formatted(indent(edgeExtra), redisUri, STREAM, indent(redisExtra), VOD_BE_KEY, LIMITED_KEY);
+  }
+
+  private static String indent(String lines) {
+    return lines.isEmpty() ? "" : ("  " + lines.strip().replace("\n", "\n  "));
   }
 
   static EdgeFixture start(RedisServer.Fsync fsync) {
-    return start(fsync, "");
+    return start(fsync, "", "");
   }
 
-  static EdgeFixture start(RedisServer.Fsync fsync, String extraTopLevel) {
+  /** {@code edgeExtra} / {@code redisExtra}: more {@code key: value} lines for those sections. */
+  static EdgeFixture start(RedisServer.Fsync fsync, String edgeExtra, String redisExtra) {
     RedisServer redis = RedisServer.launch(fsync);
     try {
-      SpillwayConfig config = SpillwayConfig.parse(yaml(redis.uri(), extraTopLevel), Map.of(), "test");
+      SpillwayConfig config = SpillwayConfig.parse(yaml(redis.uri(), edgeExtra, redisExtra), Map.of(), "test");
       return new EdgeFixture(redis, EdgeServer.start(config));
     } catch (RuntimeException e) {
       redis.close();

@@ -397,7 +397,7 @@ class EdgeProtocolIntegrationTests {
   /** The writer puts exactly the golden vectors' Redis fields into the stream. */
   @Test
   void writerMatchesGoldenVectors() throws Exception {
-    SpillwayConfig config = SpillwayConfig.parse(EdgeFixture.yaml(f.redis.uri(), ""), Map.of(), "test");
+    SpillwayConfig config = SpillwayConfig.parse(EdgeFixture.yaml(f.redis.uri(), "", ""), Map.of(), "test");
     try (RedisBuffer buffer = new RedisBuffer(config.redis());
          RedisClient client = RedisClient.create(f.redis.uri())) {
       StatefulRedisConnection<String, byte[]> c = client.connect(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE));

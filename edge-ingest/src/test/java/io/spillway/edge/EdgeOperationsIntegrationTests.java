@@ -1,0 +1,157 @@
+package io.spillway.edge;
+
+import static io.spillway.edge.EdgeFixture.envelope;
+import static io.spillway.edge.EdgeFixture.hex32;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.spillway.schemas.BufferedEvent;
+import io.spillway.testkit.JavaProcess;
+import io.spillway.testkit.RedisServer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Buffer limits, shards, forwarded client IPs, graceful shutdown and the {@code main} entry point. */
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
+class EdgeOperationsIntegrationTests {
+  static final String XSA = "Sentry sentry_version=7,sentry_client=sentry.java/8.63.0,sentry_key=vodbe";
+
+  static HttpRequest envelopeRequest(EdgeFixture f, String id) {
+    return HttpRequest.newBuilder(f.uri("/api/20/envelope/")).timeout(Duration.ofSeconds(10)).header("X-Sentry-Auth", XSA)
+        .POST(HttpRequest.BodyPublishers.ofString(envelope(id, "ops"))).build();
+  }
+
+  @Test
+  void bufferAboveMaxBufferBytesAnswers503WithRetryAfter() throws Exception {
+    try (EdgeFixture f = EdgeFixture.start(RedisServer.Fsync.NONE, "", "max_buffer_bytes: 1")) {
+      URI readyz = URI.create("http://127.0.0.1:" + f.edge.adminPort() + "/readyz");
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (f.send(HttpRequest.newBuilder(readyz).build()).statusCode() != 503) { // first INFO poll
+        assertThat(System.nanoTime()).as("readiness turns 503 once the buffer is over").isLessThan(deadline);
+        Thread.sleep(50);
+      }
+      assertThat(f.send(HttpRequest.newBuilder(readyz).build()).body()).contains("max_buffer_bytes");
+      HttpResponse<String> r = f.send(envelopeRequest(f, hex32(1)));
+      assertThat(r.statusCode()).isEqualTo(503);
+      assertThat(r.body()).isEqualTo("{\"detail\":\"buffer full\"}");
+      assertThat(r.headers().firstValue("Retry-After")).hasValue("10");
+      assertThat(f.count()).isZero();
+      assertThat(f.metric("spillway_edge_rejected_total", "reason=\"buffer_full\"")).isEqualTo(1);
+    }
+  }
+
+  /** Redis' own maxmemory (noeviction) refuses the XADD with OOM: the edge says "buffer full", not 500. */
+  @Test
+  void redisOutOfMemoryIsBufferFull() throws Exception {
+    try (EdgeFixture f = EdgeFixture.start(RedisServer.Fsync.NONE)) {
+      assertThat(f.redis.command("CONFIG", "SET", "maxmemory", "1")).isEqualTo("+OK");
+      HttpResponse<String> r = f.send(envelopeRequest(f, hex32(2)));
+      assertThat(r.statusCode()).isEqualTo(503);
+      assertThat(r.body()).isEqualTo("{\"detail\":\"buffer full\"}");
+      assertThat(r.headers().firstValue("Retry-After")).hasValue("10");
+      assertThat(f.redis.command("CONFIG", "SET", "maxmemory", "0")).isEqualTo("+OK");
+      assertThat(f.send(envelopeRequest(f, hex32(3))).statusCode()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void shardsSpreadRoutesAndKeepEachRouteOnOneStream() throws Exception {
+    try (EdgeFixture f = EdgeFixture.start(RedisServer.Fsync.NONE, "", "shards: 2")) {
+      for (String alias : List.of("vodbe", "other1", "other2", "other3")) {
+        for (int i = 0; i < 5; i++) {
+          HttpResponse<String> r = f.send(HttpRequest.newBuilder(f.uri("/api/1/envelope/?sentry_key=" + alias))
+              .POST(HttpRequest.BodyPublishers.ofString(envelope(hex32(i), alias))).build());
+          assertThat(r.statusCode()).isEqualTo(200);
+        }
+      }
+      long s0 = f.redis.xlen(EdgeFixture.STREAM + ":0");
+      long s1 = f.redis.xlen(EdgeFixture.STREAM + ":1");
+      assertThat(s0 + s1).isEqualTo(20);
+      assertThat(s0 % 5).isZero(); // whole routes per shard
+      assertThat(f.redis.xlen(EdgeFixture.STREAM)).isZero();
+    }
+  }
+
+  @Test
+  void forwardedForIsUsedOnlyWhenTrusted() throws Exception {
+    try (EdgeFixture trusted = EdgeFixture.start(RedisServer.Fsync.NONE, "trust_forwarded_for: true", "")) {
+      trusted.send(HttpRequest.newBuilder(trusted.uri("/api/20/envelope/?sentry_key=vodbe")).header("X-Forwarded-For", "203.0.113.7, 10.0.0.1")
+          .POST(HttpRequest.BodyPublishers.ofString(envelope(hex32(4), "xff"))).build());
+      assertThat(trusted.events()).extracting(BufferedEvent::clientIp).containsExactly("203.0.113.7");
+    }
+    try (EdgeFixture untrusted = EdgeFixture.start(RedisServer.Fsync.NONE)) {
+      untrusted.send(HttpRequest.newBuilder(untrusted.uri("/api/20/envelope/?sentry_key=vodbe")).header("X-Forwarded-For", "203.0.113.7")
+          .POST(HttpRequest.BodyPublishers.ofString(envelope(hex32(5), "xff"))).build());
+      assertThat(untrusted.events()).extracting(BufferedEvent::clientIp).containsExactly("127.0.0.1");
+    }
+  }
+
+  /** close() lets a request whose XADD is in flight finish with 200 (and its entry is in Redis). */
+  @Test
+  void closeDrainsInFlightWrites() throws Exception {
+    try (EdgeFixture f = EdgeFixture.start(RedisServer.Fsync.NONE, "", "command_timeout: \"10s\"")) {
+      CompletableFuture<String> sleeping = CompletableFuture.supplyAsync(() -> f.redis.command("DEBUG", "SLEEP", "1.5"));
+      Thread.sleep(100); // let the SLEEP reach Redis first
+      String id = hex32(6);
+      CompletableFuture<HttpResponse<String>> inFlight = f.http.sendAsync(envelopeRequest(f, id), HttpResponse.BodyHandlers.ofString());
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (f.metric("spillway_edge_in_flight") < 1) {
+        assertThat(System.nanoTime()).as("request reaches Redis").isLessThan(deadline);
+        Thread.sleep(10);
+      }
+      f.edge.close(); // blocks until the in-flight request is answered
+      assertThat(inFlight.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+      assertThat(sleeping.get(10, TimeUnit.SECONDS)).isEqualTo("+OK");
+      assertThat(f.events()).extracting(BufferedEvent::eventId).containsExactly(id);
+    }
+  }
+
+  /** The launcher's entry point: {@code --config FILE}, serves, and exits cleanly on SIGTERM. */
+  @Test
+  void mainServesUntilSigterm() throws Exception {
+    try (RedisServer redis = RedisServer.launch()) {
+      int port = RedisServer.freePort();
+      int admin = RedisServer.freePort();
+      String yaml = EdgeFixture.yaml(redis.uri(), "", "").replace("listen: \"127.0.0.1:0\"", "listen: \"127.0.0.1:" + port + "\"")
+          .replace("admin: \"127.0.0.1:0\"", "admin: \"127.0.0.1:" + admin + "\"");
+      Path config = Files.createTempFile("spillway-edge-", ".yml");
+      Files.writeString(config, yaml);
+      JavaProcess edge = JavaProcess.start(EdgeServer.class.getName(), List.of("-Xmx256m"), "--config", config.toString());
+      try {
+        HttpClient http = HttpClient.newHttpClient();
+        URI readyz = URI.create("http://127.0.0.1:" + admin + "/readyz");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+          try {
+            if (http.send(HttpRequest.newBuilder(readyz).build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 200) break;
+          } catch (java.io.IOException notYet) {
+            // not listening yet
+          }
+          assertThat(System.nanoTime()).as("edge ready; log:\n" + edge.output()).isLessThan(deadline);
+          Thread.sleep(100);
+        }
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/20/envelope/?sentry_key=vodbe"))
+            .POST(HttpRequest.BodyPublishers.ofString(envelope(hex32(7), "main"), StandardCharsets.UTF_8)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(redis.xlen(EdgeFixture.STREAM)).isEqualTo(1);
+        edge.stop(); // SIGTERM
+        assertThat(edge.isAlive()).isFalse();
+        assertThat(edge.output()).contains("edge stopped").doesNotContain(EdgeFixture.VOD_BE_KEY);
+      } finally {
+        edge.close();
+        Files.deleteIfExists(config);
+      }
+    }
+  }
+
+}
