@@ -137,7 +137,7 @@ class KafkaBridgeIntegrationTests {
   }
 
   @Test
-  @Timeout(value = 180, unit = TimeUnit.SECONDS)
+  @Timeout(value = 240, unit = TimeUnit.SECONDS)
   void kafkaBrokerDownHoldsTheBacklogInRedisThenDrains() throws Exception {
     try (RedisServer redis = RedisServer.launch()) {
       SpillwayConfig config = Pipeline.config(redis.uri(), "s3", kafka.bootstrapServers(), "t3", 3, 1, 0, "");
@@ -155,12 +155,14 @@ class KafkaBridgeIntegrationTests {
           return r.statusCode() == 503 && r.body().contains("\"kafka\":{\"ok\":false");
         });
         System.out.println("readyz while kafka is down: " + Pipeline.get(bridge.adminPort(), "/readyz").body().trim());
-        // 15 s outage: long enough for the probe, readiness and several blocked batches; the
-        // expiry path (delivery.timeout.ms = 30 s) is covered by the 3-broker and crash tests' retries
-        while (System.nanoTime() - stoppedAt < TimeUnit.SECONDS.toNanos(15)) Thread.sleep(200);
+        // 35 s: longer than the producer's delivery.timeout.ms (30 s), so the records in flight
+        // expire and the bridge must produce them again from its pending list
+        while (System.nanoTime() - stoppedAt < TimeUnit.SECONDS.toNanos(35)) Thread.sleep(200);
         long backlog = redis.xlen("s3");
         System.out.println("redis backlog at the end of the outage: " + backlog);
         assertThat(backlog).as("backlog held in Redis").isGreaterThanOrEqualTo(during.size() - 2L * StreamWorker.MAX_BATCHES_IN_FLIGHT * 500);
+        assertThat(Pipeline.metric(bridge.adminPort(), "spillway_bridge_errors_total", "kind=\"kafka\"")).as("expired produce").isPositive();
+        assertThat(Pipeline.get(bridge.adminPort(), "/readyz").body()).contains("kafka");
         kafka.startBroker(0);
         await("backlog drained", Duration.ofSeconds(90), () -> redis.xlen("s3") == 0);
         await("ready again", Duration.ofSeconds(30), () -> Pipeline.get(bridge.adminPort(), "/readyz").statusCode() == 200);
