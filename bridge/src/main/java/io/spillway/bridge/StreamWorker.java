@@ -123,6 +123,9 @@ final class StreamWorker implements Runnable {
         metrics.error("redis");
         redisStatus.failed("redis error on " + stream + ": " + KafkaLink.describe(e));
         if (String.valueOf(e.getMessage()).contains("NOGROUP")) groupReady = false; // Redis lost its data
+        // whatever was read but not yet handed to Kafka is still in our pending list: read it again
+        readingPending = true;
+        pendingCursor = "0";
         log.warn("redis error on {}: {}", stream, KafkaLink.describe(e));
         backoff();
       } catch (RuntimeException e) {
@@ -228,6 +231,15 @@ final class StreamWorker implements Runnable {
   private void submit(List<StreamMessage<String, byte[]>> entries) {
     metrics.batchSize.record(entries.size());
     Batch batch = new Batch(entries);
+    batchesInFlight++;
+    try {
+      send(entries, batch);
+    } finally {
+      batch.seal(); // even after a Redis error mid-batch: what was sent completes and is acked
+    }
+  }
+
+  private void send(List<StreamMessage<String, byte[]>> entries, Batch batch) {
     for (StreamMessage<String, byte[]> m : entries) {
       Map<String, byte[]> fields = m.getBody();
       if (fields == null || fields.isEmpty()) {
@@ -253,12 +265,11 @@ final class StreamWorker implements Runnable {
           if (e == null) metrics.produceLatency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
           batch.done(m.getId(), e);
         });
-      } catch (KafkaException e) {
-        batch.done(m.getId(), e); // metadata not available within max.block.ms, buffer full, producer closed
+      } catch (RuntimeException e) {
+        // thrown instead of calling back: producer closed or in a fatal state
+        batch.done(m.getId(), e instanceof KafkaException ? e : new KafkaException(e));
       }
     }
-    batchesInFlight++;
-    batch.seal();
   }
 
   static ProducerRecord<byte[], byte[]> toRecord(String topic, BufferedEvent event) {

@@ -41,7 +41,9 @@ public final class BridgeBench {
     int batchSize = args.length > 4 ? Integer.parseInt(args[4]) : 1000;
     System.out.printf("bridge bench: %d events of %d body bytes, %d rounds, %d partitions, bridge batch_size %d, %d cores%n",
         events, bodyBytes, rounds, partitions, batchSize, Runtime.getRuntime().availableProcessors());
+    System.out.println("load average at start: " + loadAverage());
     List<Double> ceiling = new ArrayList<>();
+    List<Double> tuned = new ArrayList<>();
     List<Double> bridge = new ArrayList<>();
     try (KafkaCluster kafka = KafkaCluster.start(1); RedisServer redis = RedisServer.launch()) {
       List<Map<String, byte[]>> entries = entries(events, bodyBytes);
@@ -50,7 +52,13 @@ public final class BridgeBench {
         kafka.createTopic(perfTopic, partitions, (short) 1);
         double c = producerPerformance(kafka.bootstrapServers(), perfTopic, events, bodyBytes);
         ceiling.add(c);
-        System.out.printf("round %d  ProducerPerformance acks=all: %,.0f records/s%n", round, c);
+        System.out.printf("round %d  ProducerPerformance acks=all (default producer settings): %,.0f records/s%n", round, c);
+        kafka.createTopic(perfTopic + "-tuned", partitions, (short) 1);
+        // the same producer settings as the bridge's (KafkaLink): lz4, linger 5 ms, 256 KiB batches, idempotent
+        double t = producerPerformance(kafka.bootstrapServers(), perfTopic + "-tuned", events, bodyBytes,
+            "compression.type=lz4", "linger.ms=5", "batch.size=262144", "enable.idempotence=true");
+        tuned.add(t);
+        System.out.printf("round %d  ProducerPerformance acks=all, bridge's producer settings: %,.0f records/s%n", round, t);
 
         String stream = "bench-" + round;
         String topic = "bridge-" + round;
@@ -83,8 +91,11 @@ public final class BridgeBench {
       }
     }
     double c = median(ceiling);
+    double t = median(tuned);
     double b = median(bridge);
-    System.out.printf("RESULT median ceiling %,.0f records/s, median bridge %,.0f events/s = %.0f%% of the ceiling%n", c, b, 100 * b / c);
+    System.out.println("load average at end: " + loadAverage());
+    System.out.printf("RESULT medians: ProducerPerformance %,.0f records/s (default settings), %,.0f records/s (bridge's settings); "
+        + "bridge %,.0f events/s = %.0f%% / %.0f%% of them%n", c, t, b, 100 * b / c, 100 * b / t);
   }
 
   /** Bodies of random uppercase letters, like ProducerPerformance's payload, so both compress alike. */
@@ -120,10 +131,11 @@ public final class BridgeBench {
   }
 
   /** Runs org.apache.kafka.tools.ProducerPerformance in its own JVM and parses its summary line. */
-  private static double producerPerformance(String bootstrap, String topic, int records, int size) throws Exception {
-    JavaProcess p = JavaProcess.start("org.apache.kafka.tools.ProducerPerformance", List.of("-Xmx512m"),
-        "--topic", topic, "--num-records", Integer.toString(records), "--record-size", Integer.toString(size),
-        "--throughput", "-1", "--producer-props", "bootstrap.servers=" + bootstrap, "acks=all");
+  private static double producerPerformance(String bootstrap, String topic, int records, int size, String... props) throws Exception {
+    List<String> args = new ArrayList<>(List.of("--topic", topic, "--num-records", Integer.toString(records),
+        "--record-size", Integer.toString(size), "--throughput", "-1", "--producer-props", "bootstrap.servers=" + bootstrap, "acks=all"));
+    args.addAll(List.of(props));
+    JavaProcess p = JavaProcess.start("org.apache.kafka.tools.ProducerPerformance", List.of("-Xmx512m"), args.toArray(String[]::new));
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
     while (p.isAlive() && System.nanoTime() < deadline) Thread.sleep(100);
     p.kill();
@@ -135,6 +147,14 @@ public final class BridgeBench {
       }
     }
     throw new IllegalStateException("no summary from ProducerPerformance:\n" + out);
+  }
+
+  private static String loadAverage() {
+    try {
+      return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim();
+    } catch (java.io.IOException e) {
+      return "unknown";
+    }
   }
 
   private static double median(List<Double> xs) {
