@@ -7,6 +7,8 @@ import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.spillway.runtime.AdminServer;
+import io.spillway.runtime.CheckResult;
+import io.spillway.runtime.Component;
 import io.spillway.runtime.Metrics;
 import io.spillway.schemas.config.BridgeConfig;
 import io.spillway.schemas.config.SpillwayConfig;
@@ -23,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * The bridge: moves every entry of the Redis stream(s) into the Kafka topic, keyed by route, and
  * removes it from Redis only after Kafka acknowledged it (at-least-once). One worker thread per
  * stream shard, all bridges in one Redis consumer group; an admin port with {@code /healthz},
- * {@code /readyz} (components {@code redis}, {@code kafka}) and {@code /metrics}.
+ * {@code /readyz} (components {@code redis}, {@code kafka}, {@code workers}) and {@code /metrics}.
  */
 public final class KafkaBridge implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(KafkaBridge.class);
@@ -84,6 +86,19 @@ public final class KafkaBridge implements AutoCloseable {
       threads.add(t);
     }
     threads.forEach(Thread::start);
+    admin.register(new Component() {
+      @Override
+      public String name() {
+        return "workers";
+      }
+
+      @Override
+      public CheckResult check() {
+        // the loops catch every exception; only an Error (out of memory …) ends one
+        for (Thread t : threads) if (!t.isAlive()) return CheckResult.failed(t.getName() + " stopped");
+        return CheckResult.OK;
+      }
+    });
     log.info("bridge {} moving {} ({}) to kafka topic {} ({}); admin on port {}", consumer, streams,
         config.redis().redactedUri(), config.kafka().topic(), config.kafka().bootstrapServers(), admin.port());
     return new KafkaBridge(client, kafka, backlog, admin, List.copyOf(workers), List.copyOf(threads));

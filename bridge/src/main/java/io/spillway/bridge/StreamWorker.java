@@ -131,7 +131,12 @@ final class StreamWorker implements Runnable {
       } catch (RuntimeException e) {
         metrics.error("internal");
         log.error("unexpected error on {}", stream, e);
+        readingPending = true;
+        pendingCursor = "0";
         backoff();
+      } catch (Error e) {
+        log.error("worker for {} stopped", stream, e);
+        throw e;
       }
     }
     finish();
