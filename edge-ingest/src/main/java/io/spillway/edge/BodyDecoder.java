@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.Base64;
 import java.util.Locale;
+import java.util.zip.DataFormatException;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.Inflater;
 import java.util.zip.InflaterInputStream;
@@ -59,20 +60,102 @@ final class BodyDecoder {
   /** The envelope's header line (decoded), without the newline. */
   static EnvelopeHeader envelopeHeader(Encoding encoding, byte[] body) {
     if (body.length == 0) throw ProtocolException.badRequest("empty envelope");
-    byte[] line = new byte[256];
+    if (encoding == Encoding.IDENTITY) return EnvelopeHeader.parse(body, lineLength(body, body.length));
+    if (encoding == Encoding.GZIP || encoding == Encoding.DEFLATE) return EnvelopeHeader.parse(LINE.get(), inflateFirstLine(encoding, body));
+    byte[] line = LINE.get();
     int n = 0;
     try (InputStream in = open(encoding, body)) {
-      int c;
-      while ((c = in.read()) >= 0 && c != '\n') {
-        if (n == MAX_HEADER_LINE) throw ProtocolException.badRequest("invalid envelope: header line too long");
-        if (n == line.length) line = java.util.Arrays.copyOf(line, Math.min(line.length * 2, MAX_HEADER_LINE));
-        line[n++] = (byte) c;
+      // Read in blocks, not bytes: each read of a decompressing stream is a native call.
+      while (n < line.length) {
+        int r = in.read(line, n, Math.min(512, line.length - n));
+        if (r < 0) return EnvelopeHeader.parse(line, n);
+        int nl = indexOf(line, n, n + r, (byte) '\n');
+        if (nl >= 0) return EnvelopeHeader.parse(line, nl);
+        n += r;
       }
     } catch (IOException | RuntimeException e) {
       if (e instanceof ProtocolException pe) throw pe;
       throw ProtocolException.badRequest("invalid body encoding");
     }
-    return EnvelopeHeader.parse(line, n);
+    throw ProtocolException.badRequest("invalid envelope: header line too long");
+  }
+
+  /** Per IO thread: the header line buffer and an Inflater reused across requests (native init is not free). */
+  private static final ThreadLocal<byte[]> LINE = ThreadLocal.withInitial(() -> new byte[MAX_HEADER_LINE]);
+  private static final ThreadLocal<Inflater> RAW_INFLATER = ThreadLocal.withInitial(() -> new Inflater(true));
+  private static final ThreadLocal<Inflater> ZLIB_INFLATER = ThreadLocal.withInitial(() -> new Inflater(false));
+
+  /**
+   * gzip (RFC 1952 header skipped here, then raw deflate) or zlib: inflates into the thread's line
+   * buffer until the first newline; returns the line's length.
+   */
+  private static int inflateFirstLine(Encoding encoding, byte[] body) {
+    int off = 0;
+    Inflater inf;
+    if (encoding == Encoding.GZIP) {
+      off = gzipHeaderLength(body);
+      inf = RAW_INFLATER.get();
+    } else {
+      boolean zlib = (body[0] & 0x0f) == 8; // a few clients send raw deflate as "deflate"
+      inf = zlib ? ZLIB_INFLATER.get() : RAW_INFLATER.get();
+    }
+    byte[] line = LINE.get();
+    inf.reset();
+    inf.setInput(body, off, body.length - off);
+    int n = 0;
+    try {
+      while (n < line.length) {
+        int r = inf.inflate(line, n, Math.min(1024, line.length - n));
+        if (r == 0) {
+          if (inf.finished() || inf.needsInput()) return n; // no newline: the whole envelope is one line
+          if (inf.needsDictionary()) throw ProtocolException.badRequest("invalid body encoding");
+        }
+        int nl = indexOf(line, n, n + r, (byte) '\n');
+        if (nl >= 0) return nl;
+        n += r;
+      }
+    } catch (DataFormatException e) {
+      throw ProtocolException.badRequest("invalid body encoding");
+    } finally {
+      inf.reset();
+    }
+    throw ProtocolException.badRequest("invalid envelope: header line too long");
+  }
+
+  /** Length of a gzip member header (RFC 1952 §2.3), validating magic and method. */
+  static int gzipHeaderLength(byte[] b) {
+    if (b.length < 18 || (b[0] & 0xff) != 0x1f || (b[1] & 0xff) != 0x8b || b[2] != 8) {
+      throw ProtocolException.badRequest("invalid body encoding");
+    }
+    int flg = b[3] & 0xff;
+    int i = 10;
+    if ((flg & 4) != 0) { // FEXTRA
+      if (i + 2 > b.length) throw ProtocolException.badRequest("invalid body encoding");
+      i += 2 + ((b[i] & 0xff) | (b[i + 1] & 0xff) << 8);
+    }
+    if ((flg & 8) != 0) i = skipZeroTerminated(b, i); // FNAME
+    if ((flg & 16) != 0) i = skipZeroTerminated(b, i); // FCOMMENT
+    if ((flg & 2) != 0) i += 2; // FHCRC
+    if (i >= b.length) throw ProtocolException.badRequest("invalid body encoding");
+    return i;
+  }
+
+  private static int skipZeroTerminated(byte[] b, int i) {
+    while (i < b.length && b[i] != 0) i++;
+    if (i >= b.length) throw ProtocolException.badRequest("invalid body encoding");
+    return i + 1;
+  }
+
+  private static int lineLength(byte[] b, int n) {
+    int nl = indexOf(b, 0, Math.min(n, MAX_HEADER_LINE + 1), (byte) '\n');
+    if (nl >= 0) return nl;
+    if (n > MAX_HEADER_LINE) throw ProtocolException.badRequest("invalid envelope: header line too long");
+    return n;
+  }
+
+  private static int indexOf(byte[] b, int from, int to, byte c) {
+    for (int i = from; i < to; i++) if (b[i] == c) return i;
+    return -1;
   }
 
   /**

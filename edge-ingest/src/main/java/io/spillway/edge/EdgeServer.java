@@ -26,6 +26,12 @@ public final class EdgeServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EdgeServer.class);
   /** How long {@link #close()} waits for requests whose XADD is still in flight. */
   private static final long DRAIN_MILLIS = 10_000;
+  /**
+   * Undertow IO threads (every request runs on one: nothing blocks). Default one per core; a
+   * tuning knob for small machines where the edge shares its cores with Redis
+   * ({@code -Dspillway.edge.io-threads=N}).
+   */
+  static final int IO_THREADS = Integer.getInteger("spillway.edge.io-threads", Math.max(2, Runtime.getRuntime().availableProcessors()));
 
   private final Undertow server;
   private final GracefulShutdownHandler graceful;
@@ -56,7 +62,7 @@ public final class EdgeServer implements AutoCloseable {
       int readTimeoutMs = (int) Math.min(Integer.MAX_VALUE, edge.readTimeout().toMillis());
       server = Undertow.builder()
           .addHttpListener(edge.listen().port(), edge.listen().host())
-          .setIoThreads(Math.max(2, Runtime.getRuntime().availableProcessors()))
+          .setIoThreads(IO_THREADS)
           .setWorkerThreads(4) // nothing blocks: workers only run Undertow housekeeping
           .setServerOption(UndertowOptions.MAX_HEADER_SIZE, 64 * 1024)
           .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, edge.maxEnvelopeBytes())

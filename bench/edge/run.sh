@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# Spillway edge vs the legacy nginx+Lua edge, side by side in one run, with the baseline's own load script
+# (../shared/baseline/bench-edge.sh: wrk, 1 KiB gzip'd sentry-java 8 envelopes, 64 connections).
+# Usage: bench/edge/run.sh [-n ROUNDS=3] [-d SECONDS=15] [-c CONNS=64] [-R RATE] [-k]
+#   -n  rounds; each round measures legacy then Spillway, keep-alive then Connection: close (medians reported)
+#   -d  seconds per measurement (after bench-edge.sh's 3 s warm-up)
+#   -R  also measure latency at this fixed rate (req/s) on both edges; default: half of Spillway's median
+#       keep-alive throughput. Uses wrk2 (WRK2=/path/to/wrk2) if present, else `hey` with a per-worker rate limit
+#       (no coordinated-omission correction: the figure is labelled "hey" in the output)
+#   -k  keep the state dir (/tmp/spillway-bench-edge) afterwards
+# What it does: installs what is missing (the baseline's Debian packages, plus hey), builds the edge
+# (mvn -pl edge-ingest package; -am on a clean clone), starts a redis-server for Spillway (AOF everysec, like the
+# legacy Redis) and the edge JVM, runs the rounds, stops everything it started (by PID), prints a Markdown table.
+# Both edges run "alone": the legacy list is trimmed by bench-edge.sh -T, Spillway's stream by XTRIM every 100 ms
+# (as if a consumer kept up for free). The machine is small and shared: figures are noisy, compare only within a run.
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+B="${SPILLWAY_BASELINE:-$ROOT/../shared/baseline}"
+[ -x "$B/bench-edge.sh" ] || { echo "baseline not found at $B (set SPILLWAY_BASELINE)" >&2; exit 1; }
+ROUNDS=3; DUR=15; CONNS=64; RATE=""; KEEP=0
+while getopts "n:d:c:R:kh" o; do case "$o" in
+  n) ROUNDS="$OPTARG";; d) DUR="$OPTARG";; c) CONNS="$OPTARG";; R) RATE="$OPTARG";; k) KEEP=1;;
+  *) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 2;; esac; done
+
+ST=/tmp/spillway-bench-edge
+EDGE_PORT=19000; ADMIN_PORT=19100; RPORT=16390
+STREAM="spillway:bench"
+log() { echo "[bench-edge] $*" >&2; }
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for p in $EDGE_PORT $ADMIN_PORT $RPORT 18080; do port_busy "$p" && { log "port $p is in use: stop what runs there"; exit 1; }; done
+rm -rf "$ST"; mkdir -p "$ST"
+
+# --- packages (the baseline scripts install theirs; we add hey for the fixed-rate latency if wrk2 is missing)
+export DEBIAN_FRONTEND=noninteractive
+need=""; for p in redis-server redis-tools wrk hey curl; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need="$need $p"; done
+if [ -n "$need" ]; then
+  log "apt-get install$need"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo -n"
+  # shellcheck disable=SC2086
+  $SUDO apt-get install -y --no-install-recommends $need >&2 || { $SUDO apt-get update >&2 && $SUDO apt-get install -y --no-install-recommends $need >&2; }
+fi
+
+# --- build the edge and get its runtime classpath (+ logback for its logs; nothing from the test scope)
+cd "$ROOT"
+if ! mvn -q -o -pl edge-ingest package -DskipTests >"$ST/build.log" 2>&1; then
+  log "building with -am and installing (schemas/runtime not in ~/.m2 yet?)"
+  mvn -q -pl edge-ingest -am install -DskipTests >"$ST/build.log" 2>&1 || { tail -30 "$ST/build.log" >&2; exit 1; }
+fi
+mvn -q -pl edge-ingest dependency:build-classpath -DincludeScope=runtime -Dmdep.outputFile="$ST/cp.txt" >>"$ST/build.log" 2>&1
+mvn -q -pl edge-ingest dependency:build-classpath -DincludeScope=test -Dmdep.outputFile="$ST/cp-test.txt" >>"$ST/build.log" 2>&1
+LOGBACK=$(tr ':' '\n' < "$ST/cp-test.txt" | grep -E '/logback-(classic|core)-' | paste -sd: -)
+CP="$ROOT/edge-ingest/target/classes:$(cat "$ST/cp.txt"):$LOGBACK"
+
+PIDS_TO_STOP=()
+cleanup() {
+  for p in "${PIDS_TO_STOP[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${PIDS_TO_STOP[@]}"; do for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done; done
+  "$B/down.sh" -x >/dev/null 2>&1 || true
+  [ "$KEEP" = 1 ] || rm -rf "$ST/redis"
+}
+trap cleanup EXIT
+
+# --- Spillway's Redis and edge
+mkdir -p "$ST/redis"
+redis-server --port $RPORT --bind 127.0.0.1 --dir "$ST/redis" --save "" --appendonly yes --appendfsync everysec \
+  --daemonize no --logfile "$ST/redis/redis.log" & RPID=$!; PIDS_TO_STOP+=("$RPID")
+for _ in $(seq 1 100); do redis-cli -p $RPORT ping >/dev/null 2>&1 && break; sleep 0.1; done
+cat > "$ST/spillway.yml" <<YML
+edge: { listen: "127.0.0.1:$EDGE_PORT", admin: "127.0.0.1:$ADMIN_PORT", instance: "bench-edge" }
+redis: { uri: "redis://127.0.0.1:$RPORT", stream: "$STREAM", max_buffer_bytes: 8GiB, request_queue_size: 100000 }
+upstreams:
+  bench:
+    url: "http://127.0.0.1:18200"
+    projects:
+      p42: { id: 42, key: "PUBLICKEY", alias: "PUBLIC" }
+YML
+cat > "$ST/logback.xml" <<'XML'
+<configuration>
+  <appender name="OUT" class="ch.qos.logback.core.ConsoleAppender"><encoder><pattern>%d %-5level %logger{20} - %msg%n</pattern></encoder></appender>
+  <root level="INFO"><appender-ref ref="OUT"/></root>
+</configuration>
+XML
+JAVA_OPTS="${EDGE_JAVA_OPTS:--Xms1g -Xmx1g -XX:+UseParallelGC -XX:+AlwaysPreTouch}"
+# shellcheck disable=SC2086
+java $JAVA_OPTS -Dlogback.configurationFile="$ST/logback.xml" -cp "$CP" io.spillway.edge.EdgeServer --config "$ST/spillway.yml" >"$ST/edge.log" 2>&1 & EPID=$!
+PIDS_TO_STOP=("$EPID" "${PIDS_TO_STOP[@]}")
+for _ in $(seq 1 300); do curl -fsS "http://127.0.0.1:$ADMIN_PORT/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+curl -fsS "http://127.0.0.1:$ADMIN_PORT/readyz" >/dev/null || { tail -30 "$ST/edge.log" >&2; exit 1; }
+log "edge pid=$EPID redis pid=$RPID; legacy: $B/up.sh -N"
+"$B/up.sh" -N >"$ST/legacy-up.txt" 2>&1 || { cat "$ST/legacy-up.txt" >&2; exit 1; }
+
+TRIMPID=""
+trim_on() { redis-cli -p $RPORT -r -1 -i 0.1 xtrim "$STREAM" MAXLEN '~' 5000 >/dev/null 2>&1 </dev/null & TRIMPID=$!; }
+trim_off() { [ -n "$TRIMPID" ] && { kill "$TRIMPID" 2>/dev/null || true; wait "$TRIMPID" 2>/dev/null || true; TRIMPID=""; }; redis-cli -p $RPORT del "$STREAM" >/dev/null; }
+
+RES="$ST/results.txt"; : > "$RES"
+# A JVM needs its JIT warm (nginx does not): 20 s of unrecorded load first, on both connection patterns.
+log "warming up the edge JVM (20 s, not recorded)"
+redis-cli -p $RPORT -r -1 -i 0.1 xtrim "$STREAM" MAXLEN '~' 5000 >/dev/null 2>&1 </dev/null & WPID=$!
+wrk -t1 -c"$CONNS" -d10s -s "$B/wrk/sentry.lua" "http://127.0.0.1:$EDGE_PORT" -- envelope >"$ST/warmup.txt" 2>&1 || true
+wrk -t1 -c"$CONNS" -d10s -s "$B/wrk/sentry.lua" "http://127.0.0.1:$EDGE_PORT" -- envelope-close >>"$ST/warmup.txt" 2>&1 || true
+kill "$WPID" 2>/dev/null || true; wait "$WPID" 2>/dev/null || true; redis-cli -p $RPORT del "$STREAM" >/dev/null
+measure() { # NAME VARIANT ARGS...
+  local name=$1 variant=$2; shift 2
+  local out; out=$("$B/bench-edge.sh" -d "$DUR" -c "$CONNS" -k "$variant" "$@" 2>>"$ST/bench.log")
+  echo "$out" >> "$ST/bench-full.txt"
+  local last; last=$(echo "$out" | tail -1)
+  local errs; errs=$(echo "$out" | grep -o 'http_errors=[0-9]* socket_errors=[0-9]*' | head -1)
+  local cpu; cpu=$(echo "$out" | grep '^cpu_pct' | sed 's/^cpu_pct (100 = one core): //')
+  echo "$name $variant $last $errs cpu: $cpu" | tee -a "$RES" >&2
+}
+for r in $(seq 1 "$ROUNDS"); do
+  log "round $r/$ROUNDS"
+  measure legacy envelope -T
+  trim_on; measure spillway envelope -u "http://127.0.0.1:$EDGE_PORT" -P "$EPID,$RPID"; trim_off
+  measure legacy envelope-close -T
+  trim_on; measure spillway envelope-close -u "http://127.0.0.1:$EDGE_PORT" -P "$EPID,$RPID"; trim_off
+done
+
+median() { sort -n | awk '{a[NR]=$1} END{ if (NR==0) {print "-"} else if (NR%2) {print a[(NR+1)/2]} else {printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2} }'; }
+field() { grep "^$1 $2 " "$RES" | grep -o "$3=[0-9.]*" | cut -d= -f2; }
+SPW_RPS=$(field spillway envelope req/s | median)
+[ -n "$RATE" ] || RATE=$(awk -v r="$SPW_RPS" 'BEGIN{printf "%d", r/2}')
+
+# --- latency at a fixed rate (half of Spillway's keep-alive maximum), both edges
+LAT="$ST/latency.txt"; : > "$LAT"
+fixed_rate() { # NAME URL
+  local name=$1 url=$2
+  if command -v "${WRK2:-wrk2}" >/dev/null 2>&1; then
+    local out; out=$(WRK2="${WRK2:-wrk2}" "$B/bench-edge.sh" -u "$url" -d "$DUR" -c 32 -R "$RATE" ${3:-} 2>>"$ST/bench.log" | tail -1)
+    echo "$name wrk2 rate=$RATE $out" | tee -a "$LAT" >&2
+  else
+    local per=$(( (RATE + 31) / 32 ))
+    hey -z "${DUR}s" -c 32 -q "$per" -m POST -T application/x-sentry-envelope \
+      -H "Content-Encoding: gzip" -H "User-Agent: sentry.java/8.63.0" \
+      -H "X-Sentry-Auth: Sentry sentry_version=7,sentry_client=sentry.java/8.63.0,sentry_key=PUBLICKEY" \
+      -D "$B/wrk/body-envelope.gz" "$url/api/42/envelope/" > "$ST/hey-$name.txt" 2>&1 || true
+    local rps p50 p99 codes
+    rps=$(awk '/Requests\/sec/{printf "%.0f", $2}' "$ST/hey-$name.txt")
+    p50=$(awk '/ 50% in /{printf "%.2f", $3*1000}' "$ST/hey-$name.txt")
+    p99=$(awk '/ 99% in /{printf "%.2f", $3*1000}' "$ST/hey-$name.txt")
+    codes=$(awk '/Status code distribution/{f=1;next} f&&/\[/{printf "%s%s", sep, $1$2; sep=","} f&&!/\[/{f=0}' "$ST/hey-$name.txt")
+    echo "$name hey rate=$RATE req/s=$rps p50_ms=$p50 p99_ms=$p99 codes=$codes" | tee -a "$LAT" >&2
+  fi
+}
+LTRIM=""
+if command -v "${WRK2:-wrk2}" >/dev/null 2>&1; then fixed_rate legacy "http://127.0.0.1:18080" -T; else
+  # hey does not know the legacy edge: keep its list at 5,000 records ourselves, as bench-edge.sh -T does
+  redis-cli -p 16380 -r -1 -i 0.1 ltrim sentry:queue 0 4999 >/dev/null 2>&1 </dev/null & LTRIM=$!
+  fixed_rate legacy "http://127.0.0.1:18080"
+  kill "$LTRIM" 2>/dev/null || true; wait "$LTRIM" 2>/dev/null || true
+  redis-cli -p 16380 unlink sentry:queue >/dev/null 2>&1 || true
+fi
+trim_on; fixed_rate spillway "http://127.0.0.1:$EDGE_PORT"; trim_off
+
+# --- summary
+echo
+echo "Spillway edge vs legacy nginx+Lua edge — $(date -u +%FT%TZ), $(nproc) cores, rounds=$ROUNDS, ${DUR}s each, wrk -t1 -c$CONNS, 1 KiB gzip envelopes"
+echo
+echo "| variant | edge | req/s (median) | p50 ms | p99 ms | runs (req/s) |"
+echo "|---|---|---|---|---|---|"
+for v in envelope envelope-close; do for e in legacy spillway; do
+  runs=$(field "$e" "$v" req/s | tr '\n' ' ')
+  echo "| $v | $e | $(field "$e" "$v" req/s | median) | $(field "$e" "$v" p50_ms | median) | $(field "$e" "$v" p99_ms | median) | $runs|"
+done; done
+echo
+for v in envelope envelope-close; do
+  l=$(field legacy "$v" req/s | median); s=$(field spillway "$v" req/s | median)
+  awk -v v="$v" -v l="$l" -v s="$s" 'BEGIN{ if (l>0) printf "%s: spillway/legacy = %.2fx\n", v, s/l }'
+done
+echo
+echo "Latency at a fixed rate of $RATE req/s (half of Spillway's median keep-alive maximum), 32 connections:"
+sed 's/^/  /' "$LAT"
+echo
+echo "Raw lines: $RES; wrk output: $ST/bench-full.txt; edge log: $ST/edge.log"
