@@ -26,6 +26,8 @@ import java.util.Base64;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.xnio.IoUtils;
 
 /**
@@ -35,6 +37,7 @@ import org.xnio.IoUtils;
  * answer from the XADD's completion — 200 only once Redis confirmed the entry.
  */
 final class IngestHandler implements HttpHandler {
+  private static final Logger LOG = LoggerFactory.getLogger(IngestHandler.class);
   static final HttpString X_SENTRY_AUTH = new HttpString("X-Sentry-Auth");
   static final HttpString X_SENTRY_ERROR = new HttpString("X-Sentry-Error");
   static final HttpString X_SENTRY_RATE_LIMITS = new HttpString("X-Sentry-Rate-Limits");
@@ -85,6 +88,7 @@ final class IngestHandler implements HttpHandler {
     Route route;
     BodyDecoder.Encoding encoding;
     int bodyBytes;
+    boolean bodyRead;
 
     Ingest(HttpServerExchange ex, long start, Endpoint endpoint, String method, QueryString query) {
       this.ex = ex;
@@ -232,6 +236,17 @@ final class IngestHandler implements HttpHandler {
 
   /** The whole body is here (IO thread): read what the answer needs, then write it to Redis. */
   private void onBody(Ingest in, byte[] body) {
+    in.bodyRead = true;
+    try {
+      accept(in, body);
+    } catch (RuntimeException e) {
+      // A bug, not bad input (parsers only throw ProtocolException): answer 500 rather than drop the client.
+      LOG.error("unexpected failure handling a {} request", in.kindLabel(), e);
+      error(in, 500, "internal error", "internal_error");
+    }
+  }
+
+  private void accept(Ingest in, byte[] body) {
     long receivedAt = System.currentTimeMillis();
     in.bodyBytes = body.length;
     HttpServerExchange ex = in.ex;
@@ -454,8 +469,15 @@ final class IngestHandler implements HttpHandler {
     IoUtils.safeClose(in.ex.getConnection());
   }
 
+  /** Bodies up to this size are drained to keep an early-refused keep-alive connection; larger ones close it. */
+  static final long DRAIN_LIMIT = 64 * 1024;
+
   private void refuse(Ingest in, ProtocolException e) {
-    if (e.status() == 413) in.ex.setPersistent(false); // do not read the rest of an oversized body
+    HttpServerExchange ex = in.ex;
+    boolean bodyUnread = !in.bodyRead && !in.method.equals("GET");
+    if (e.status() == 413 || bodyUnread && (ex.getRequestContentLength() < 0 || ex.getRequestContentLength() > DRAIN_LIMIT)) {
+      ex.setPersistent(false); // do not read (and throw away) a large body we already refused
+    }
     String reason = e.status() != 503 ? reason(e.status())
         : e.detail().equals("buffer full") ? "buffer_full" : "redis_unavailable";
     error(in, e.status(), e.detail(), reason);
