@@ -48,6 +48,12 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
   private final Set<Bytes> inFlight = new HashSet<>();
   /** Per upstream: don't rescan before this time (nothing was due); 0 = scan. */
   private final Map<String, Long> nextScan = new HashMap<>();
+  /**
+   * Per upstream: the last key a scan got past. The next scan continues after it and wraps around
+   * at the end, so a tick does not wade through the tombstones of everything delivered since the
+   * last RocksDB compaction (deletes pile up at the head of the range).
+   */
+  private final Map<String, Bytes> cursor = new HashMap<>();
   private ProcessorContext<byte[], byte[]> context;
   private KeyValueStore<Bytes, byte[]> store;
   private volatile boolean closed;
@@ -91,7 +97,9 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
       return;
     }
     RecordMetadata md = context.recordMetadata().orElseThrow();
-    PendingEvent pending = new PendingEvent(0, 0, categories(event), record.key(), record.value(), record.timestamp(), headers);
+    // Categories are worked out only when a hold needs them (see sendDue): most events never meet one,
+    // and reading them means decompressing the body.
+    PendingEvent pending = new PendingEvent(0, 0, null, record.key(), record.value(), record.timestamp(), headers);
     store.put(Bytes.wrap(PendingEvent.storeKey(upstream.name, md.partition(), md.offset())), pending.toBytes());
     nextScan.remove(upstream.name);
   }
@@ -138,27 +146,51 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
 
   private void sendDue(Upstream u, long now) {
     byte[][] range = PendingEvent.range(u.name);
+    Bytes after = cursor.get(u.name);
+    boolean fromStart = after == null;
+    Bytes from = fromStart ? Bytes.wrap(range[0]) : Bytes.wrap(successor(after.get()));
     List<KeyValue<Bytes, byte[]>> toSend = new ArrayList<>();
     long earliest = Long.MAX_VALUE;
     boolean blocked = false;
     boolean skippedHeld = false;
+    boolean atEnd = false;
+    Bytes last = after;
     int scanned = 0;
-    try (KeyValueIterator<Bytes, byte[]> it = store.range(Bytes.wrap(range[0]), Bytes.wrap(range[1]))) {
-      while (it.hasNext()) {
+    try (KeyValueIterator<Bytes, byte[]> it = store.range(from, Bytes.wrap(range[1]))) {
+      while (true) {
+        if (!it.hasNext()) {
+          atEnd = true;
+          break;
+        }
         if (++scanned > MAX_SCAN) {
           blocked = true;
           break;
         }
         KeyValue<Bytes, byte[]> kv = it.next();
-        if (inFlight.contains(kv.key)) continue;
+        if (inFlight.contains(kv.key)) {
+          last = kv.key;
+          continue;
+        }
         PendingEvent.Peek peek = PendingEvent.peek(kv.value);
         if (peek.notBefore() > now) {
           earliest = Math.min(earliest, peek.notBefore());
+          last = kv.key;
           continue;
         }
-        if (u.holds.held(project(peek.route()), peek.categories(), now)) {
-          skippedHeld = true;
-          continue;
+        String project = project(peek.route());
+        if (u.holds.held(project, peek.categories(), now)) {
+          Set<String> categories = peek.categories();
+          if (categories == null && !u.holds.heldWhatever(project, now)) {
+            // A category-specific hold: find out whether this event is concerned, once, and remember it.
+            PendingEvent full = PendingEvent.fromBytes(kv.value);
+            categories = categories(KafkaForm.decode(full.key(), full.value(), full.headers()));
+            if (categories != null) store.put(kv.key, full.withCategories(categories).toBytes());
+          }
+          if (categories == null || u.holds.held(project, categories, now)) {
+            skippedHeld = true;
+            last = kv.key;
+            continue;
+          }
         }
         if (!u.tryStart()) {
           blocked = true;
@@ -176,15 +208,23 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
           break;
         }
         toSend.add(kv);
+        last = kv.key;
       }
     }
+    if (atEnd) cursor.remove(u.name); // wrap: next scan starts at the head again
+    else if (last != null) cursor.put(u.name, last);
     for (KeyValue<Bytes, byte[]> kv : toSend) send(u, kv.key, PendingEvent.fromBytes(kv.value), now);
-    if (!blocked && toSend.isEmpty()) {
-      // Nothing could go: sleep this upstream until the earliest backoff ends (new records, outcomes
-      // and at most 200 ms later held events wake it up again).
+    if (atEnd && fromStart && toSend.isEmpty()) {
+      // A whole pass found nothing to send: sleep this upstream until the earliest backoff ends
+      // (new records and outcomes wake it at once; held events are looked at again every 200 ms).
       long wake = skippedHeld ? now + 200 : Math.min(earliest, now + 1_000);
       nextScan.put(u.name, wake);
     }
+  }
+
+  /** The smallest key greater than {@code key}. */
+  private static byte[] successor(byte[] key) {
+    return java.util.Arrays.copyOf(key, key.length + 1);
   }
 
   private void send(Upstream u, Bytes key, PendingEvent p, long now) {

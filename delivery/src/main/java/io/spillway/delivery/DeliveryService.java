@@ -159,7 +159,8 @@ public final class DeliveryService implements AutoCloseable {
     // An identifier only (no interactive queries): lets every instance count the live instances.
     p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, "127.0.0.1:" + admin.port());
     p.put(StreamsConfig.producerPrefix("acks"), "all");
-    p.put(StreamsConfig.consumerPrefix("max.poll.records"), 2000);
+    // Small batches: punctuators (sending, applying outcomes) run between them.
+    p.put(StreamsConfig.consumerPrefix("max.poll.records"), 500);
     this.streams = new KafkaStreams(topology, p);
     streams.setUncaughtExceptionHandler(e -> {
       log.error("stream thread failed; replacing it", e);

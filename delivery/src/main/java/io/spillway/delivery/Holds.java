@@ -47,6 +47,11 @@ final class Holds {
     return false;
   }
 
+  /** Whether {@code project} is held for every category (whatever an event carries, it waits). */
+  boolean heldWhatever(String project, long nowMillis) {
+    return active(ALL + "\0" + ALL, nowMillis) || active(project + "\0" + ALL, nowMillis);
+  }
+
   /** Until when the whole upstream is held for every category (0 = not). */
   long wholeUpstreamUntil(long nowMillis) {
     Long u = until.get(ALL + "\0" + ALL);

@@ -31,6 +31,10 @@ record PendingEvent(int attempts, long notBefore, Set<String> categories, byte[]
     return new PendingEvent(attempts, notBefore, categories, key, value, timestamp, headers);
   }
 
+  PendingEvent withCategories(Set<String> categories) {
+    return new PendingEvent(attempts, notBefore, categories, key, value, timestamp, headers);
+  }
+
   PendingEvent withAttempt() {
     return new PendingEvent(attempts + 1, notBefore, categories, key, value, timestamp, headers);
   }

@@ -365,4 +365,28 @@ class DeliveryIntegrationTests {
       assertThat(received.replace(got.sentAt(), "S")).isEqualTo(original.replace(originalSentAt, "S"));
     }
   }
+
+  @Test
+  void aCategoryLimitHoldsOnlyThatCategory() {
+    String topic = unique("events");
+    start(yaml(topic, unique("app"), upstreamsYaml("", "max_in_flight: 1")));
+    long windowStart = System.currentTimeMillis();
+    long windowEnd = windowStart + 8_000;
+    b.rateLimitWhen(r -> r.itemTypes().contains("transaction"), Duration.ofSeconds(8), "8", "8:transaction:key");
+    long now = System.currentTimeMillis();
+    BufferedEvent firstTx = envelope(new Route("b", "b1"), eventId(), now, java.time.Instant.ofEpochMilli(now), "transaction");
+    produce(topic, List.of(firstTx));
+    await().atMost(Duration.ofSeconds(30)).until(() -> b.statusCounts().containsKey(429));
+    List<BufferedEvent> errors = envelopes(new Route("b", "b1"), 5);
+    BufferedEvent secondTx = envelope(new Route("b", "b1"), eventId(), now, java.time.Instant.ofEpochMilli(now), "transaction");
+    List<BufferedEvent> batch = new ArrayList<>(errors);
+    batch.add(2, secondTx);
+    produce(topic, batch);
+    await().atMost(Duration.ofSeconds(30)).until(() -> new HashSet<>(b.acceptedEventIds()).containsAll(ids(errors)));
+    assertThat(b.accepted().stream().mapToLong(SentryUpstream.Received::arrivedAt).max().orElseThrow())
+        .as("error events went through during the transaction hold").isLessThan(windowEnd);
+    await().atMost(Duration.ofSeconds(30)).until(() -> b.acceptedEventIds().containsAll(List.of(firstTx.eventId(), secondTx.eventId())));
+    assertThat(b.requests().stream().filter(r -> r.itemTypes().contains("transaction") && r.arrivedAt() < windowEnd))
+        .as("one transaction request during the hold: the one that got the 429").hasSize(1);
+  }
 }

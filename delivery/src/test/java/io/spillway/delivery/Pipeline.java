@@ -43,6 +43,7 @@ final class Pipeline {
   private static RedisServer redis;
   private static final AtomicInteger COUNTER = new AtomicInteger();
   private static final SpillwayId IDS = new SpillwayId();
+  private static final java.net.http.HttpClient METRICS_CLIENT = java.net.http.HttpClient.newHttpClient();
 
   private Pipeline() {}
 
@@ -104,10 +105,14 @@ final class Pipeline {
 
   /** A sentry-java 8 style gzip envelope with one event item, received {@code receivedAt}, sent by the client at {@code sentAt}. */
   static BufferedEvent envelope(Route route, String eventId, long receivedAt, Instant sentAt) {
+    return envelope(route, eventId, receivedAt, sentAt, "event");
+  }
+
+  static BufferedEvent envelope(Route route, String eventId, long receivedAt, Instant sentAt, String itemType) {
     String item = "{\"event_id\":\"" + eventId + "\",\"message\":{\"formatted\":\"test " + eventId + "\"},\"level\":\"error\"}";
     String env = "{\"event_id\":\"" + eventId + "\",\"sdk\":{\"name\":\"sentry.java\",\"version\":\"8.63.0\"}"
         + (sentAt == null ? "" : ",\"sent_at\":\"" + sentAt + "\"") + "}\n"
-        + "{\"content_type\":\"application/json\",\"type\":\"event\",\"length\":" + item.getBytes(StandardCharsets.UTF_8).length + "}\n"
+         + "{\"content_type\":\"application/json\",\"type\":\"" + itemType + "\",\"length\":" + item.getBytes(StandardCharsets.UTF_8).length + "}\n"
         + item + "\n";
     return BufferedEvent.builder().id(IDS.next(receivedAt)).receivedAt(receivedAt).route(route).kind(EndpointKind.ENVELOPE)
         .path("/api/42/envelope/").contentType("application/x-sentry-envelope").contentEncoding("gzip")
@@ -181,8 +186,7 @@ final class Pipeline {
   /** A metric's value summed over its series from an admin /metrics page (0 if absent). */
   static double metric(int adminPort, String name, String labelFilter) {
     try {
-      var http = java.net.http.HttpClient.newHttpClient();
-      String text = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + adminPort + "/metrics")).build(),
+      String text = METRICS_CLIENT.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + adminPort + "/metrics")).build(),
           java.net.http.HttpResponse.BodyHandlers.ofString()).body();
       double sum = 0;
       for (String line : text.split("\n")) {

@@ -135,6 +135,15 @@ public final class SentryUpstream implements AutoCloseable {
     return this;
   }
 
+  /** Like {@link #rateLimit} but only for requests matching {@code when} (e.g. one item type). */
+  public SentryUpstream rateLimitWhen(Predicate<Received> when, Duration window, String retryAfter, String sentryRateLimits) {
+    Map<String, String> h = new LinkedHashMap<>();
+    if (retryAfter != null) h.put("Retry-After", retryAfter);
+    if (sentryRateLimits != null) h.put("X-Sentry-Rate-Limits", sentryRateLimits);
+    rules.add(new Rule(when, 429, h, "rate limited", System.currentTimeMillis() + window.toMillis(), false));
+    return this;
+  }
+
   /** Answers {@code status} (with {@code X-Sentry-Error: error}) to every request for {@code window}. */
   public SentryUpstream fail(int status, String error, Duration window) {
     rules.add(new Rule(r -> true, status, Map.of(), error, System.currentTimeMillis() + window.toMillis(), false));

@@ -1,0 +1,141 @@
+package io.spillway.delivery;
+
+import io.spillway.schemas.BufferedEvent;
+import io.spillway.schemas.EndpointKind;
+import io.spillway.schemas.KafkaForm;
+import io.spillway.schemas.Route;
+import io.spillway.schemas.SpillwayId;
+import io.spillway.testkit.KafkaCluster;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * The delivery benchmark behind {@code bench/delivery/run.sh} (not a test): a real KRaft broker,
+ * a backlog of N records of the legacy benchmark's 1 KiB gzip'd envelope (the same bytes
+ * {@code bench-consumer.sh} queues), then one delivery instance draining it to the given
+ * upstream. Prints one line per run, measured from the first to the last delivered event
+ * (steady rate: between 10 % and 90 % of the backlog, or over a fixed window).
+ *
+ * <p>Usage: {@code DeliveryBench --upstream URL --label L --events N [--window-s W] [--max-in-flight M] [--body FILE]}
+ * (repeatable: several {@code --upstream} groups run one after the other on the same broker).
+ */
+final class DeliveryBench {
+  public static void main(String[] args) throws Exception {
+    List<Map<String, String>> runs = new ArrayList<>();
+    Map<String, String> cur = null;
+    for (int i = 0; i + 1 < args.length; i += 2) {
+      if (args[i].equals("--upstream")) {
+        cur = new java.util.HashMap<>();
+        runs.add(cur);
+      }
+      if (cur == null) throw new IllegalArgumentException("start with --upstream");
+      cur.put(args[i].substring(2), args[i + 1]);
+    }
+    try (KafkaCluster kafka = KafkaCluster.start(1)) {
+      for (Map<String, String> run : runs) run(kafka, run);
+    }
+    System.exit(0);
+  }
+
+  static void run(KafkaCluster kafka, Map<String, String> opt) throws Exception {
+    String url = opt.get("upstream");
+    String label = opt.getOrDefault("label", url);
+    int n = Integer.parseInt(opt.getOrDefault("events", "100000"));
+    int window = Integer.parseInt(opt.getOrDefault("window-s", "0"));
+    int maxInFlight = Integer.parseInt(opt.getOrDefault("max-in-flight", "256"));
+    byte[] body = Files.readAllBytes(Path.of(opt.getOrDefault("body", "/work/shared/baseline/wrk/body-envelope.gz")));
+    int partitions = 6;
+    String topic = "bench-" + System.nanoTime();
+    kafka.createTopic(topic, partitions, (short) 1);
+    kafka.createTopic(topic + ".dlq", partitions, (short) 1);
+
+    // Six projects so the backlog spreads over the partitions (one route = one partition).
+    StringBuilder projects = new StringBuilder();
+    List<Route> routes = new ArrayList<>();
+    for (int i = 1; i <= partitions; i++) {
+      projects.append("      p").append(i).append(": { id: 42, key: PUBLICKEY").append(i).append(" }\n");
+      routes.add(new Route("bench", "p" + i));
+    }
+    Path state = Files.createTempDirectory("spillway-bench-state-");
+    String yaml = """
+        delivery: { admin: "127.0.0.1:0", application_id: "%s", state_dir: "%s", punctuate_interval: 10ms }
+        kafka: { bootstrap_servers: "%s", topic: "%s", partitions: %d, replication_factor: 1 }
+        upstreams:
+          bench:
+            url: "%s"
+            max_in_flight: %d
+            projects:
+        %s""".formatted("bench-app-" + System.nanoTime(), state, kafka.bootstrapServers(), topic, partitions, url, maxInFlight, projects);
+
+    long t0 = System.nanoTime();
+    java.util.Properties pp = new java.util.Properties();
+    pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    pp.put(ProducerConfig.ACKS_CONFIG, "all");
+    pp.put(ProducerConfig.LINGER_MS_CONFIG, 10);
+    pp.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    SpillwayId ids = new SpillwayId();
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(pp, new ByteArraySerializer(), new ByteArraySerializer())) {
+      List<Future<?>> acks = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        long now = System.currentTimeMillis();
+        BufferedEvent e = BufferedEvent.builder().id(ids.next(now)).receivedAt(now).route(routes.get(i % routes.size()))
+            .kind(EndpointKind.ENVELOPE).path("/api/42/envelope/").contentType("application/x-sentry-envelope")
+            .contentEncoding("gzip").userAgent("sentry.java/8.63.0").sentryClient("sentry.java/8.63.0").sentryVersion("7")
+            .clientIp("127.0.0.1").eventId("5f0b2c8e9a4d4e6f8a1b3c5d7e9f0a12").body(body).build();
+        acks.add(producer.send(Pipeline.record(topic, KafkaForm.encode(e))));
+        if (acks.size() >= 5000) {
+          for (Future<?> f : acks) f.get(60, TimeUnit.SECONDS);
+          acks.clear();
+        }
+      }
+      for (Future<?> f : acks) f.get(60, TimeUnit.SECONDS);
+    }
+    System.err.printf("%s: backlog of %d records written in %.1fs%n", label, n, (System.nanoTime() - t0) / 1e9);
+
+    com.sun.management.OperatingSystemMXBean os =
+        (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    try (DeliveryService service = DeliveryService.start(Pipeline.config(yaml))) {
+      int port = service.adminPort();
+      long start = System.nanoTime();
+      long first = 0;
+      long cpuFirst = 0;
+      double at10 = -1, at90 = -1;
+      long t10 = 0, t90 = 0;
+      double ok = 0;
+      long deadline = start + TimeUnit.MINUTES.toNanos(10);
+      while (System.nanoTime() < deadline) {
+        Thread.sleep(250);
+        ok = Pipeline.metric(port, "spillway_delivery_ok_total", "upstream=\"bench\"");
+        long now = System.nanoTime();
+        if (first == 0 && ok > 0) {
+          first = now;
+          cpuFirst = os.getProcessCpuTime();
+        }
+        if (at10 < 0 && ok >= n * 0.1) { at10 = ok; t10 = now; }
+        if (at90 < 0 && ok >= n * 0.9) { at90 = ok; t90 = now; }
+        if (ok >= n) break;
+        if (window > 0 && first > 0 && now - first >= TimeUnit.SECONDS.toNanos(window)) break;
+      }
+      long end = System.nanoTime();
+      long cpu = os.getProcessCpuTime() - cpuFirst;
+      double secs = (end - first) / 1e9;
+      double steady = at90 > 0 ? (at90 - at10) / ((t90 - t10) / 1e9) : ok / secs;
+      double retried = Pipeline.metric(port, "spillway_delivery_retried_total", null);
+      double dlq = Pipeline.metric(port, "spillway_delivery_dlq_total", null);
+      System.out.printf("spillway: %s events=%d delivered=%.0f in %.1fs (first after %.1fs) steady_events_s=%.0f retried=%.0f dlq=%.0f"
+              + " cpu_pct_delivery_jvm=%.0f load_avg=%.1f%n",
+          label, n, ok, secs, (first - start) / 1e9, steady, retried, dlq, 100.0 * cpu / (end - first),
+          os.getSystemLoadAverage());
+      System.out.printf("events/s=%.0f%n", steady);
+    }
+  }
+}
