@@ -120,7 +120,7 @@ class BridgeFailureIntegrationTests {
   }
 
   private static void signal(String signal, long pid) throws Exception {
-    Process p = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
+    Process p = new ProcessBuilder("bash", "-c", "kill -" + signal + " " + pid).inheritIO().start();
     assertThat(p.waitFor()).as("kill -%s %d", signal, pid).isZero();
   }
 

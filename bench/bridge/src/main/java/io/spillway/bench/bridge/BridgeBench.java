@@ -44,6 +44,8 @@ public final class BridgeBench {
     System.out.println("load average at start: " + loadAverage());
     List<Double> ceiling = new ArrayList<>();
     List<Double> tuned = new ArrayList<>();
+    List<Double> ratios = new ArrayList<>();
+    List<Double> tunedRatios = new ArrayList<>();
     List<Double> bridge = new ArrayList<>();
     try (KafkaCluster kafka = KafkaCluster.start(1); RedisServer redis = RedisServer.launch()) {
       List<Map<String, byte[]>> entries = entries(events, bodyBytes);
@@ -88,6 +90,10 @@ public final class BridgeBench {
         bridge.add(moving);
         System.out.printf("round %d  bridge Redis->Kafka: %,.0f events/s from first move to empty stream (%,.0f incl. start-up; prefill %,.0f XADD/s)%n",
             round, moving, total, events / fillSecs);
+        ratios.add(moving / c);
+        tunedRatios.add(moving / t);
+        System.out.printf("round %d  bridge / ProducerPerformance: %.0f%% (default settings), %.0f%% (bridge's settings); load %s%n",
+            round, 100 * moving / c, 100 * moving / t, loadAverage());
       }
     }
     double c = median(ceiling);
@@ -95,7 +101,7 @@ public final class BridgeBench {
     double b = median(bridge);
     System.out.println("load average at end: " + loadAverage());
     System.out.printf("RESULT medians: ProducerPerformance %,.0f records/s (default settings), %,.0f records/s (bridge's settings); "
-        + "bridge %,.0f events/s = %.0f%% / %.0f%% of them%n", c, t, b, 100 * b / c, 100 * b / t);
+        + "bridge %,.0f events/s; median per-round ratio %.0f%% / %.0f%%%n", c, t, b, 100 * median(ratios), 100 * median(tunedRatios));
   }
 
   /** Bodies of random uppercase letters, like ProducerPerformance's payload, so both compress alike. */
