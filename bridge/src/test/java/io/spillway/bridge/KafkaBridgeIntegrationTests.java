@@ -209,6 +209,41 @@ class KafkaBridgeIntegrationTests {
     }
   }
 
+  @Test
+  @Timeout(value = 120, unit = TimeUnit.SECONDS)
+  void startsWhileKafkaIsDownReadsNothingThenResumesByItself() throws Exception {
+    try (RedisServer redis = RedisServer.launch()) {
+      SpillwayConfig config = Pipeline.config(redis.uri(), "s5", kafka.bootstrapServers(), "t5", 3, 1, 0, "");
+      List<BufferedEvent> events = Pipeline.events(2_000, 8);
+      Pipeline.xaddEvents(redis.uri(), "s5", events);
+      kafka.stopBroker(0);
+      try (KafkaBridge bridge = KafkaBridge.start(config)) {
+        await("readyz reports kafka", Duration.ofSeconds(30), () -> {
+          var r = Pipeline.get(bridge.adminPort(), "/readyz");
+          return r.statusCode() == 503 && r.body().contains("kafka unreachable");
+        });
+        Thread.sleep(2_000);
+        // nothing taken out of Redis while there is no topic to put it in
+        assertThat(redis.xlen("s5")).isEqualTo(events.size());
+        assertThat(pendingCountOrZero(redis, "s5")).isZero();
+        kafka.startBroker(0);
+        await("stream drained", Duration.ofSeconds(60), () -> redis.xlen("s5") == 0);
+        await("ready", Duration.ofSeconds(30), () -> Pipeline.get(bridge.adminPort(), "/readyz").statusCode() == 200);
+      }
+      Pipeline.assertAllArrived(events, Pipeline.consume(kafka.bootstrapServers(), "t5", events.size(), Duration.ofSeconds(60)));
+    } finally {
+      if (!kafka.isRunning(0)) kafka.startBroker(0);
+    }
+  }
+
+  static long pendingCountOrZero(RedisServer redis, String stream) {
+    try {
+      return pendingCount(redis, stream);
+    } catch (io.lettuce.core.RedisCommandExecutionException e) {
+      return 0; // NOGROUP
+    }
+  }
+
   static long pendingCount(RedisServer redis, String stream) {
     RedisClient client = RedisClient.create(redis.uri());
     try (StatefulRedisConnection<String, byte[]> c = client.connect(StreamWorker.CODEC)) {
