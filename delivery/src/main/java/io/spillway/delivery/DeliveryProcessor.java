@@ -40,6 +40,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
 final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[]> {
   static final String STORE = "pending";
   static final String DLQ_SINK = "dlq";
+  /** Longer than two commit intervals (1 s): see {@link #deadLettered}. */
+  static final long DLQ_SETTLE_MS = 3_000;
   /** Store entries looked at per upstream per tick: bounds a tick's work when much is held or backing off. */
   static final int MAX_SCAN = 2_000;
 
@@ -54,6 +56,13 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
    * last RocksDB compaction (deletes pile up at the head of the range).
    */
   private final Map<String, Bytes> cursor = new HashMap<>();
+  /**
+   * Entries forwarded to the DLQ by this processor, with the time: deleted from the store only
+   * {@link #DLQ_SETTLE_MS} later, when a commit (which flushes the producer) has surely made the DLQ
+   * record durable. The DLQ record and the store's tombstone go to different partitions, so
+   * deleting at once could, in a crash, keep the tombstone and lose the DLQ record.
+   */
+  private final Map<Bytes, Long> deadLettered = new HashMap<>();
   private ProcessorContext<byte[], byte[]> context;
   private KeyValueStore<Bytes, byte[]> store;
   private volatile boolean closed;
@@ -107,6 +116,13 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
   private void tick(long ignoredStreamClock) {
     long now = shared.clock().getAsLong();
     applyCompletions(now);
+    if (!deadLettered.isEmpty()) {
+      deadLettered.entrySet().removeIf(e -> {
+        if (now - e.getValue() < DLQ_SETTLE_MS) return false;
+        store.delete(e.getKey());
+        return true;
+      });
+    }
     if (shared.draining()) return;
     for (Upstream u : shared.upstreams().values()) {
       Long next = nextScan.get(u.name);
@@ -137,8 +153,7 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
         long backoff = shared.backoff().apply(Math.max(1, p.attempts()));
         store.put(c.key, p.withNotBefore(now + backoff).toBytes());
       } else if (o instanceof DeliveryOutcome.DeadLetter dl) {
-        store.delete(c.key);
-        deadLetter(p.key(), p.value(), p.timestamp(), p.headers(), u, dl.reason(), dl.status(), dl.detail(), p.attempts());
+        deadLetterPending(c.key, p, u, dl.reason(), dl.status(), dl.detail(), now);
       }
       nextScan.remove(u.name);
     }
@@ -172,6 +187,18 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
           continue;
         }
         PendingEvent.Peek peek = PendingEvent.peek(kv.value);
+        if (peek.deadLettered()) {
+          if (!deadLettered.containsKey(kv.key)) {
+            // Marked by an earlier life of this task (crash or move): its DLQ record may not have
+            // been written. Write it again (a duplicate in the DLQ, never a loss).
+            PendingEvent full = PendingEvent.fromBytes(kv.value);
+            PendingEvent.DeadLetterMark m = full.deadLetter();
+            deadLetter(full.key(), full.value(), full.timestamp(), full.headers(), u, m.reason(), m.status(), m.detail(), full.attempts());
+            deadLettered.put(kv.key, now);
+          }
+          last = kv.key;
+          continue;
+        }
         if (peek.notBefore() > now) {
           earliest = Math.min(earliest, peek.notBefore());
           last = kv.key;
@@ -233,26 +260,36 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
       event = KafkaForm.decode(p.key(), p.value(), p.headers());
     } catch (RecordFormatException e) { // cannot happen: process() decoded it before storing
       release(u);
-      store.delete(key);
-      deadLetter(p.key(), p.value(), p.timestamp(), p.headers(), u, "undecodable", 0, e.getMessage(), p.attempts());
+      deadLetterPending(key, p, u, "undecodable", 0, e.getMessage(), now);
       return;
     }
     ProjectConfig project = shared.routes().project(event.route()).orElse(null);
     if (project == null || expired(event, now)) {
       release(u);
-      store.delete(key);
-      deadLetter(p.key(), p.value(), p.timestamp(), p.headers(), u, project == null ? "unknown_route" : "expired", 0,
-          project == null ? "route no longer configured" : "older than delivery.max_event_age", p.attempts());
+      deadLetterPending(key, p, u, project == null ? "unknown_route" : "expired", 0,
+          project == null ? "route no longer configured" : "older than delivery.max_event_age", now);
       return;
     }
-    UpstreamRequest request = UpstreamRequest.build(event, u.config, project, now);
+    UpstreamRequest request;
+    java.net.http.HttpRequest http;
+    try {
+      request = UpstreamRequest.build(event, u.config, project, now);
+      http = request.toHttpRequest(u.config.timeout());
+    } catch (RuntimeException e) {
+      // A record that cannot even become a request (a path or header no HTTP client accepts) must
+      // not kill the stream thread over and over: it is dead-lettered with what was wrong.
+      release(u);
+      deadLetterPending(key, p, u, "unsendable", 0, e.getClass().getSimpleName() + ": "
+          + SecretFilter.clean(String.valueOf(e.getMessage()), project), now);
+      return;
+    }
     if (request.rewritten()) u.rewritten.increment();
     inFlight.add(key);
     shared.started();
     u.sent.increment();
     long start = System.nanoTime();
     HttpClient client = shared.http();
-    client.sendAsync(request.toHttpRequest(u.config.timeout()), HttpResponse.BodyHandlers.discarding())
+    client.sendAsync(http, HttpResponse.BodyHandlers.discarding())
         .whenComplete((response, error) -> {
           long nanos = System.nanoTime() - start;
           u.inFlight.decrementAndGet();
@@ -278,6 +315,13 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
             completions.add(new Completion(key, p, u, outcome));
           }
         });
+  }
+
+  /** Forwards to the DLQ now; the store entry is marked and deleted once the DLQ record is surely durable. */
+  private void deadLetterPending(Bytes key, PendingEvent p, Upstream u, String reason, int status, String detail, long now) {
+    deadLetter(p.key(), p.value(), p.timestamp(), p.headers(), u, reason, status, detail, p.attempts());
+    store.put(key, p.withDeadLetter(reason, status, detail).toBytes());
+    deadLettered.put(key, now);
   }
 
   private void release(Upstream u) {

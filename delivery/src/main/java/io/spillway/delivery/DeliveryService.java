@@ -60,6 +60,7 @@ public final class DeliveryService implements AutoCloseable {
   private final AdminServer admin;
   private final Shared shared;
   private final ScheduledExecutorService scheduler;
+  private final KafkaStreamsMetrics streamsMetrics;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   /** What every task of this instance shares: config, upstream state, the HTTP client, the limiter. */
@@ -166,7 +167,10 @@ public final class DeliveryService implements AutoCloseable {
       log.error("stream thread failed; replacing it", e);
       return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
     });
-    new KafkaStreamsMetrics(streams).bindTo(registry);
+    this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("spillway-delivery-fleet"));
+    // Refreshed every 5 s (default 60 s): per-partition lag meters appear only after assignment.
+    this.streamsMetrics = new KafkaStreamsMetrics(streams, List.of(), scheduler, Duration.ofSeconds(5));
+    streamsMetrics.bindTo(registry);
     admin.register(new Component() {
       @Override public String name() { return "kafka-streams"; }
       @Override public CheckResult check() {
@@ -186,7 +190,6 @@ public final class DeliveryService implements AutoCloseable {
         .description("1 while the fleet-wide token buckets in Redis answer").register(registry);
     io.micrometer.core.instrument.Gauge.builder("spillway_delivery_live_instances", shared, s -> s.liveInstances)
         .description("delivery instances this one divides max_in_flight by").register(registry);
-    this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("spillway-delivery-fleet"));
     scheduler.scheduleWithFixedDelay(this::countInstances, 1, 2, TimeUnit.SECONDS);
     streams.start();
   }
@@ -222,6 +225,7 @@ public final class DeliveryService implements AutoCloseable {
       sleep(20);
     }
     streams.close(Duration.ofSeconds(30));
+    streamsMetrics.close();
     scheduler.shutdownNow();
     shared.limits().close();
     shared.http.executor().ifPresent(e -> ((java.util.concurrent.ExecutorService) e).shutdownNow());

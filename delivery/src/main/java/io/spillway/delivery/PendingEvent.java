@@ -23,20 +23,37 @@ import java.util.Set;
  * @param categories  data categories (for category holds), or null = unknown (every limit applies)
  */
 record PendingEvent(int attempts, long notBefore, Set<String> categories, byte[] key, byte[] value,
-    long timestamp, List<KafkaForm.Header> headers) {
+    long timestamp, List<KafkaForm.Header> headers, DeadLetterMark deadLetter) {
+
+  /**
+   * Set once the event was forwarded to the DLQ: the entry stays until that record is surely
+   * written (see DeliveryProcessor), so a crash in between re-sends the DLQ record instead of
+   * losing the event.
+   */
+  record DeadLetterMark(String reason, int status, String detail) {}
+
+  PendingEvent(int attempts, long notBefore, Set<String> categories, byte[] key, byte[] value, long timestamp,
+      List<KafkaForm.Header> headers) {
+    this(attempts, notBefore, categories, key, value, timestamp, headers, null);
+  }
+
+  PendingEvent withDeadLetter(String reason, int status, String detail) {
+    return new PendingEvent(attempts, notBefore, categories, key, value, timestamp, headers,
+        new DeadLetterMark(reason, status, detail == null ? "" : detail));
+  }
 
   private static final int FORMAT = 1;
 
   PendingEvent withNotBefore(long notBefore) {
-    return new PendingEvent(attempts, notBefore, categories, key, value, timestamp, headers);
+    return new PendingEvent(attempts, notBefore, categories, key, value, timestamp, headers, deadLetter);
   }
 
   PendingEvent withCategories(Set<String> categories) {
-    return new PendingEvent(attempts, notBefore, categories, key, value, timestamp, headers);
+    return new PendingEvent(attempts, notBefore, categories, key, value, timestamp, headers, deadLetter);
   }
 
   PendingEvent withAttempt() {
-    return new PendingEvent(attempts + 1, notBefore, categories, key, value, timestamp, headers);
+    return new PendingEvent(attempts + 1, notBefore, categories, key, value, timestamp, headers, deadLetter);
   }
 
   static byte[] storeKey(String upstream, int partition, long offset) {
@@ -60,6 +77,12 @@ record PendingEvent(int attempts, long notBefore, Set<String> categories, byte[]
       out.writeInt(attempts);
       out.writeLong(notBefore);
       out.writeUTF(categories == null ? "\u0000" : String.join(";", categories));
+      out.writeBoolean(deadLetter != null);
+      if (deadLetter != null) {
+        out.writeUTF(deadLetter.reason());
+        out.writeInt(deadLetter.status());
+        out.writeUTF(truncate(deadLetter.detail()));
+      }
       writeBytes(out, key);
       out.writeLong(timestamp);
       writeBytes(out, value);
@@ -83,20 +106,21 @@ record PendingEvent(int attempts, long notBefore, Set<String> categories, byte[]
       String cats = in.readUTF();
       Set<String> categories = cats.equals("\u0000") ? null
           : cats.isEmpty() ? Set.of() : Set.of(cats.split(";"));
+      DeadLetterMark mark = in.readBoolean() ? new DeadLetterMark(in.readUTF(), in.readInt(), in.readUTF()) : null;
       byte[] key = readBytes(in);
       long ts = in.readLong();
       byte[] value = readBytes(in);
       int n = in.readInt();
       List<KafkaForm.Header> headers = new ArrayList<>(n);
       for (int i = 0; i < n; i++) headers.add(new KafkaForm.Header(in.readUTF(), readBytes(in)));
-      return new PendingEvent(attempts, notBefore, categories, key, value, ts, headers);
+      return new PendingEvent(attempts, notBefore, categories, key, value, ts, headers, mark);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
   /** What the scan needs, read without copying the body. */
-  record Peek(long notBefore, Set<String> categories, String route) {}
+  record Peek(long notBefore, Set<String> categories, String route, boolean deadLettered) {}
 
   static Peek peek(byte[] b) {
     try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(b))) {
@@ -106,11 +130,22 @@ record PendingEvent(int attempts, long notBefore, Set<String> categories, byte[]
       String cats = in.readUTF();
       Set<String> categories = cats.equals("\u0000") ? null
           : cats.isEmpty() ? Set.of() : Set.of(cats.split(";"));
+      boolean dead = in.readBoolean();
+      if (dead) {
+        in.readUTF();
+        in.readInt();
+        in.readUTF();
+      }
       byte[] key = readBytes(in);
-      return new Peek(notBefore, categories, key == null ? "" : new String(key, StandardCharsets.UTF_8));
+      return new Peek(notBefore, categories, key == null ? "" : new String(key, StandardCharsets.UTF_8), dead);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** writeUTF takes at most 65535 bytes; details are short anyway (SecretFilter.MAX_LENGTH). */
+  private static String truncate(String s) {
+    return s.length() > 1000 ? s.substring(0, 1000) : s;
   }
 
   private static void writeBytes(DataOutputStream out, byte[] b) throws IOException {

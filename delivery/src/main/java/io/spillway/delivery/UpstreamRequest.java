@@ -99,15 +99,47 @@ record UpstreamRequest(String method, URI uri, List<String[]> headers, byte[] bo
         // Undecodable: send it exactly as the client did; the upstream will judge it (400 → DLQ).
       }
     }
-    if (e.contentType() != null) headers.add(new String[] {"Content-Type", e.contentType()});
-    if (encoding != null && !encoding.isEmpty()) headers.add(new String[] {"Content-Encoding", encoding});
-    if (e.userAgent() != null) headers.add(new String[] {"User-Agent", e.userAgent()});
-    if (e.clientIp() != null) headers.add(new String[] {"X-Forwarded-For", e.clientIp()});
+    addHeader(headers, "Content-Type", e.contentType());
+    if (encoding != null && !encoding.isEmpty()) addHeader(headers, "Content-Encoding", encoding);
+    addHeader(headers, "User-Agent", e.userAgent());
+    addHeader(headers, "X-Forwarded-For", e.clientIp());
 
     String base = upstream.url().toString();
     while (base.endsWith("/")) base = base.substring(0, base.length() - 1);
-    String url = base + path + (query.isEmpty() ? "" : "?" + String.join("&", query));
+    String url = base + escape(path) + (query.isEmpty() ? "" : "?" + escape(String.join("&", query)));
     return new UpstreamRequest(e.method(), URI.create(url), List.copyOf(headers), body, rewritten);
+  }
+
+  /** Header values as recorded, minus characters no HTTP/1.1 client may send (CR, LF, other controls). */
+  private static void addHeader(List<String[]> headers, String name, String value) {
+    if (value == null) return;
+    String v = value.replaceAll("[\\x00-\\x08\\x0a-\\x1f\\x7f]", "").trim();
+    if (!v.isEmpty()) headers.add(new String[] {name, v});
+  }
+
+  /**
+   * Percent-encodes what a URI may not contain raw (spaces, quotes, braces, non-ASCII… as old
+   * beacons send them), keeping everything else, including existing %XX escapes, as it was.
+   */
+  static String escape(String s) {
+    StringBuilder b = null;
+    byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+    for (int i = 0; i < bytes.length; i++) {
+      int c = bytes[i] & 0xff;
+      boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+          || "-._~!$&'()*+,;=:@/?".indexOf(c) >= 0
+          || (c == '%' && i + 2 < bytes.length && isHex(bytes[i + 1]) && isHex(bytes[i + 2]));
+      if (ok && b == null) continue;
+      if (b == null) b = new StringBuilder(new String(bytes, 0, i, StandardCharsets.UTF_8));
+      if (ok) b.append((char) c);
+      else b.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+          .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
+    }
+    return b == null ? s : b.toString();
+  }
+
+  private static boolean isHex(byte c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
   }
 
   /** As a JDK request with the upstream's timeout (to response headers). */

@@ -52,6 +52,7 @@ final class DeliveryBench {
     int n = Integer.parseInt(opt.getOrDefault("events", "100000"));
     int window = Integer.parseInt(opt.getOrDefault("window-s", "0"));
     int maxInFlight = Integer.parseInt(opt.getOrDefault("max-in-flight", "256"));
+    int threads = Integer.parseInt(opt.getOrDefault("stream-threads", "1"));
     byte[] body = Files.readAllBytes(Path.of(opt.getOrDefault("body", "/work/shared/baseline/wrk/body-envelope.gz")));
     int partitions = 6;
     String topic = "bench-" + System.nanoTime();
@@ -67,14 +68,14 @@ final class DeliveryBench {
     }
     Path state = Files.createTempDirectory("spillway-bench-state-");
     String yaml = """
-        delivery: { admin: "127.0.0.1:0", application_id: "%s", state_dir: "%s", punctuate_interval: 10ms }
+        delivery: { admin: "127.0.0.1:0", application_id: "%s", state_dir: "%s", punctuate_interval: 10ms, stream_threads: %d }
         kafka: { bootstrap_servers: "%s", topic: "%s", partitions: %d, replication_factor: 1 }
         upstreams:
           bench:
             url: "%s"
             max_in_flight: %d
             projects:
-        %s""".formatted("bench-app-" + System.nanoTime(), state, kafka.bootstrapServers(), topic, partitions, url, maxInFlight, projects);
+        %s""".formatted("bench-app-" + System.nanoTime(), state, threads, kafka.bootstrapServers(), topic, partitions, url, maxInFlight, projects);
 
     long t0 = System.nanoTime();
     java.util.Properties pp = new java.util.Properties();

@@ -82,9 +82,9 @@ class DeliveryIntegrationTests {
   }
 
   @Test
-  void badRequestsAndTooLargeGoToTheDlqWithReasonsAndTheRestFlows() {
+  void badRequestsAndTooLargeGoToTheDlqWithReasonsAndTheRestFlows() throws Exception {
     String topic = unique("events");
-    start(yaml(topic, unique("app"), upstreamsYaml("", "")));
+    DeliveryService service = start(yaml(topic, unique("app"), upstreamsYaml("", "")));
     List<BufferedEvent> events = envelopes(new Route("a", "a1"), 30);
     Set<String> bad = Set.of(events.get(3).eventId(), events.get(10).eventId(), events.get(20).eventId());
     Set<String> large = Set.of(events.get(5).eventId(), events.get(25).eventId());
@@ -132,6 +132,21 @@ class DeliveryIntegrationTests {
     }
     assertThat(dlq.stream().map(r -> header(r, "event-id")).collect(Collectors.toSet())).containsAll(bad).containsAll(large);
     assertThat(a.acceptedEventIds()).doesNotContainAnyElementsOf(bad).doesNotContainAnyElementsOf(large);
+    // what an operator sees: outcomes per upstream and reason, lag per partition, readiness; never a key
+    int port = service.adminPort();
+    assertThat(Pipeline.metric(port, "spillway_delivery_dlq_total", "reason=\"http_400\"")).isEqualTo(3);
+    assertThat(Pipeline.metric(port, "spillway_delivery_dlq_total", "reason=\"http_413\"")).isEqualTo(2);
+    assertThat(Pipeline.metric(port, "spillway_delivery_dlq_total", "reason=\"unknown_route\"")).isEqualTo(1);
+    assertThat(Pipeline.metric(port, "spillway_delivery_ok_total", "upstream=\"a\"")).isEqualTo(25);
+    var http = java.net.http.HttpClient.newHttpClient();
+    java.util.concurrent.Callable<String> scrape = () -> http.send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create("http://127.0.0.1:" + port + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    await().atMost(Duration.ofSeconds(30)).until(() -> scrape.call().matches("(?s).*kafka_consumer_fetch_manager_records_lag\\{[^}]*partition=.*"));
+    assertThat(scrape.call()).contains("spillway_delivery_latency_seconds_bucket{")
+        .doesNotContain("aaaa1111aaaa1111aaaa1111aaaa1111").doesNotContain("asecret1");
+    var ready = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/readyz")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
     assertThat(a.requests()).allSatisfy(r -> {
       assertThat(r.path()).isEqualTo("/api/101/envelope/");
       assertThat(r.key()).isEqualTo("aaaa1111aaaa1111aaaa1111aaaa1111");

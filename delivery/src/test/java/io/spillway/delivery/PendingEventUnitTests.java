@@ -24,7 +24,7 @@ class PendingEventUnitTests {
     assertThat(q.headers()).hasSize(2);
     assertThat(q.headers().get(0).value()).isEqualTo("abc".getBytes());
     assertThat(q.headers().get(1).value()).isNull();
-    assertThat(PendingEvent.peek(p.toBytes())).isEqualTo(new PendingEvent.Peek(1234, Set.of("error", "attachment"), "wow/vod_be"));
+    assertThat(PendingEvent.peek(p.toBytes())).isEqualTo(new PendingEvent.Peek(1234, Set.of("error", "attachment"), "wow/vod_be", false));
     PendingEvent unknown = new PendingEvent(0, 0, null, null, new byte[0], 0, List.of());
     assertThat(PendingEvent.fromBytes(unknown.toBytes()).categories()).isNull();
     assertThat(PendingEvent.fromBytes(unknown.toBytes()).key()).isNull();
@@ -45,5 +45,16 @@ class PendingEventUnitTests {
     assertThat(before.compareTo(from) < 0).isTrue();
     assertThat(a.compareTo(b) < 0 && b.compareTo(c) < 0).isTrue();
     assertThat(Arrays.equals(PendingEvent.storeKey("wow", 0, 5), PendingEvent.storeKey("wow", 0, 5))).isTrue();
+  }
+
+  @Test
+  void deadLetterMarkRoundTrips() {
+    PendingEvent p = new PendingEvent(2, 0, null, "a/b".getBytes(), new byte[] {9}, 5, List.of())
+        .withDeadLetter("http_400", 400, "invalid envelope");
+    PendingEvent q = PendingEvent.fromBytes(p.toBytes());
+    assertThat(q.deadLetter()).isEqualTo(new PendingEvent.DeadLetterMark("http_400", 400, "invalid envelope"));
+    assertThat(q.value()).isEqualTo(new byte[] {9});
+    assertThat(PendingEvent.peek(p.toBytes())).isEqualTo(new PendingEvent.Peek(0, null, "a/b", true));
+    assertThat(PendingEvent.fromBytes(q.withAttempt().toBytes()).deadLetter()).isNotNull();
   }
 }

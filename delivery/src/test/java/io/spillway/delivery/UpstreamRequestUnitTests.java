@@ -115,4 +115,16 @@ class UpstreamRequestUnitTests {
     assertThat(new String(r.body())).isEqualTo(env.replace("00:00:00.000Z", "00:00:02.500Z"));
     assertThat(r.header("Content-Encoding")).isNull();
   }
+
+  @Test
+  void oddPathsQueriesAndHeadersStillMakeAValidRequest() {
+    BufferedEvent e = BufferedEvent.builder().id("x").receivedAt(1).route(new Route("other", "payments-api"))
+        .kind(EndpointKind.STORE).method("GET").path("/api/77/store/")
+        .query("sentry_data={\"message\":\"a b\u00e9\"}&x=%41").userAgent("evil\r\nX-Injected: 1").build();
+    UpstreamRequest r = build(e, 1);
+    assertThat(r.uri().getRawQuery()).startsWith("sentry_data=%7B%22message%22:%22a%20b%C3%A9%22%7D&x=%41&");
+    assertThat(r.header("User-Agent")).isEqualTo("evilX-Injected: 1");
+    assertThat(r.toHttpRequest(java.time.Duration.ofSeconds(1)).uri()).isEqualTo(r.uri());
+    assertThat(UpstreamRequest.escape("/api/1/store/")).isEqualTo("/api/1/store/");
+  }
 }
