@@ -84,6 +84,48 @@ class FleetRateLimitIntegrationTests {
     }
   }
 
+  @Test
+  void withoutRedisEachInstanceFallsBackToItsShareAndRecovers() throws Exception {
+    try (SentryUpstream up = SentryUpstream.start().project(501, "eeee1111eeee1111eeee1111eeee1111", null);
+         io.spillway.testkit.RedisServer redis = io.spillway.testkit.RedisServer.launch()) {
+      String topic = unique("events");
+      String yaml = yaml(topic, unique("app"), """
+          fallback:
+            url: "%s"
+            rate_limit: { events_per_second: 100, burst: 10 }
+            projects:
+              e1: { id: 501, key: eeee1111eeee1111eeee1111eeee1111 }
+          """.formatted(up.url())).replace(Pipeline.redis().uri(), redis.uri());
+      try (DeliveryService service = DeliveryService.start(Pipeline.config(yaml))) {
+        int port = service.adminPort();
+        List<BufferedEvent> events = new ArrayList<>();
+        for (int i = 0; i < 1500; i++) events.add(envelope(new Route("fallback", "e1"), eventId()));
+        produce(topic, events);
+        await().atMost(Duration.ofSeconds(60)).until(() -> up.acceptedCount() >= 100);
+        assertThat(metric(port, "spillway_delivery_limiter_redis_up", null)).isEqualTo(1);
+        redis.kill();
+        int atKill = up.acceptedCount();
+        await().atMost(Duration.ofSeconds(30)).until(() -> metric(port, "spillway_delivery_limiter_redis_up", null) == 0);
+        var http = java.net.http.HttpClient.newHttpClient();
+        String ready = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/readyz")).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(ready).contains("redis unreachable").doesNotContain("eeee1111");
+        await("deliveries go on without Redis").atMost(Duration.ofSeconds(30)).until(() -> up.acceptedCount() >= atKill + 100);
+        redis.start();
+        await().atMost(Duration.ofSeconds(30)).until(() -> metric(port, "spillway_delivery_limiter_redis_up", null) == 1);
+        HashSet<String> want = new HashSet<>();
+        events.forEach(e -> want.add(e.eventId()));
+        await().atMost(Duration.ofSeconds(60)).until(() -> new HashSet<>(up.acceptedEventIds()).containsAll(want));
+        List<Long> arrivals = new ArrayList<>();
+        up.requests().forEach(r -> arrivals.add(r.arrivedAt()));
+        arrivals.sort(null);
+        int max = maxInWindow(arrivals, 1000);
+        System.out.printf("redis killed after %d, back later: max arrivals in 1 s = %d (limit 100/s, burst 10)%n", atKill, max);
+        assertThat((double) max).isLessThanOrEqualTo(10 + 100 * (1000 + FleetRateLimit.TOKEN_TTL_MS + JITTER_MS) / 1000.0 + 1);
+      }
+    }
+  }
+
   static int maxInWindow(List<Long> sorted, long window) {
     int max = 0;
     int j = 0;
