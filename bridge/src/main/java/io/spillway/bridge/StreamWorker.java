@@ -54,7 +54,7 @@ final class StreamWorker implements Runnable {
   /** Lua's unpack is limited to a few thousand values. */
   private static final int ACK_CHUNK = 1000;
   /** Batches produced but not yet acknowledged; bounds what an outage can leave in the producer. */
-  static final int MAX_BATCHES_IN_FLIGHT = 4;
+  static final int MAX_BATCHES_IN_FLIGHT = 16;
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
 
   private final String stream;

@@ -160,7 +160,8 @@ class KafkaBridgeIntegrationTests {
         while (System.nanoTime() - stoppedAt < TimeUnit.SECONDS.toNanos(35)) Thread.sleep(200);
         long backlog = redis.xlen("s3");
         System.out.println("redis backlog at the end of the outage: " + backlog);
-        assertThat(backlog).as("backlog held in Redis").isGreaterThanOrEqualTo(during.size() - 2L * StreamWorker.MAX_BATCHES_IN_FLIGHT * 500);
+        // XLEN counts entries read but not acknowledged too: nothing may leave Redis while Kafka is away
+        assertThat(backlog).as("backlog held in Redis").isEqualTo(during.size());
         assertThat(Pipeline.metric(bridge.adminPort(), "spillway_bridge_errors_total", "kind=\"kafka\"")).as("expired produce").isPositive();
         assertThat(Pipeline.get(bridge.adminPort(), "/readyz").body()).contains("kafka");
         kafka.startBroker(0);
