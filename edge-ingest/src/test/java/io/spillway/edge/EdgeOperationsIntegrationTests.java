@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -93,6 +94,44 @@ class EdgeOperationsIntegrationTests {
       untrusted.send(HttpRequest.newBuilder(untrusted.uri("/api/20/envelope/?sentry_key=vodbe")).header("X-Forwarded-For", "203.0.113.7")
           .POST(HttpRequest.BodyPublishers.ofString(envelope(hex32(5), "xff"))).build());
       assertThat(untrusted.events()).extracting(BufferedEvent::clientIp).containsExactly("127.0.0.1");
+    }
+  }
+
+  /**
+   * Many clients at once, pipelined on the one Redis connection: every answer carries its own
+   * request's event id, and every entry holds the body that was sent with that id.
+   */
+  @Test
+  void concurrentClientsGetTheirOwnAnswers() throws Exception {
+    try (EdgeFixture f = EdgeFixture.start(RedisServer.Fsync.NONE)) {
+      int clients = 32, perClient = 40;
+      List<CompletableFuture<Void>> all = new java.util.ArrayList<>();
+      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(clients);
+      Map<String, byte[]> sent = new java.util.concurrent.ConcurrentHashMap<>();
+      try {
+        for (int c = 0; c < clients; c++) {
+          int client = c;
+          all.add(CompletableFuture.runAsync(() -> {
+            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+            for (int i = 0; i < perClient; i++) {
+              String id = hex32(client * 1000 + i);
+              byte[] body = EdgeFixture.gzip(envelope(id, "client " + client + " request " + i).getBytes(StandardCharsets.UTF_8));
+              sent.put(id, body);
+              HttpResponse<String> r = f.send(HttpRequest.newBuilder(f.uri("/api/20/envelope/")).timeout(Duration.ofSeconds(10))
+                  .header("X-Sentry-Auth", XSA).header("Content-Encoding", "gzip").POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
+              assertThat(r.statusCode()).isEqualTo(200);
+              assertThat(r.body()).isEqualTo("{\"id\":\"" + id + "\"}");
+            }
+          }, pool));
+        }
+        CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+      } finally {
+        pool.shutdownNow();
+      }
+      List<BufferedEvent> events = f.events();
+      assertThat(events).hasSize(clients * perClient);
+      assertThat(events).allSatisfy(e -> assertThat(e.body()).isEqualTo(sent.get(e.eventId())));
+      assertThat(events).extracting(BufferedEvent::id).doesNotHaveDuplicates();
     }
   }
 
