@@ -135,6 +135,30 @@ class EdgeOperationsIntegrationTests {
     }
   }
 
+  /** An edge started while Redis is down answers 503 and connects by itself once Redis is up. */
+  @Test
+  void startsWhileRedisIsDown() throws Exception {
+    try (RedisServer redis = RedisServer.launch()) {
+      redis.stop();
+      try (EdgeServer edge = EdgeServer.start(io.spillway.schemas.config.SpillwayConfig.parse(
+          EdgeFixture.yaml(redis.uri(), "", ""), java.util.Map.of(), "test"))) {
+        HttpClient http = HttpClient.newHttpClient();
+        HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + edge.port() + "/api/20/envelope/?sentry_key=vodbe"))
+            .POST(HttpRequest.BodyPublishers.ofString(envelope(hex32(8), "early"))).build();
+        HttpResponse<String> down = http.send(req, HttpResponse.BodyHandlers.ofString());
+        assertThat(down.statusCode()).isEqualTo(503);
+        assertThat(down.body()).isEqualTo("{\"detail\":\"buffer unavailable: redis unreachable\"}");
+        redis.start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (http.send(req, HttpResponse.BodyHandlers.ofString()).statusCode() != 200) {
+          assertThat(System.nanoTime()).as("edge connects once Redis is up").isLessThan(deadline);
+          Thread.sleep(100);
+        }
+        assertThat(redis.xlen(EdgeFixture.STREAM)).isEqualTo(1);
+      }
+    }
+  }
+
   /** close() lets a request whose XADD is in flight finish with 200 (and its entry is in Redis). */
   @Test
   void closeDrainsInFlightWrites() throws Exception {
