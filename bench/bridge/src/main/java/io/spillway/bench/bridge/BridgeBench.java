@@ -73,6 +73,8 @@ public final class BridgeBench {
             kafka: { bootstrap_servers: "%s", topic: "%s", partitions: %d, replication_factor: 1 }
             bridge: { admin: "127.0.0.1:0", batch_size: %d }
             """.formatted(redis.uri(), stream, kafka.bootstrapServers(), topic, partitions, batchSize), Map.of(), "bench");
+        double redisCpuBefore = redisCpuSeconds(redis.uri());
+        long cpuBefore = ProcessHandle.current().info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(0L);
         long start = System.nanoTime();
         long firstMove = 0;
         try (KafkaBridge b = KafkaBridge.start(config)) {
@@ -85,11 +87,15 @@ public final class BridgeBench {
           }
         }
         long end = System.nanoTime();
+        long cpuAfter = ProcessHandle.current().info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(0L);
+        double redisCpu = redisCpuSeconds(redis.uri()) - redisCpuBefore;
         double total = events / ((end - start) / 1e9);
         double moving = events / ((end - firstMove) / 1e9);
         bridge.add(moving);
         System.out.printf("round %d  bridge Redis->Kafka: %,.0f events/s from first move to empty stream (%,.0f incl. start-up; prefill %,.0f XADD/s)%n",
             round, moving, total, events / fillSecs);
+        System.out.printf("round %d  CPU per event: bridge JVM %.1f µs (incl. start-up), its redis-server %.1f µs; ProducerPerformance JVM, bridge's settings, %.1f µs (incl. JVM start-up)%n",
+            round, (cpuAfter - cpuBefore) / 1e3 / events, redisCpu * 1e6 / events, lastPerfCpuSeconds * 1e6 / events);
         ratios.add(moving / c);
         tunedRatios.add(moving / t);
         System.out.printf("round %d  bridge / ProducerPerformance: %.0f%% (default settings), %.0f%% (bridge's settings); load %s%n",
@@ -143,7 +149,12 @@ public final class BridgeBench {
     args.addAll(List.of(props));
     JavaProcess p = JavaProcess.start("org.apache.kafka.tools.ProducerPerformance", List.of("-Xmx512m"), args.toArray(String[]::new));
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
-    while (p.isAlive() && System.nanoTime() < deadline) Thread.sleep(100);
+    double cpu = 0;
+    while (p.isAlive() && System.nanoTime() < deadline) {
+      cpu = Math.max(cpu, procCpuSeconds(p.pid()));
+      Thread.sleep(20);
+    }
+    lastPerfCpuSeconds = cpu;
     p.kill();
     String out = p.output();
     for (String line : out.split("\n")) {
@@ -153,6 +164,33 @@ public final class BridgeBench {
       }
     }
     throw new IllegalStateException("no summary from ProducerPerformance:\n" + out);
+  }
+
+  private static double lastPerfCpuSeconds;
+
+  /** utime + stime of a live process from /proc (clock ticks of 10 ms), 0 once it is gone. */
+  private static double procCpuSeconds(long pid) {
+    try {
+      String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+    } catch (Exception e) {
+      return 0;
+    }
+  }
+
+  /** used_cpu_user + used_cpu_sys of the redis-server. */
+  private static double redisCpuSeconds(String uri) {
+    RedisClient client = RedisClient.create(uri);
+    try (StatefulRedisConnection<String, String> c = client.connect()) {
+      double sum = 0;
+      for (String line : c.sync().info("cpu").split("\r?\n")) {
+        if (line.startsWith("used_cpu_user:") || line.startsWith("used_cpu_sys:")) sum += Double.parseDouble(line.substring(line.indexOf(':') + 1));
+      }
+      return sum;
+    } finally {
+      client.shutdown();
+    }
   }
 
   private static String loadAverage() {
