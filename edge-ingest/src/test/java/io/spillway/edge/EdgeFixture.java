@@ -67,7 +67,7 @@ final class EdgeFixture implements AutoCloseable {
             url: "http://127.0.0.1:9"
             projects:
               vod_be: { alias: "vodbe", id: 20, key: "%s" }
-              limited: { alias: "limited", id: 21, key: "%s", quota_events_per_second: 2 }
+              limited: { alias: "limited", id: 21, key: "%s", quota_events_per_second: 0.2 }
           other:
             url: "http://127.0.0.1:9"
             projects:
