@@ -39,13 +39,15 @@ public final class KafkaCluster implements AutoCloseable {
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
 
   private final Path dir;
+  private final boolean ephemeral;
   private final List<NodeSpec> nodes;
   private final JavaProcess[] processes;
 
   private record NodeSpec(int id, int brokerPort, int controllerPort, Path config) {}
 
-  private KafkaCluster(Path dir, List<NodeSpec> nodes) {
+  private KafkaCluster(Path dir, List<NodeSpec> nodes, boolean ephemeral) {
     this.dir = dir;
+    this.ephemeral = ephemeral;
     this.nodes = nodes;
     this.processes = new JavaProcess[nodes.size()];
   }
@@ -64,6 +66,24 @@ public final class KafkaCluster implements AutoCloseable {
     }
     List<int[]> ports = new ArrayList<>();
     for (int i = 0; i < brokers; i++) ports.add(new int[] {RedisServer.freePort(), RedisServer.freePort()});
+    return start(dir, ports, true);
+  }
+
+  /**
+   * One node on fixed ports whose data survives restarts (for {@code spillway up}): the log dir
+   * is formatted only the first time. {@link #close()} then stops it cleanly and keeps the data.
+   */
+  public static KafkaCluster startPersistent(Path dir, int brokerPort, int controllerPort) {
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return start(dir, List.<int[]>of(new int[] {brokerPort, controllerPort}), false);
+  }
+
+  private static KafkaCluster start(Path dir, List<int[]> ports, boolean ephemeral) {
+    int brokers = ports.size();
     String voters = "";
     for (int i = 0; i < brokers; i++) voters += (i == 0 ? "" : ",") + i + "@127.0.0.1:" + ports.get(i)[1];
     String clusterId = Uuid.randomUuid().toString();
@@ -78,10 +98,10 @@ public final class KafkaCluster implements AutoCloseable {
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
-      format(clusterId, config);
+      format(clusterId, config); // --ignore-formatted: a persistent node keeps its cluster id
       specs.add(new NodeSpec(i, ports.get(i)[0], ports.get(i)[1], config));
     }
-    KafkaCluster cluster = new KafkaCluster(dir, List.copyOf(specs));
+    KafkaCluster cluster = new KafkaCluster(dir, List.copyOf(specs), ephemeral);
     try {
       for (int i = 0; i < brokers; i++) {
         cluster.processes[i] = JavaProcess.start("kafka.Kafka", List.of(
@@ -172,9 +192,15 @@ public final class KafkaCluster implements AutoCloseable {
     }
   }
 
-  /** Kills every node and deletes the data directory. */
+  /** Kills every node and deletes the data directory (a persistent node is stopped cleanly and kept). */
   @Override
   public void close() {
+    if (!ephemeral) {
+      for (JavaProcess p : processes) {
+        if (p != null) p.stop();
+      }
+      return;
+    }
     for (JavaProcess p : processes) {
       if (p != null) p.kill();
     }

@@ -54,6 +54,21 @@ public final class RedisServer implements AutoCloseable {
     }
   }
 
+  /**
+   * A server on a fixed port whose data lives in {@code dir} across restarts (for {@code spillway
+   * up}); {@link #stop()} lets Redis flush its AOF, and {@link #close()} must not be used on it.
+   */
+  public static RedisServer launchPersistent(Path dir, int port, Fsync fsync) {
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    RedisServer s = new RedisServer(port, dir, fsync, List.of());
+    s.start();
+    return s;
+  }
+
   /** Starts a server without persistence. */
   public static RedisServer launch() {
     return launch(Fsync.NONE);
