@@ -109,6 +109,13 @@ public final class SentryUpstream implements AutoCloseable {
     return u;
   }
 
+  /** Starts on a given loopback port (the {@code spillway up} inspector). */
+  public static SentryUpstream startOn(int port) {
+    SentryUpstream u = new SentryUpstream(port);
+    u.up();
+    return u;
+  }
+
   /** Accepts this project (real id, key and optional secret). */
   public SentryUpstream project(long id, String key, String secret) {
     projectsByKey.put(key, new Project(id, key, secret));
