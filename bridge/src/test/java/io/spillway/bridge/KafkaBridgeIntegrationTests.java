@@ -162,6 +162,11 @@ class KafkaBridgeIntegrationTests {
         System.out.println("redis backlog at the end of the outage: " + backlog);
         // XLEN counts entries read but not acknowledged too: nothing may leave Redis while Kafka is away
         assertThat(backlog).as("backlog held in Redis").isEqualTo(during.size());
+        await("backlog gauges", Duration.ofSeconds(10),
+            () -> Pipeline.metric(bridge.adminPort(), "spillway_bridge_redis_backlog_length", "stream=\"s3\"") == during.size());
+        assertThat(Pipeline.metric(bridge.adminPort(), "spillway_bridge_redis_backlog_oldest_age_seconds", "stream=\"s3\""))
+            .as("oldest entry waits since the outage began").isGreaterThan(20);
+        assertThat(Pipeline.metric(bridge.adminPort(), "spillway_bridge_redis_backlog_pending", "stream=\"s3\"")).isPositive();
         assertThat(Pipeline.metric(bridge.adminPort(), "spillway_bridge_errors_total", "kind=\"kafka\"")).as("expired produce").isPositive();
         assertThat(Pipeline.get(bridge.adminPort(), "/readyz").body()).contains("kafka");
         kafka.startBroker(0);
@@ -234,6 +239,35 @@ class KafkaBridgeIntegrationTests {
       Pipeline.assertAllArrived(events, Pipeline.consume(kafka.bootstrapServers(), "t5", events.size(), Duration.ofSeconds(60)));
     } finally {
       if (!kafka.isRunning(0)) kafka.startBroker(0);
+    }
+  }
+
+  @Test
+  @Timeout(value = 90, unit = TimeUnit.SECONDS)
+  void movesEveryShard() {
+    try (RedisServer redis = RedisServer.launch()) {
+      SpillwayConfig config = SpillwayConfig.parse("""
+          redis: { uri: "%s", stream: "sh", shards: 3 }
+          kafka: { bootstrap_servers: "%s", topic: "t6", partitions: 3, replication_factor: 1 }
+          bridge: { admin: "127.0.0.1:0", block: 100ms }
+          """.formatted(redis.uri(), kafka.bootstrapServers()), Map.of(), "test");
+      assertThat(config.redis().streamKeys()).containsExactly("sh:0", "sh:1", "sh:2");
+      List<BufferedEvent> events = Pipeline.events(3_000, 9);
+      for (int shard = 0; shard < 3; shard++) {
+        Pipeline.xaddEvents(redis.uri(), "sh:" + shard, events.subList(shard * 1_000, (shard + 1) * 1_000));
+      }
+      try (KafkaBridge bridge = KafkaBridge.start(config)) {
+        await("every shard drained", Duration.ofSeconds(60),
+            () -> redis.xlen("sh:0") == 0 && redis.xlen("sh:1") == 0 && redis.xlen("sh:2") == 0);
+        for (int shard = 0; shard < 3; shard++) {
+          String tag = "stream=\"sh:" + shard + "\"";
+          await("moved metric of shard " + shard, Duration.ofSeconds(10),
+              () -> Pipeline.metric(bridge.adminPort(), "spillway_bridge_entries_moved_total", tag) == 1_000);
+        }
+      }
+      List<ConsumerRecord<byte[], byte[]>> records = Pipeline.consume(kafka.bootstrapServers(), "t6", events.size(), Duration.ofSeconds(60));
+      Pipeline.assertAllArrived(events, records);
+      assertThat(records).hasSize(events.size());
     }
   }
 
