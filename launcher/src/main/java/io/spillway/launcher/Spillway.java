@@ -15,6 +15,10 @@ import picocli.CommandLine.Option;
 @Command(name = "spillway", mixinStandardHelpOptions = true, version = "spillway 0.1.0",
     description = "A buffering relay for Sentry.",
     subcommands = {
+        Spillway.Edge.class,
+        Spillway.Bridge.class,
+        Spillway.Delivery.class,
+        Spillway.UpCommand.class,
         Spillway.CheckConfig.class,
         Spillway.DsnCommand.class,
     })
@@ -54,6 +58,81 @@ public final class Spillway implements Runnable {
 
     SpillwayConfig load() {
       return SpillwayConfig.load(config);
+    }
+  }
+
+  /** Runs a service until SIGTERM/Ctrl-C; the shutdown hook closes it gracefully. */
+  static int serve(String what, AutoCloseable service) throws InterruptedException {
+    java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        service.close();
+      } catch (Exception e) {
+        System.err.println("spillway " + what + ": error while stopping: " + e);
+      } finally {
+        stopped.countDown();
+      }
+    }, "spillway-shutdown"));
+    stopped.await();
+    return 0;
+  }
+
+  @Command(name = "edge", description = "Run the HTTP edge: SDKs send here; events go into Redis.")
+  static final class Edge implements Callable<Integer> {
+    @CommandLine.Mixin ConfigOption options;
+
+    @Override
+    public Integer call() throws InterruptedException {
+      io.spillway.edge.EdgeServer edge = io.spillway.edge.EdgeServer.start(options.load());
+      System.err.printf("spillway edge: listening on %d, admin on %d%n", edge.port(), edge.adminPort());
+      return serve("edge", edge);
+    }
+  }
+
+  @Command(name = "bridge", description = "Run the bridge: Redis stream to the Kafka topic.")
+  static final class Bridge implements Callable<Integer> {
+    @CommandLine.Mixin ConfigOption options;
+
+    @Override
+    public Integer call() throws InterruptedException {
+      io.spillway.bridge.KafkaBridge bridge = io.spillway.bridge.KafkaBridge.start(options.load());
+      System.err.printf("spillway bridge: running, admin on %d%n", bridge.adminPort());
+      return serve("bridge", bridge);
+    }
+  }
+
+  @Command(name = "delivery", description = "Run delivery: Kafka topic to the Sentry upstreams.")
+  static final class Delivery implements Callable<Integer> {
+    @CommandLine.Mixin ConfigOption options;
+
+    @Override
+    public Integer call() throws InterruptedException {
+      io.spillway.delivery.DeliveryService delivery = io.spillway.delivery.DeliveryService.start(options.load());
+      System.err.printf("spillway delivery: running, admin on %d%n", delivery.adminPort());
+      return serve("delivery", delivery);
+    }
+  }
+
+  @Command(name = "up", description = "Everything in one process: embedded Redis and Kafka, edge, bridge, delivery "
+      + "(and, without --config, a built-in inspector upstream). Ctrl-C stops; data stays in --data-dir.")
+  static final class UpCommand implements Callable<Integer> {
+    @Option(names = {"-c", "--config"}, description = "spillway.yml (default: a sample with the inspector upstream)", paramLabel = "FILE")
+    Path config;
+
+    @Option(names = "--data-dir", description = "where Redis, Kafka and delivery keep their data (default: ${DEFAULT-VALUE})",
+        defaultValue = ".spillway", paramLabel = "DIR")
+    Path dataDir;
+
+    @Option(names = "--page-port", description = "port of the status page (default: ${DEFAULT-VALUE})", defaultValue = "9190")
+    int pagePort;
+
+    @Override
+    public Integer call() throws InterruptedException {
+      System.err.println("spillway up: starting Redis, Kafka, delivery, bridge, edge (data in " + dataDir.toAbsolutePath() + ") ...");
+      Up up = Up.start(config, dataDir, pagePort);
+      System.out.println(up.banner());
+      System.out.flush();
+      return serve("up", up);
     }
   }
 
