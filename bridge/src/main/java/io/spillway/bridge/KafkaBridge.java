@@ -80,7 +80,7 @@ public final class KafkaBridge implements AutoCloseable {
     List<Thread> threads = new ArrayList<>();
     for (String stream : streams) {
       StreamWorker w = new StreamWorker(stream, bc.group(), consumer, bc.batchSize(), bc.block(), bc.claimIdle(),
-          bc.deadLetterStream(), client, kafka, redisStatus, metrics);
+          bc.deadLetterStream(), client, config.redis().redactedUri(), kafka, redisStatus, metrics);
       Thread t = new Thread(w, "spillway-bridge-" + stream);
       workers.add(w);
       threads.add(t);

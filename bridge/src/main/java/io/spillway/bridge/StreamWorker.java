@@ -65,6 +65,7 @@ final class StreamWorker implements Runnable {
   private final Duration claimIdle;
   private final String deadLetterStream;
   private final RedisClient client;
+  private final String redactedUri;
   private final KafkaLink kafka;
   private final Status redisStatus;
   private final BridgeMetrics metrics;
@@ -90,7 +91,7 @@ final class StreamWorker implements Runnable {
   private long backoffMillis = 100;
 
   StreamWorker(String stream, String group, String consumer, int batchSize, Duration block, Duration claimIdle,
-      String deadLetterStream, RedisClient client, KafkaLink kafka, Status redisStatus, BridgeMetrics metrics) {
+      String deadLetterStream, RedisClient client, String redactedUri, KafkaLink kafka, Status redisStatus, BridgeMetrics metrics) {
     if (stream == null) throw new NullPointerException("stream == null");
     this.stream = stream;
     this.group = group;
@@ -100,6 +101,7 @@ final class StreamWorker implements Runnable {
     this.claimIdle = claimIdle;
     this.deadLetterStream = deadLetterStream;
     this.client = client;
+    this.redactedUri = redactedUri;
     this.kafka = kafka;
     this.redisStatus = redisStatus;
     this.metrics = metrics;
@@ -121,7 +123,7 @@ final class StreamWorker implements Runnable {
         backoffMillis = 100;
       } catch (RedisException e) {
         metrics.error("redis");
-        redisStatus.failed("redis error on " + stream + ": " + KafkaLink.describe(e));
+        redisStatus.failed("redis error on " + stream + " (" + redactedUri + "): " + KafkaLink.describe(e));
         if (String.valueOf(e.getMessage()).contains("NOGROUP")) groupReady = false; // Redis lost its data
         // whatever was read but not yet handed to Kafka is still in our pending list: read it again
         readingPending = true;

@@ -271,6 +271,29 @@ class KafkaBridgeIntegrationTests {
     }
   }
 
+  @Test
+  @Timeout(value = 90, unit = TimeUnit.SECONDS)
+  void redisPasswordNeverShows() {
+    String secret = "s3cr3t-redis-pw";
+    try (RedisServer redis = RedisServer.launch()) {
+      // set after start: RedisServer's own readiness check (PING) has no password
+      assertThat(redis.command("CONFIG", "SET", "requirepass", secret)).isEqualTo("+OK");
+      String uri = "redis://:" + secret + "@127.0.0.1:" + redis.port();
+      SpillwayConfig config = Pipeline.config(uri, "s7", kafka.bootstrapServers(), "t7", 1, 1, 0, "");
+      List<BufferedEvent> events = Pipeline.events(100, 12);
+      Pipeline.xaddEvents(uri, "s7", events);
+      try (KafkaBridge bridge = KafkaBridge.start(config)) {
+        await("moved", Duration.ofSeconds(60),
+            () -> Pipeline.metric(bridge.adminPort(), "spillway_bridge_entries_moved_total", "stream=\"s7\"") == events.size());
+        redis.kill();
+        await("readyz reports redis", Duration.ofSeconds(20), () -> Pipeline.get(bridge.adminPort(), "/readyz").body().contains("\"redis\":{\"ok\":false"));
+        String readyz = Pipeline.get(bridge.adminPort(), "/readyz").body();
+        assertThat(readyz).contains("redis://***@127.0.0.1").doesNotContain(secret);
+        assertThat(Pipeline.get(bridge.adminPort(), "/metrics").body()).doesNotContain(secret);
+      }
+    }
+  }
+
   static long pendingCountOrZero(RedisServer redis, String stream) {
     try {
       return pendingCount(redis, stream);
