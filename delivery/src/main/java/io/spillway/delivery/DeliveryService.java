@@ -210,6 +210,12 @@ public final class DeliveryService implements AutoCloseable {
     return admin.port();
   }
 
+  /** Events the upstream took so far (benchmarks read it without a /metrics scrape). */
+  double delivered(String upstream) {
+    Upstream u = shared.upstreams().get(upstream);
+    return u == null ? 0 : u.ok.count();
+  }
+
   KafkaStreams.State state() {
     return streams.state();
   }
@@ -224,7 +230,8 @@ public final class DeliveryService implements AutoCloseable {
         && streams.state() == KafkaStreams.State.RUNNING) {
       sleep(20);
     }
-    streams.close(Duration.ofSeconds(30));
+    // Leave the group: the partitions move to the other instances now, not after session.timeout.ms.
+    streams.close(new KafkaStreams.CloseOptions().timeout(Duration.ofSeconds(30)).leaveGroup(true));
     streamsMetrics.close();
     scheduler.shutdownNow();
     shared.limits().close();

@@ -113,7 +113,20 @@ record UpstreamRequest(String method, URI uri, List<String[]> headers, byte[] bo
   /** Header values as recorded, minus characters no HTTP/1.1 client may send (CR, LF, other controls). */
   private static void addHeader(List<String[]> headers, String name, String value) {
     if (value == null) return;
-    String v = value.replaceAll("[\\x00-\\x08\\x0a-\\x1f\\x7f]", "").trim();
+    String v = value;
+    for (int i = 0; i < v.length(); i++) {
+      char c = v.charAt(i);
+      if ((c < 0x20 && c != '\t') || c == 0x7f) {
+        StringBuilder b = new StringBuilder(v.length());
+        for (int j = 0; j < v.length(); j++) {
+          char d = v.charAt(j);
+          if (!((d < 0x20 && d != '\t') || d == 0x7f)) b.append(d);
+        }
+        v = b.toString();
+        break;
+      }
+    }
+    v = v.trim();
     if (!v.isEmpty()) headers.add(new String[] {name, v});
   }
 

@@ -75,4 +75,40 @@ class CrashIntegrationTests {
       }
     }
   }
+
+  @Test
+  void gracefulCloseWaitsForRequestsInFlightSoARestartSendsNothingTwice() {
+    try (SentryUpstream up = SentryUpstream.start().project(311, "cccc3333cccc3333cccc3333cccc3333", null)) {
+      up.delay(Duration.ofMillis(300)); // many requests are in flight when close() is called
+      String topic = unique("events");
+      String yaml = yaml(topic, unique("app"), """
+          g:
+            url: "%s"
+            max_in_flight: 50
+            projects:
+              g1: { id: 311, key: cccc3333cccc3333cccc3333cccc3333 }
+          """.formatted(up.url()))
+          .replace("replication_factor: 1 }", "replication_factor: 1, properties: { \"session.timeout.ms\": \"6000\", \"heartbeat.interval.ms\": \"1000\" } }");
+      List<BufferedEvent> events = new ArrayList<>();
+      for (int i = 0; i < 600; i++) events.add(envelope(new Route("g", "g1"), eventId()));
+      produce(topic, events);
+      DeliveryService first = DeliveryService.start(Pipeline.config(yaml));
+      // Requests are recorded when they arrive and answered 300 ms later: once 150 arrived (batches
+      // of 50), the last batch is certainly still waiting for its answer when close() starts.
+      await().atMost(Duration.ofSeconds(60)).until(() -> up.requests().size() >= 150);
+      first.close();
+      int atClose = up.requests().size();
+      assertThat(atClose).isGreaterThanOrEqualTo(150);
+      assertThat(atClose).isLessThan(events.size());
+      try (DeliveryService second = DeliveryService.start(Pipeline.config(yaml))) {
+        HashSet<String> want = new HashSet<>();
+        events.forEach(e -> want.add(e.eventId()));
+        await().atMost(Duration.ofSeconds(90)).until(() -> new HashSet<>(up.acceptedEventIds()).containsAll(want));
+      }
+      int duplicates = up.acceptedEventIds().size() - Pipeline.counts(up.acceptedEventIds()).size();
+      System.out.printf("graceful close after %d requests; after restart: deliveries=%d duplicates=%d%n",
+          atClose, up.acceptedEventIds().size(), duplicates);
+      assertThat(duplicates).as("every request in flight at close() was waited for and committed").isZero();
+    }
+  }
 }
