@@ -98,7 +98,8 @@ public final class KafkaCluster implements AutoCloseable {
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
-      format(clusterId, config); // --ignore-formatted: a persistent node keeps its cluster id
+      // A persistent node formatted before keeps its data and its cluster id.
+      if (!Files.exists(nodeDir.resolve("data").resolve("meta.properties"))) format(clusterId, config);
       specs.add(new NodeSpec(i, ports.get(i)[0], ports.get(i)[1], config));
     }
     KafkaCluster cluster = new KafkaCluster(dir, List.copyOf(specs), ephemeral);
