@@ -21,7 +21,7 @@ B="${SPILLWAY_BASELINE:-$ROOT/../shared/baseline}"
 ROUNDS=3; DUR=15; CONNS=64; RATE=""; KEEP=0
 while getopts "n:d:c:R:kh" o; do case "$o" in
   n) ROUNDS="$OPTARG";; d) DUR="$OPTARG";; c) CONNS="$OPTARG";; R) RATE="$OPTARG";; k) KEEP=1;;
-  *) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 2;; esac; done
+  *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2;; esac; done
 
 ST=/tmp/spillway-bench-edge
 EDGE_PORT=19000; ADMIN_PORT=19100; RPORT=16390
