@@ -5,8 +5,6 @@ import io.spillway.schemas.KafkaForm;
 import io.spillway.schemas.RecordFormatException;
 import io.spillway.schemas.config.ProjectConfig;
 import java.io.IOException;
-import java.net.http.HttpClient;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -271,10 +269,8 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
       return;
     }
     UpstreamRequest request;
-    java.net.http.HttpRequest http;
     try {
       request = UpstreamRequest.build(event, u.config, project, now);
-      http = request.toHttpRequest(u.config.timeout());
     } catch (RuntimeException e) {
       // A record that cannot even become a request (a path or header no HTTP client accepts) must
       // not kill the stream thread over and over: it is dead-lettered with what was wrong.
@@ -288,8 +284,7 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
     shared.started();
     u.sent.increment();
     long start = System.nanoTime();
-    HttpClient client = shared.http();
-    client.sendAsync(http, HttpResponse.BodyHandlers.discarding())
+    shared.http().send(request, u.config.timeout())
         .whenComplete((response, error) -> {
           long nanos = System.nanoTime() - start;
           u.inFlight.decrementAndGet();
@@ -299,12 +294,11 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
             u.breaker.onError(nanos, TimeUnit.NANOSECONDS, error);
           } else {
             u.latency.record(nanos, TimeUnit.NANOSECONDS);
-            String sentryError = response.headers().firstValue("X-Sentry-Error")
-                .map(v -> SecretFilter.clean(v, project)).orElse(null);
-            outcome = DeliveryOutcome.of(response.statusCode(), response.headers().firstValue("X-Sentry-Rate-Limits").orElse(null),
-                response.headers().firstValue("Retry-After").orElse(null), sentryError, shared.clock().getAsLong());
+            String sentryError = SecretFilter.clean(response.header("X-Sentry-Error"), project);
+            outcome = DeliveryOutcome.of(response.status(), response.header("X-Sentry-Rate-Limits"),
+                response.header("Retry-After"), sentryError, shared.clock().getAsLong());
             if (outcome instanceof DeliveryOutcome.Retry) {
-              u.breaker.onError(nanos, TimeUnit.NANOSECONDS, new IOException("HTTP " + response.statusCode()));
+              u.breaker.onError(nanos, TimeUnit.NANOSECONDS, new IOException("HTTP " + response.status()));
             } else {
               u.breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
             }

@@ -13,7 +13,6 @@ import io.spillway.runtime.Metrics;
 import io.spillway.schemas.config.HostPort;
 import io.spillway.schemas.config.RouteTable;
 import io.spillway.schemas.config.SpillwayConfig;
-import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -67,7 +66,7 @@ public final class DeliveryService implements AutoCloseable {
   static final class Shared {
     private final Map<String, Upstream> upstreams;
     private final RouteTable routes;
-    private final HttpClient http;
+    private final Http1Client http;
     private final FleetRateLimit limits;
     private final LongSupplier clock;
     private final Duration punctuateInterval;
@@ -87,11 +86,7 @@ public final class DeliveryService implements AutoCloseable {
       long initial = Math.max(1, config.delivery().retryInitial().toMillis());
       this.backoff = IntervalFunction.ofExponentialRandomBackoff(initial, 2.0, 0.5,
           Math.max(initial, config.delivery().retryMax().toMillis()));
-      this.http = HttpClient.newBuilder()
-          .version(HttpClient.Version.HTTP_1_1) // Sentry/Relay speak HTTP/1.1; no h2c upgrade dance
-          .connectTimeout(Duration.ofSeconds(3))
-          .executor(Executors.newFixedThreadPool(4, daemon("spillway-delivery-http")))
-          .build();
+      this.http = new Http1Client(Duration.ofSeconds(3));
       this.limits = new FleetRateLimit(config.redis().uri(), config.upstreams(), clock);
       CircuitBreakerRegistry breakers = CircuitBreakerRegistry.of(CircuitBreakerConfig.custom()
           .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
@@ -111,7 +106,7 @@ public final class DeliveryService implements AutoCloseable {
 
     Map<String, Upstream> upstreams() { return upstreams; }
     RouteTable routes() { return routes; }
-    HttpClient http() { return http; }
+    Http1Client http() { return http; }
     FleetRateLimit limits() { return limits; }
     LongSupplier clock() { return clock; }
     Duration punctuateInterval() { return punctuateInterval; }
@@ -235,7 +230,7 @@ public final class DeliveryService implements AutoCloseable {
     streamsMetrics.close();
     scheduler.shutdownNow();
     shared.limits().close();
-    shared.http.executor().ifPresent(e -> ((java.util.concurrent.ExecutorService) e).shutdownNow());
+    shared.http.close();
     admin.close();
   }
 

@@ -1,0 +1,71 @@
+package io.spillway.delivery;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.spillway.testkit.SentryUpstream;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The delivery's HTTP/1.1 client against a real HTTP server (SentryUpstream, Undertow). */
+@Timeout(60)
+class Http1ClientIntegrationTests {
+  static final String ENVELOPE = "{\"event_id\":\"9ec79c33ec9942ab8353589fcb2e04dc\"}\n{\"type\":\"event\",\"length\":2}\n{}\n";
+
+  static UpstreamRequest request(SentryUpstream up, String query) {
+    return new UpstreamRequest("POST", URI.create(up.url() + "/api/7/envelope/" + (query == null ? "" : "?" + query)),
+        List.of(new String[] {"X-Sentry-Auth", "Sentry sentry_version=7, sentry_key=ffff0000ffff0000ffff0000ffff0000"},
+            new String[] {"Content-Type", "application/x-sentry-envelope"}),
+        ENVELOPE.getBytes(), false);
+  }
+
+  static Throwable failure(java.util.concurrent.CompletableFuture<?> f) throws Exception {
+    try {
+      f.get(20, TimeUnit.SECONDS);
+      return null;
+    } catch (ExecutionException e) {
+      return e.getCause();
+    }
+  }
+
+  @Test
+  void answersHeadersKeepAliveAndEveryKindOfFailure() throws Exception {
+    try (SentryUpstream up = SentryUpstream.start().project(7, "ffff0000ffff0000ffff0000ffff0000", null);
+         Http1Client client = new Http1Client(Duration.ofSeconds(2))) {
+      Http1Client.Response ok = client.send(request(up, null), Duration.ofSeconds(5)).get(20, TimeUnit.SECONDS);
+      assertThat(ok.status()).isEqualTo(200);
+      for (int i = 0; i < 50; i++) assertThat(client.send(request(up, "n=" + i), Duration.ofSeconds(5)).get(20, TimeUnit.SECONDS).status()).isEqualTo(200);
+      assertThat(up.acceptedCount()).isEqualTo(51);
+      assertThat(up.requests().get(1).query()).isEqualTo("n=0");
+      assertThat(up.requests().get(1).header("Host")).isEqualTo("127.0.0.1:" + up.port());
+      assertThat(up.requests().get(1).decodedText()).isEqualTo(ENVELOPE);
+
+      up.rateLimit(Duration.ofSeconds(30), "10", "10::organization");
+      Http1Client.Response limited = client.send(request(up, null), Duration.ofSeconds(5)).get(20, TimeUnit.SECONDS);
+      assertThat(limited.status()).isEqualTo(429);
+      assertThat(limited.header("Retry-After")).isEqualTo("10");
+      assertThat(limited.header("x-sentry-rate-limits")).isEqualTo("10::organization");
+      assertThat(limited.header("X-Sentry-Error")).isEqualTo("rate limited");
+
+      up.reset().dropConnections(Duration.ofSeconds(30));
+      assertThat(DeliveryOutcome.ofFailure(failure(client.send(request(up, null), Duration.ofSeconds(5)))))
+          .isEqualTo(new DeliveryOutcome.Retry("network"));
+
+      up.reset().delay(Duration.ofSeconds(3));
+      assertThat(DeliveryOutcome.ofFailure(failure(client.send(request(up, null), Duration.ofMillis(300)))))
+          .isEqualTo(new DeliveryOutcome.Retry("timeout"));
+
+      up.reset();
+      up.down();
+      assertThat(DeliveryOutcome.ofFailure(failure(client.send(request(up, null), Duration.ofSeconds(5)))))
+          .isEqualTo(new DeliveryOutcome.Retry("connect"));
+      up.up();
+      // kept-alive connections died with the server: the client notices and reconnects
+      for (int i = 0; i < 5; i++) assertThat(client.send(request(up, null), Duration.ofSeconds(5)).get(20, TimeUnit.SECONDS).status()).isEqualTo(200);
+    }
+  }
+}
