@@ -26,9 +26,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.errors.RecordBatchTooLargeException;
@@ -247,6 +250,9 @@ final class StreamWorker implements Runnable {
   }
 
   private void send(List<StreamMessage<String, byte[]>> entries, Batch batch) {
+    // set when a send failed at once (no metadata within max.block.ms, buffer full, producer
+    // closed): the rest of the batch is not even tried, or each record would block again
+    Exception refused = null;
     for (StreamMessage<String, byte[]> m : entries) {
       Map<String, byte[]> fields = m.getBody();
       if (fields == null || fields.isEmpty()) {
@@ -263,19 +269,40 @@ final class StreamWorker implements Runnable {
         deadLetter(m, "undecodable: " + e.getMessage());
         continue;
       }
+      batch.sending();
+      if (refused == null && !running) refused = new KafkaException("not sent: the bridge is stopping");
+      if (refused != null) {
+        batch.done(m.getId(), refused); // stays pending; produced again later
+        continue;
+      }
       inFlightIds.add(m.getId());
       ProducerRecord<byte[], byte[]> record = toRecord(kafka.topic(), event);
-      batch.sending();
       long start = System.nanoTime();
       try {
-        kafka.producer().send(record, (md, e) -> {
+        Future<RecordMetadata> f = kafka.producer().send(record, (md, e) -> {
           if (e == null) metrics.produceLatency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
           batch.done(m.getId(), e);
         });
+        if (f.isDone()) refused = failureOf(f); // a send that completed at once can only have failed
       } catch (RuntimeException e) {
         // thrown instead of calling back: producer closed or in a fatal state
-        batch.done(m.getId(), e instanceof KafkaException ? e : new KafkaException(e));
+        refused = e instanceof KafkaException ? e : new KafkaException(e);
+        batch.done(m.getId(), refused);
       }
+    }
+  }
+
+  /** The failure of a completed send, unless it concerns only that record (too large …). */
+  private static Exception failureOf(Future<RecordMetadata> f) {
+    try {
+      f.get();
+      return null;
+    } catch (ExecutionException e) {
+      Exception cause = e.getCause() instanceof Exception x ? x : e;
+      return isRecordRejected(cause) ? null : cause;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return e;
     }
   }
 
@@ -312,7 +339,9 @@ final class StreamWorker implements Runnable {
           failure = f.getValue();
         }
       }
-      if (failed > 0) {
+      if (failed > 0 && !running) {
+        recovering = true; // stopping: what was not sent stays pending for the next bridge
+      } else if (failed > 0) {
         metrics.error("kafka");
         kafka.sendFailed(failure);
         log.warn("{} of {} records from {} not acknowledged by kafka ({}); they stay pending and will be produced again",
