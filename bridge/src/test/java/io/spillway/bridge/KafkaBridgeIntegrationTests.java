@@ -158,10 +158,10 @@ class KafkaBridgeIntegrationTests {
           return r.statusCode() == 503 && r.body().contains("\"kafka\":{\"ok\":false");
         });
         System.out.println("readyz while kafka is down: " + Pipeline.get(bridge.adminPort(), "/readyz").body().trim());
-        // at least 30 s, and until records in flight expired (the producer's delivery.timeout.ms is
-        // 30 s), so the bridge must produce them again from its pending list after the outage
+        // at least 30 s, and until a produce failed (no metadata within max.block.ms = 5 s, or
+        // delivery.timeout.ms = 30 s), so the bridge must produce it again from its pending list
         while (System.nanoTime() - stoppedAt < TimeUnit.SECONDS.toNanos(30)) Thread.sleep(200);
-        await("a produce expired", Duration.ofSeconds(60),
+        await("a produce failed", Duration.ofSeconds(60),
             () -> Pipeline.metric(bridge.adminPort(), "spillway_bridge_errors_total", "kind=\"kafka\"") > 0);
         System.out.printf("kafka down for %d s%n", TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - stoppedAt));
         long backlog = redis.xlen("s3");
