@@ -91,7 +91,8 @@ final class StreamWorker implements Runnable {
   private boolean claimScanActive;
   private String claimCursor = "0-0";
   private long lastClaimScan = System.nanoTime();
-  private long backoffMillis = 100;
+  private long backoffMillis = 100; // after a Redis error; reset by any step that went through
+  private long kafkaBackoffMillis = 100; // before producing failed records again; reset by an acknowledged batch
 
   StreamWorker(String stream, String group, String consumer, int batchSize, Duration block, Duration claimIdle,
       String deadLetterStream, RedisClient client, String redactedUri, KafkaLink kafka, Status redisStatus, BridgeMetrics metrics) {
@@ -160,8 +161,8 @@ final class StreamWorker implements Runnable {
         drainCompleted(200);
         return;
       }
-      sleep(backoffMillis);
-      backoffMillis = Math.min(backoffMillis * 2, MAX_BACKOFF.toMillis());
+      sleep(kafkaBackoffMillis);
+      kafkaBackoffMillis = Math.min(kafkaBackoffMillis * 2, MAX_BACKOFF.toMillis());
       recovering = false;
       readingPending = true;
       pendingCursor = "0";
@@ -349,6 +350,7 @@ final class StreamWorker implements Runnable {
         recovering = true;
       } else if (!ok.isEmpty()) {
         kafka.acknowledged();
+        kafkaBackoffMillis = 100;
       }
       acksToRetry.addAll(ok);
       ackAndDelete(acksToRetry);
