@@ -1,0 +1,32 @@
+package io.spillway.proof;
+
+/** The causes behind the numbers, written into the report under the table. */
+final class Explanations {
+  private Explanations() {}
+
+  static final String TEXT = """
+      ## Why duplicates, rejections and the everysec row look the way they do
+
+      - **Duplicates** are the at-least-once price, each with a known cause: the bridge re-produces the
+        entries it had read but not yet XACKed when it died (stable consumer name: the restarted bridge re-reads
+        its own pending list); delivery re-sends what it had sent but not yet committed as done (up to
+        ~1 s of sends plus the requests in flight, `delivery/README.md`); a Kafka produce that timed out is
+        produced again. Every copy carries the same `spillway.id`, so downstream can tell.
+      - **Rejected / no answer** are not losses: the client was told nothing was stored (503 while Redis is
+        down, connection refused while the edge restarts, 400/401 for malformed input) and an SDK keeps or
+        drops the event itself. *Delivered although the client got no 200* = the event was stored but the
+        client never saw the 200: the edge died after its XADD and before answering, or Redis was SIGKILLed
+        after executing (and, with AOF `always`, fsyncing) an XADD but before sending its reply, so the edge
+        answered 503. An SDK that sends it again makes a duplicate, never a loss.
+      - **Redis AOF `everysec`**: with `everysec` Redis `write()`s the AOF on every event-loop turn and only
+        `fsync`s once a second. A SIGKILL of the redis-server *process* leaves the written pages in the
+        kernel, so they survive the restart: this suite (which can only kill processes) measures 0 lost
+        for it, and that is the honest number for a process crash. The real everysec window is a **host**
+        crash or power loss: up to ~1 s (more if the disk stalls: Redis postpones the fsync up to 2 s) of
+        acknowledged events — at the offered rate, roughly `rate × 1–2 s` events — can be gone. Use
+        `appendfsync always` (the project default in these tests) if that window is not acceptable.
+      - **Malformed input** never reaches Kafka: the edge refuses it before it is stored. A well-formed event
+        for a project the upstream rejects (401) is acknowledged by the edge (it cannot know) and dead-lettered
+        by delivery with reason `http_401`; none of them reached the upstream as accepted.
+      """;
+}

@@ -1,0 +1,201 @@
+package io.spillway.proof;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.spillway.proof.FaultSuite.Row;
+import io.spillway.proof.FaultSuite.Scenario;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+
+/**
+ * The end-to-end fault suite (issue 6). The short size runs in every {@code mvn verify} and writes
+ * {@code target/reliability-short.md}; {@code -Dspillway.proof=full} (or {@code medium}) runs the
+ * long sizes on a three-broker cluster and writes {@code docs/reliability.md}.
+ */
+class FaultSuiteIntegrationTests {
+
+  /** The sizes of one run. {@code brokers} 3 adds the broker-kill scenario (RF 3, min ISR 2). */
+  record Size(String name, int brokers, int rate, Duration load, Duration at, Duration restartAfter, Duration upstreamDown,
+      Duration rateLimited, Duration malformed, Duration drainTimeout) {
+    static Size of(String name) {
+      int rate = Integer.getInteger("spillway.proof.rate", -1);
+      Size s = switch (name) {
+        case "full" -> new Size("full", 3, 1000, Duration.ofSeconds(120), Duration.ofSeconds(30), Duration.ofSeconds(10),
+            Duration.ofSeconds(120), Duration.ofSeconds(60), Duration.ofSeconds(60), Duration.ofMinutes(5));
+        case "medium" -> new Size("medium", 3, 300, Duration.ofSeconds(40), Duration.ofSeconds(10), Duration.ofSeconds(5),
+            Duration.ofSeconds(30), Duration.ofSeconds(20), Duration.ofSeconds(20), Duration.ofMinutes(3));
+        default -> new Size("short", 1, 100, Duration.ofSeconds(8), Duration.ofSeconds(2), Duration.ofSeconds(2),
+            Duration.ofSeconds(4), Duration.ofSeconds(4), Duration.ofSeconds(5), Duration.ofSeconds(60));
+      };
+      return rate > 0 ? new Size(s.name(), s.brokers(), rate, s.load(), s.at(), s.restartAfter(), s.upstreamDown(),
+          s.rateLimited(), s.malformed(), s.drainTimeout()) : s;
+    }
+
+    /** A phase long enough for the fault to start at {@code at}, last {@code lasting}, and leave {@code at} of load after. */
+    Duration loadFor(Duration lasting) {
+      Duration d = at.plus(lasting).plus(at);
+      return d.compareTo(load) > 0 ? d : load;
+    }
+  }
+
+  @Test
+  @Timeout(value = 300, unit = TimeUnit.SECONDS)
+  @DisabledIfSystemProperty(named = "spillway.proof", matches = "full|medium")
+  void shortSuiteLosesNothingAcknowledged() throws Exception {
+    run(Size.of("short"), Path.of("target", "reliability-short.md"));
+  }
+
+  @Test
+  @Timeout(value = 40, unit = TimeUnit.MINUTES)
+  @EnabledIfSystemProperty(named = "spillway.proof", matches = "full|medium")
+  void fullSuiteLosesNothingAcknowledged() throws Exception {
+    Size size = Size.of(System.getProperty("spillway.proof"));
+    Path docs = Path.of("").toAbsolutePath().getParent().resolve("docs");
+    run(size, Files.isDirectory(docs) ? docs.resolve("reliability.md") : Path.of("target", "reliability.md"));
+  }
+
+  static List<Scenario> scenarios(Size z) {
+    Duration zero = Duration.ZERO;
+    FaultSuite.Action nothing = (p, l, g) -> { };
+    List<Scenario> list = new ArrayList<>();
+    list.add(new Scenario("steady load, no fault", z.load(), z.at(), zero, nothing, nothing,
+        "control run", false));
+    list.add(new Scenario("edge kill -9 + restart", z.load(), z.at(), zero,
+        (p, l, g) -> {
+          p.edge.kill();
+          p.edge.start();
+          p.awaitEdgeReady();
+        }, nothing, "requests during the restart are refused (no answer); none of them was acknowledged", false));
+    list.add(new Scenario("bridge kill -9 + restart", z.load(), z.at(), z.restartAfter(),
+        (p, l, g) -> p.bridge.kill(),
+        (p, l, g) -> {
+          p.bridge.start();
+          p.awaitBridgeReady();
+        }, "restarted " + z.restartAfter().toSeconds() + " s later with the same consumer name", false));
+    list.add(new Scenario("delivery kill -9 + restart", z.load(), z.at(), z.restartAfter(),
+        (p, l, g) -> p.delivery.kill(),
+        (p, l, g) -> {
+          p.delivery.start();
+          p.awaitDeliveryReady();
+        }, "restarted " + z.restartAfter().toSeconds() + " s later on the same state dir", false));
+    list.add(new Scenario("redis kill -9 + restart (AOF always)", z.load(), z.at(), z.restartAfter(),
+        (p, l, g) -> p.redis.kill(),
+        (p, l, g) -> p.redis.start(), "edge answers 503 while Redis is down", false));
+    list.add(new Scenario("redis kill -9 + restart (AOF everysec)", z.load(), z.at(), z.restartAfter(),
+        (p, l, g) -> {
+          String ok = p.redis.command("CONFIG", "SET", "appendfsync", "everysec");
+          if (!"+OK".equals(ok)) throw new IllegalStateException("CONFIG SET appendfsync everysec: " + ok);
+          Pipeline.sleep(1500); // a few fsync periods at everysec before the crash
+          p.redis.kill();
+        },
+        (p, l, g) -> p.redis.start(),
+        "appendfsync switched to everysec 1.5 s before the SIGKILL (restarted with always). A process kill keeps "
+            + "what Redis already write()-ed in the page cache, so this cannot show the everysec window; see below",
+        true));
+    if (z.brokers() >= 3) {
+      Duration down = z.load().minus(z.at()).minus(z.at());
+      list.add(new Scenario("kafka broker kill -9 (1 of 3, RF 3, min ISR 2)", z.load(), z.at(), down,
+          (p, l, g) -> p.kafka.killBroker(1),
+          (p, l, g) -> p.kafka.startBroker(1), "broker 1 down " + down.toSeconds() + " s, then restarted", false));
+    }
+    list.add(new Scenario("upstream down (connection refused)", z.loadFor(z.upstreamDown()), z.at(), z.upstreamDown(),
+        (p, l, g) -> p.upstream.down(),
+        (p, l, g) -> p.upstream.up(), "upstream refused connections for " + z.upstreamDown().toSeconds() + " s", false));
+    list.add(new Scenario("upstream 429", z.loadFor(z.rateLimited()), z.at(), z.rateLimited(),
+        (p, l, g) -> p.upstream.rateLimit(z.rateLimited(), "5", null),
+        (p, l, g) -> p.upstream.reset(), "429 + Retry-After: 5 for " + z.rateLimited().toSeconds() + " s", false));
+    int badRate = Math.max(5, z.rate() / 5);
+    list.add(new Scenario("malformed input alongside", z.loadFor(z.malformed()), z.at(), z.malformed(),
+        (p, l, g) -> l.runMalformed(g, badRate, z.malformed()), nothing,
+        badRate + " bad requests/s for " + z.malformed().toSeconds()
+            + " s: bad JSON, broken envelope header, unknown key, false gzip (refused by the edge) and 1 in 5 a valid "
+            + "event for a project the upstream does not know (acknowledged, then dead-lettered)", false));
+    return list;
+  }
+
+  private static void run(Size size, Path report) throws Exception {
+    Instant started = Instant.now();
+    List<Row> rows = new ArrayList<>();
+    List<String> log;
+    String liveness;
+    try (Pipeline p = Pipeline.start(size.brokers())) {
+      FaultSuite suite = new FaultSuite(p, size.rate(), size.drainTimeout());
+      suite.say("pipeline up in " + Duration.between(started, Instant.now()).toSeconds() + " s: " + p.liveness());
+      for (Scenario s : scenarios(size)) rows.add(suite.run(s));
+      liveness = p.liveness();
+      log = suite.log();
+    }
+    Duration took = Duration.between(started, Instant.now());
+    Files.createDirectories(report.toAbsolutePath().getParent());
+    Files.writeString(report, Report.markdown(size, rows, started, took, log));
+    System.out.println("report written to " + report.toAbsolutePath());
+
+    for (Row r : rows) {
+      assertThat(r.acked()).as(r.scenario() + ": the load ran and the edge acknowledged events").isPositive();
+      assertThat(r.delivered() + r.deadLettered() + r.lost()).as(r.scenario() + ": every acknowledged event is accounted for")
+          .isEqualTo(r.acked());
+      assertThat(r.poisonDelivered()).as(r.scenario() + ": events for a route the upstream refuses were not delivered").isZero();
+      if (!r.lossAllowed()) {
+        assertThat(r.lost()).as(r.scenario() + ": acknowledged but neither delivered nor dead-lettered; " + liveness).isZero();
+      }
+    }
+    Row malformed = rows.get(rows.size() - 1);
+    assertThat(malformed.rejected()).as("the malformed stream was refused").isPositive();
+    assertThat(malformed.deadLettered()).as("events for an unknown upstream project were dead-lettered").isPositive();
+    assertThat(malformed.dlqReasons()).as("dead-letter reasons").containsOnlyKeys("http_401");
+  }
+
+  /** The Markdown report: sizes, command, date, the table, notes. */
+  static final class Report {
+    static String markdown(Size z, List<Row> rows, Instant started, Duration took, List<String> log) {
+      StringBuilder b = new StringBuilder();
+      b.append("# Reliability: the end-to-end fault suite\n\n");
+      b.append("_Generated by `proof/src/test/java/io/spillway/proof/FaultSuiteIntegrationTests.java`; do not edit by hand._\n\n");
+      b.append("- Size: **").append(z.name()).append("** — ").append(z.rate()).append(" events/s offered; ")
+          .append(z.load().toSeconds()).append(" s of load per scenario (longer where the fault lasts longer), fault at ")
+          .append(z.at().toSeconds()).append(" s; upstream down ").append(z.upstreamDown().toSeconds()).append(" s; 429 for ")
+          .append(z.rateLimited().toSeconds()).append(" s; ").append(z.brokers()).append(" Kafka broker(s)")
+          .append(z.brokers() >= 3 ? " (topic RF 3, min ISR 2)" : "").append("; Redis AOF `always`.\n");
+      b.append("- Command: `").append(z.name().equals("short") ? "mvn -B -o -pl proof verify"
+          : "mvn -B -o -pl proof verify -Dspillway.proof=" + z.name()).append("`\n");
+      b.append("- Run: ").append(started).append(", took ").append(took.toMinutes()).append(" min ")
+          .append(took.toSecondsPart()).append(" s, on a shared 2-core machine (other builds running: timings are noisy).\n\n");
+      b.append("Every process is separate: Redis (`redis-server`), Kafka (KRaft, `kafka.Kafka` per broker), edge, bridge and ")
+          .append("delivery each in its own JVM from its `main --config FILE`; the upstream is the testkit's `SentryUpstream`. ")
+          .append("Counts are by event id. *Acknowledged* = answered 200 with the id. *Delivered* = acknowledged ids the upstream ")
+          .append("accepted (2xx). *Duplicates* = extra 2xx deliveries of ids sent in that scenario. *Dead-lettered* = acknowledged ")
+          .append("ids found in the DLQ topic (`event-id` header) and not delivered. *Lost* = acknowledged − delivered − ")
+          .append("dead-lettered. *Rejected* = non-200 answers (the client was told); *no answer* = connection refused/reset or ")
+          .append("timeout (the client was told nothing was stored). Neither is a loss.\n\n");
+      b.append("| scenario | sent | acknowledged | delivered | duplicates | dead-lettered | lost | rejected | no answer | notes |\n");
+      b.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+      for (Row r : rows) {
+        StringBuilder n = new StringBuilder(r.note());
+        if (r.rejected() > 0) n.append("; rejected ").append(r.rejectedDetail());
+        if (r.deliveredUnacked() > 0) n.append("; ").append(r.deliveredUnacked()).append(" delivered although the client got no 200");
+        if (!r.dlqReasons().isEmpty()) n.append("; DLQ reasons ").append(r.dlqReasons());
+        if (r.skipped() > 0) n.append("; ").append(r.skipped()).append(" sends skipped (generator at its in-flight cap)");
+        n.append("; drained in ").append(String.format(Locale.ROOT, "%.1f", r.drainedIn().toMillis() / 1000.0)).append(" s after the load");
+        b.append("| ").append(r.scenario()).append(" | ").append(r.sent()).append(" | ").append(r.acked()).append(" | ")
+            .append(r.delivered()).append(" | ").append(r.duplicates()).append(" | ").append(r.deadLettered()).append(" | ")
+            .append(r.lost()).append(r.lossAllowed() ? " (allowed)" : "").append(" | ").append(r.rejected()).append(" | ")
+            .append(r.noAnswer()).append(" | ").append(n.toString().replace("|", "/")).append(" |\n");
+      }
+      b.append("\n").append(Explanations.TEXT);
+      b.append("\n## Run log\n\n```\n");
+      for (String l : log) b.append(l).append('\n');
+      b.append("```\n");
+      return b.toString();
+    }
+  }
+}

@@ -1,0 +1,178 @@
+package io.spillway.proof;
+
+import io.spillway.testkit.JavaProcess;
+import io.spillway.testkit.KafkaCluster;
+import io.spillway.testkit.RedisServer;
+import io.spillway.testkit.SentryUpstream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The whole pipeline as separate processes: Redis ({@link RedisServer}), Kafka brokers
+ * ({@link KafkaCluster}), and the edge, bridge and delivery apps each in its own child JVM run
+ * from its {@code main --config FILE}, so a scenario can SIGKILL any of them. The upstream is a
+ * {@link SentryUpstream} in the test JVM. Every port is fixed at start so a restarted process
+ * comes back where the others expect it.
+ */
+final class Pipeline implements AutoCloseable {
+  /** The app's DSN key (an alias) and the real project the upstream knows. */
+  static final String APP_ALIAS = "proofalias";
+  static final long APP_ID = 42;
+  static final String APP_KEY = "a42a42a42a42a42a42a42a42a42a42a4";
+  /** A route the edge accepts but the upstream does not know: its events end up dead-lettered (401). */
+  static final String GHOST_ALIAS = "ghostalias";
+
+  final RedisServer redis;
+  final KafkaCluster kafka;
+  final SentryUpstream upstream;
+  final int edgePort;
+  final String dlqTopic = "spillway.events.dlq";
+  final JavaProcess edge;
+  final JavaProcess bridge;
+  final JavaProcess delivery;
+  private final int edgeAdmin;
+  private final int bridgeAdmin;
+  private final int deliveryAdmin;
+  private final Path dir;
+  private final HttpClient probe = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  private Pipeline(RedisServer redis, KafkaCluster kafka, SentryUpstream upstream, int brokers) throws Exception {
+    this.redis = redis;
+    this.kafka = kafka;
+    this.upstream = upstream;
+    this.dir = Files.createTempDirectory("spillway-proof-");
+    this.edgePort = RedisServer.freePort();
+    this.edgeAdmin = RedisServer.freePort();
+    this.bridgeAdmin = RedisServer.freePort();
+    this.deliveryAdmin = RedisServer.freePort();
+    int rf = brokers >= 3 ? 3 : 1;
+    int minIsr = rf == 3 ? 2 : 0;
+    // retry_max 10s (default 60s): after an upstream outage the drain starts within ~10 s instead
+    // of ~60 s, which keeps the suite's wall time bounded; the at-least-once logic is the same.
+    // session.timeout.ms 6s: a SIGKILLed delivery's partitions come back to its restart after 6 s
+    // instead of 45 s (delivery/README "Known limits").
+    String yaml = """
+        edge:     { listen: "127.0.0.1:%d", admin: "127.0.0.1:%d", instance: "edge-proof", datacenter: "dc-proof" }
+        bridge:   { admin: "127.0.0.1:%d", consumer: "bridge-proof", block: "50ms", claim_idle: "10s" }
+        delivery: { admin: "127.0.0.1:%d", state_dir: "%s", retry_max: "10s" }
+        redis:    { uri: "%s" }
+        kafka:    { bootstrap_servers: "%s", partitions: 4, replication_factor: %d, min_insync_replicas: %d, properties: { "session.timeout.ms": "6000", "heartbeat.interval.ms": "1000" } }
+        upstreams:
+          main:
+            url: "%s"
+            projects:
+              app:   { alias: "%s", id: %d, key: "%s" }
+              ghost: { alias: "%s", id: 43, key: "b43b43b43b43b43b43b43b43b43b43b4" }
+        """.formatted(edgePort, edgeAdmin, bridgeAdmin, deliveryAdmin, dir.resolve("delivery-state"), redis.uri(),
+        kafka.bootstrapServers(), rf, minIsr, upstream.url(), APP_ALIAS, APP_ID, APP_KEY, GHOST_ALIAS);
+    Path config = dir.resolve("spillway.yml");
+    Files.writeString(config, yaml);
+    List<String> jvm = List.of("-Xmx256m", "-XX:+UseSerialGC");
+    this.edge = JavaProcess.start("io.spillway.edge.EdgeServer", jvm, "--config", config.toString());
+    this.bridge = JavaProcess.start("io.spillway.bridge.KafkaBridge", jvm, "--config", config.toString());
+    this.delivery = JavaProcess.start("io.spillway.delivery.DeliveryService", List.of("-Xmx384m", "-XX:+UseSerialGC"),
+        "--config", config.toString());
+  }
+
+  /** Starts Redis (AOF {@code always}), {@code brokers} Kafka nodes, the upstream and the three apps; waits until all are ready. */
+  static Pipeline start(int brokers) throws Exception {
+    RedisServer redis = null;
+    KafkaCluster kafka = null;
+    SentryUpstream upstream = null;
+    try {
+      redis = RedisServer.launch(RedisServer.Fsync.ALWAYS);
+      kafka = KafkaCluster.start(brokers);
+      upstream = SentryUpstream.start().project(APP_ID, APP_KEY, null);
+      Pipeline p = new Pipeline(redis, kafka, upstream, brokers);
+      try {
+        p.awaitReady(Duration.ofSeconds(120));
+        return p;
+      } catch (RuntimeException e) {
+        p.close();
+        throw e;
+      }
+    } catch (Exception e) {
+      for (AutoCloseable c : new AutoCloseable[] {upstream, kafka, redis}) {
+        if (c != null) c.close();
+      }
+      throw e;
+    }
+  }
+
+  URI edgeUri(String path) {
+    return URI.create("http://127.0.0.1:" + edgePort + path);
+  }
+
+  void awaitReady(Duration timeout) {
+    awaitReady("edge", edge, edgeAdmin, timeout);
+    awaitReady("bridge", bridge, bridgeAdmin, timeout);
+    awaitReady("delivery", delivery, deliveryAdmin, timeout);
+  }
+
+  void awaitEdgeReady() {
+    awaitReady("edge", edge, edgeAdmin, Duration.ofSeconds(60));
+  }
+
+  void awaitBridgeReady() {
+    awaitReady("bridge", bridge, bridgeAdmin, Duration.ofSeconds(60));
+  }
+
+  void awaitDeliveryReady() {
+    awaitReady("delivery", delivery, deliveryAdmin, Duration.ofSeconds(90));
+  }
+
+  private void awaitReady(String name, JavaProcess process, int adminPort, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    String last = "no answer";
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) throw new IllegalStateException(name + " exited:\n" + tail(process.output()));
+      try {
+        HttpResponse<String> r = probe.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/readyz"))
+            .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 200) return;
+        last = r.statusCode() + " " + r.body();
+      } catch (Exception e) {
+        last = e.toString();
+      }
+      sleep(250);
+    }
+    throw new IllegalStateException(name + " not ready within " + timeout + " (" + last + "):\n" + tail(process.output()));
+  }
+
+  /** Which processes are alive, for the report and assertion messages. */
+  String liveness() {
+    return "edge=" + edge.isAlive() + " bridge=" + bridge.isAlive() + " delivery=" + delivery.isAlive()
+        + " redis=" + redis.isRunning() + " logs: " + edge.log() + " " + bridge.log() + " " + delivery.log();
+  }
+
+  static String tail(String s) {
+    return s.length() <= 4000 ? s : s.substring(s.length() - 4000);
+  }
+
+  static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    // delivery first with SIGTERM is not needed: the suite's accounting is done before close.
+    for (AutoCloseable c : new AutoCloseable[] {edge, bridge, delivery, upstream, kafka, redis}) {
+      try {
+        if (c != null) c.close();
+      } catch (Exception ignored) {
+        // keep closing the rest
+      }
+    }
+  }
+}
