@@ -153,7 +153,8 @@ public final class DeliveryService implements AutoCloseable {
     // Wall-clock punctuators only run between polls: an idle poll must not outlast a tick.
     p.put(StreamsConfig.POLL_MS_CONFIG, Math.max(1, config.delivery().punctuateInterval().toMillis()));
     // An identifier only (no interactive queries): lets every instance count the live instances.
-    p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, "127.0.0.1:" + admin.port());
+    // Host name + admin port is unique per instance (two instances on one host need two admin ports).
+    p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, identityHost() + ":" + admin.port());
     p.put(StreamsConfig.producerPrefix("acks"), "all");
     // Small batches: punctuators (sending, applying outcomes) run between them.
     p.put(StreamsConfig.consumerPrefix("max.poll.records"), 500);
@@ -299,6 +300,18 @@ public final class DeliveryService implements AutoCloseable {
       t.setDaemon(true);
       return t;
     };
+  }
+
+  private static String identityHost() {
+    String h = hostname();
+    if (h.equals("delivery")) {
+      try {
+        h = java.net.InetAddress.getLocalHost().getHostName();
+      } catch (java.io.IOException e) {
+        h = "localhost";
+      }
+    }
+    return h.matches("[A-Za-z0-9.-]{1,200}") ? h : "localhost";
   }
 
   private static String hostname() {
