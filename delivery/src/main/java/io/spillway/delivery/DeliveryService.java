@@ -129,8 +129,15 @@ public final class DeliveryService implements AutoCloseable {
     HostPort adminAt = config.delivery().admin();
     this.admin = new AdminServer(adminAt, registry);
     admin.start();
-
-    ensureTopics(config);
+    try {
+      ensureTopics(config);
+    } catch (RuntimeException e) {
+      // Kafka unreachable (30 s) or refusing: fail the start, without leaving the admin port or Redis client behind.
+      admin.close();
+      shared.limits().close();
+      shared.http.close();
+      throw e;
+    }
     Topology topology = new Topology();
     topology.addSource("events", new ByteArrayDeserializer(), new ByteArrayDeserializer(), config.kafka().topic());
     topology.addProcessor("deliver", () -> new DeliveryProcessor(shared), "events");
