@@ -3,6 +3,11 @@ package io.spillway.bridge;
 import static io.spillway.bridge.Pipeline.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sentry.Sentry;
+import io.spillway.edge.EdgeServer;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.util.zip.GZIPInputStream;
 import io.lettuce.core.Range;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.StreamMessage;
@@ -296,6 +301,96 @@ class KafkaBridgeIntegrationTests {
         assertThat(readyz).contains("redis://***@127.0.0.1").doesNotContain(secret);
         assertThat(Pipeline.get(bridge.adminPort(), "/metrics").body()).doesNotContain(secret);
       }
+    }
+  }
+
+  private static final Map<String, String> ALIAS_TO_ROUTE = Map.of(
+      "vodbe", "wow/vod_be", "shop", "wow/shop", "api", "acme/api", "jobs", "acme/jobs");
+  private static final int PER_ROUTE = 2_500;
+
+  /**
+   * Acceptance 1 up to Kafka: the real Sentry Java SDK → the real edge → Redis → the bridge →
+   * Kafka. 10,000 events over four routes arrive each exactly once, keyed by route, with the SDK's
+   * event ids, bodies still the SDK's gzip'd envelopes; the stream is empty afterwards.
+   */
+  @Test
+  @Timeout(value = 240, unit = TimeUnit.SECONDS)
+  void tenThousandSdkEventsThroughTheEdgeArriveInKafkaOnceKeyedByRoute() throws Exception {
+    try (RedisServer redis = RedisServer.launch()) {
+      SpillwayConfig config = SpillwayConfig.parse("""
+          edge: { listen: "127.0.0.1:0", admin: "127.0.0.1:0", instance: "edge-t", datacenter: "dc1" }
+          bridge: { admin: "127.0.0.1:0", block: 100ms }
+          redis: { uri: "%s", stream: "e2e" }
+          kafka: { bootstrap_servers: "%s", topic: "e2e", partitions: 6, replication_factor: 1 }
+          upstreams:
+            wow:
+              url: "http://127.0.0.1:9"
+              projects:
+                vod_be: { alias: "vodbe", id: 20, key: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" }
+                shop: { alias: "shop", id: 21, key: "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb" }
+            acme:
+              url: "http://127.0.0.1:9"
+              projects:
+                api: { alias: "api", id: 1, key: "cccccccccccccccccccccccccccccccc" }
+                jobs: { alias: "jobs", id: 2, key: "dddddddddddddddddddddddddddddddd" }
+          """.formatted(redis.uri(), kafka.bootstrapServers()), Map.of(), "test");
+      Map<String, String> routeByEventId = new HashMap<>();
+      try (EdgeServer edge = EdgeServer.start(config); KafkaBridge bridge = KafkaBridge.start(config)) {
+        for (Map.Entry<String, String> alias : ALIAS_TO_ROUTE.entrySet()) {
+          Sentry.init(o -> {
+            o.setDsn("http://" + alias.getKey() + "@127.0.0.1:" + edge.port() + "/99");
+            o.setMaxQueueSize(PER_ROUTE + 100); // the default 30 drops most of a burst
+            o.setSendClientReports(false);
+            o.setEnableAutoSessionTracking(false);
+            o.setEnableUncaughtExceptionHandler(false);
+            o.setEnableShutdownHook(false);
+            o.setEnableDeduplication(false);
+            o.setEnableExternalConfiguration(false);
+            o.setFlushTimeoutMillis(60_000);
+            o.setShutdownTimeoutMillis(60_000);
+          });
+          try {
+            for (int i = 0; i < PER_ROUTE; i++) {
+              routeByEventId.put(Sentry.captureMessage("event " + i + " for " + alias.getKey()).toString(), alias.getValue());
+            }
+            Sentry.flush(60_000);
+          } finally {
+            Sentry.close();
+          }
+        }
+        await("stream drained", Duration.ofSeconds(90), () -> redis.xlen("e2e") == 0
+            && Pipeline.metric(bridge.adminPort(), "spillway_bridge_entries_moved_total", "") >= routeByEventId.size());
+      }
+      assertThat(routeByEventId).hasSize(4 * PER_ROUTE);
+
+      List<ConsumerRecord<byte[], byte[]>> records = Pipeline.consume(kafka.bootstrapServers(), "e2e", routeByEventId.size(), Duration.ofSeconds(60));
+      assertThat(records).hasSize(routeByEventId.size());
+      Set<String> seen = new HashSet<>();
+      Map<String, Set<Integer>> partitionsByRoute = new HashMap<>();
+      for (ConsumerRecord<byte[], byte[]> r : records) {
+        String eventId = new String(r.headers().lastHeader("event-id").value(), StandardCharsets.UTF_8);
+        String route = new String(r.key(), StandardCharsets.UTF_8);
+        assertThat(route).as(eventId).isEqualTo(routeByEventId.get(eventId));
+        assertThat(seen.add(eventId)).as("once: " + eventId).isTrue();
+        partitionsByRoute.computeIfAbsent(route, k -> new HashSet<>()).add(r.partition());
+        // the body is still the SDK's gzip'd envelope, whose header names the event
+        assertThat(new String(r.headers().lastHeader("content-encoding").value(), StandardCharsets.UTF_8)).isEqualTo("gzip");
+        assertThat(gunzipFirstLine(r.value())).contains(eventId);
+      }
+      assertThat(seen).isEqualTo(routeByEventId.keySet());
+      assertThat(partitionsByRoute.values()).allSatisfy(p -> assertThat(p).hasSize(1));
+      assertThat(partitionsByRoute.values().stream().flatMap(Set::stream).distinct().count()).isGreaterThan(1);
+      assertThat(redis.xlen("e2e")).isZero();
+      System.out.printf("edge + bridge: %d SDK events, %d Kafka records, partitions by route %s%n",
+          routeByEventId.size(), records.size(), partitionsByRoute);
+    }
+  }
+
+  private static String gunzipFirstLine(byte[] gz) throws IOException {
+    try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(gz))) {
+      StringBuilder line = new StringBuilder();
+      for (int c; (c = in.read()) >= 0 && c != '\n'; ) line.append((char) c);
+      return line.toString();
     }
   }
 
