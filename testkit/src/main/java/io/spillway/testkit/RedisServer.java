@@ -112,6 +112,8 @@ public final class RedisServer implements AutoCloseable {
       if ("+PONG".equals(command("PING"))) return;
       sleep(20);
     }
+    process.destroyForcibly(); // never leave an orphan behind a failed start
+    waitFor();
     throw new IllegalStateException("redis-server did not answer PING within 20 s: " + tail());
   }
 

@@ -97,7 +97,7 @@ public record SpillwayConfig(
       }
     }
     r.rejectUnknownKeys();
-    SpillwayConfig config = new SpillwayConfig(edge, bridge, delivery, redis, kafka, Map.copyOf(upstreams), defaultRoute);
+    SpillwayConfig config = new SpillwayConfig(edge, bridge, delivery, redis, kafka, inFileOrder(upstreams), defaultRoute);
     RouteTable.checkUnique(config, r);
     return config;
   }
@@ -176,7 +176,7 @@ public record SpillwayConfig(
         (int) r.integer("partitions", KafkaConfig.DEFAULT_PARTITIONS, 1, 10_000),
         (short) r.integer("replication_factor", KafkaConfig.DEFAULT_REPLICATION_FACTOR, 1, 32),
         (int) r.integer("min_insync_replicas", 0, 0, 32),
-        Map.copyOf(r.stringMap("properties")));
+        inFileOrder(r.stringMap("properties")));
     if (c.minInsyncReplicas() > c.replicationFactor()) {
       r.problem("min_insync_replicas", "must not exceed replication_factor (" + c.replicationFactor() + ")");
     }
@@ -208,7 +208,7 @@ public record SpillwayConfig(
     });
     if (projects.isEmpty()) r.problem("projects", "an upstream needs at least one project");
     r.rejectUnknownKeys();
-    return uri == null ? null : new UpstreamConfig(name, uri, limit, maxInFlight, timeout, Map.copyOf(projects));
+    return uri == null ? null : new UpstreamConfig(name, uri, limit, maxInFlight, timeout, inFileOrder(projects));
   }
 
   private static ProjectConfig readProject(String name, ConfigReader r) {
@@ -223,6 +223,11 @@ public record SpillwayConfig(
     double quota = r.number("quota_events_per_second", 0, 0);
     r.rejectUnknownKeys();
     return new ProjectConfig(name, alias, id, key, secret == null || secret.isEmpty() ? null : secret, quota);
+  }
+
+  /** Immutable, iterating in file order (so listings and checks are stable; Map.copyOf is not). */
+  private static <V> Map<String, V> inFileOrder(Map<String, V> m) {
+    return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(m));
   }
 
   private static URI checkUrl(ConfigReader r, String name, String url) {

@@ -139,6 +139,19 @@ class SpillwayConfigUnitTests {
   }
 
   @Test
+  void upstreamsAndProjectsKeepFileOrder() {
+    String yaml = """
+        upstreams:
+          zeta:  { url: "http://z", projects: { z2: { id: 1, key: k1 }, a1: { id: 2, key: k2 }, m3: { id: 3, key: k3 } } }
+          alpha: { url: "http://a", projects: { only: { id: 4, key: k4 } } }
+          mid:   { url: "http://m", projects: { only: { id: 5, key: k5 } } }
+        """;
+    SpillwayConfig c = SpillwayConfig.parse(yaml, Map.of(), "t");
+    assertThat(c.upstreams().keySet()).containsExactly("zeta", "alpha", "mid");
+    assertThat(c.upstreams().get("zeta").projects().keySet()).containsExactly("z2", "a1", "m3");
+  }
+
+  @Test
   void defaultRouteCatchesUnknownKeys() {
     String yaml = """
         upstreams: { wow: { url: "https://wow.example", projects: { p: { id: 1, key: k } } } }
