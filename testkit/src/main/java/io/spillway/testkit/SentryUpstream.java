@@ -182,6 +182,12 @@ public final class SentryUpstream implements AutoCloseable {
     return this;
   }
 
+  /** Forgets the recorded requests (answers and projects stay as they are). */
+  public SentryUpstream clear() {
+    received.clear();
+    return this;
+  }
+
   /** Stops listening: connections are refused until {@link #up()}. */
   public synchronized void down() {
     if (server != null) {
