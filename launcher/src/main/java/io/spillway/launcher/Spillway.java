@@ -21,6 +21,7 @@ import picocli.CommandLine.Option;
         Spillway.UpCommand.class,
         Spillway.CheckConfig.class,
         Spillway.DsnCommand.class,
+        StatusCommand.class,
     })
 public final class Spillway implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -5,6 +5,8 @@ import io.spillway.delivery.DeliveryService;
 import io.spillway.edge.EdgeServer;
 import io.spillway.runtime.AdminServer;
 import io.spillway.runtime.Metrics;
+import io.spillway.runtime.status.PipelineStatus;
+import io.spillway.runtime.status.StatusPage;
 import io.spillway.schemas.Route;
 import io.spillway.schemas.config.HostPort;
 import io.spillway.schemas.config.ProjectConfig;
@@ -19,6 +21,7 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
@@ -88,8 +91,15 @@ final class Up implements AutoCloseable {
     started.push(bridge);
     edge = EdgeServer.start(config);
     started.push(edge);
+    // The status page scrapes the services' real admin ports (a config may bind them to port 0).
+    PipelineStatus status = new PipelineStatus(Map.of(
+        "edge", PipelineStatus.adminUri(new HostPort(config.edge().admin().host(), edge.adminPort())),
+        "bridge", PipelineStatus.adminUri(new HostPort(config.bridge().admin().host(), bridge.adminPort())),
+        "delivery", PipelineStatus.adminUri(new HostPort(config.delivery().admin().host(), delivery.adminPort()))),
+        config.kafka().topic(), Duration.ofSeconds(1));
     page = new AdminServer(new HostPort("127.0.0.1", pagePort), Metrics.registry("up", "up"))
         .route("/", new UpPage(this))
+        .route("/status", new StatusPage(status))
         .start();
     started.push(page);
   }
@@ -108,6 +118,7 @@ final class Up implements AutoCloseable {
       b.append(String.format("    %-24s %s%n", r, Dsn.forRoute(config, r)));
     }));
     b.append("\n  Status page:  ").append(pageUrl()).append('\n');
+    b.append("  Pipeline:     ").append(pageUrl()).append("status (backlog, lag, upstreams)\n");
     b.append("  Metrics:      http://").append(config.edge().admin()).append("/metrics (edge), ")
         .append(config.bridge().admin()).append(" (bridge), ").append(config.delivery().admin()).append(" (delivery)\n");
     if (inspector != null) {

@@ -1,0 +1,129 @@
+package io.spillway.runtime.status;
+
+import io.spillway.schemas.config.HostPort;
+import io.spillway.schemas.config.SpillwayConfig;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The pipeline's status, scraped from the three services' admin ports ({@code /metrics} in the
+ * Prometheus text format and {@code /readyz}), so the status page and {@code spillway status}
+ * need nothing from the services beyond what Prometheus already reads. Keeps the previous
+ * snapshot to turn counters into rates; a snapshot younger than {@code minInterval} is reused so
+ * that several browsers refreshing at once neither hammer the services nor give rates over a few
+ * milliseconds.
+ */
+public final class PipelineStatus {
+  public static final List<String> SERVICES = List.of("edge", "bridge", "delivery");
+
+  private final Map<String, URI> admins;
+  private final String topic;
+  private final Duration minInterval;
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+  private StatusSnapshot last;
+
+  /**
+   * @param admins      service name ({@link #SERVICES}) → its admin base URI ({@code http://host:port}); a
+   *                    missing or null entry shows as "unknown"
+   * @param topic       the events topic (lag is shown for it only)
+   * @param minInterval a snapshot younger than this is reused
+   */
+  public PipelineStatus(Map<String, URI> admins, String topic, Duration minInterval) {
+    if (admins == null) throw new NullPointerException("admins == null");
+    if (topic == null) throw new NullPointerException("topic == null");
+    if (minInterval == null) throw new NullPointerException("minInterval == null");
+    this.admins = new LinkedHashMap<>(admins);
+    this.topic = topic;
+    this.minInterval = minInterval;
+  }
+
+  /** Reads the admin addresses from the config ({@code 0.0.0.0} means loopback; port 0 is unknown). */
+  public static PipelineStatus forConfig(SpillwayConfig config) {
+    if (config == null) throw new NullPointerException("config == null");
+    Map<String, URI> admins = new LinkedHashMap<>();
+    admins.put("edge", adminUri(config.edge().admin()));
+    admins.put("bridge", adminUri(config.bridge().admin()));
+    admins.put("delivery", adminUri(config.delivery().admin()));
+    return new PipelineStatus(admins, config.kafka().topic(), Duration.ofSeconds(1));
+  }
+
+  /** {@code http://host:port} of an admin listener, or null when it was bound to an ephemeral port. */
+  public static URI adminUri(HostPort admin) {
+    if (admin == null || admin.port() == 0) return null;
+    String host = admin.host();
+    if (host.equals("0.0.0.0") || host.isEmpty()) host = "127.0.0.1";
+    if (host.equals("::") || host.equals("[::]")) host = "[::1]";
+    if (host.contains(":") && !host.startsWith("[")) host = "[" + host + "]";
+    return URI.create("http://" + host + ":" + admin.port());
+  }
+
+  /** The current status: a fresh scrape, or the last one if younger than {@code minInterval}. */
+  public synchronized StatusSnapshot snapshot() {
+    long now = System.currentTimeMillis();
+    if (last != null && now - last.takenAtMillis() < minInterval.toMillis()) return last;
+    return refresh();
+  }
+
+  /** Scrapes now, whatever the age of the last snapshot. */
+  public synchronized StatusSnapshot refresh() {
+    Map<String, CompletableFuture<HttpResponse<String>>> metrics = new LinkedHashMap<>();
+    Map<String, CompletableFuture<HttpResponse<String>>> ready = new LinkedHashMap<>();
+    for (String s : SERVICES) {
+      URI base = admins.get(s);
+      if (base == null) continue;
+      metrics.put(s, get(base.resolve("/metrics")));
+      ready.put(s, get(base.resolve("/readyz")));
+    }
+    List<StatusSnapshot.Service> services = new ArrayList<>();
+    Map<String, List<Sample>> samples = new LinkedHashMap<>();
+    for (String s : SERVICES) {
+      URI base = admins.get(s);
+      if (base == null) {
+        services.add(new StatusSnapshot.Service(s, "(admin port not fixed in the config)", StatusSnapshot.Readiness.UNKNOWN, ""));
+        samples.put(s, List.of());
+        continue;
+      }
+      HttpResponse<String> r = join(ready.get(s));
+      HttpResponse<String> m = join(metrics.get(s));
+      StatusSnapshot.Readiness readiness;
+      String detail;
+      if (r == null) {
+        readiness = StatusSnapshot.Readiness.UNREACHABLE;
+        detail = "no answer from " + base;
+      } else if (r.statusCode() == 200) {
+        readiness = StatusSnapshot.Readiness.UP;
+        detail = "";
+      } else {
+        readiness = StatusSnapshot.Readiness.NOT_READY;
+        detail = "HTTP " + r.statusCode() + " " + r.body();
+      }
+      services.add(new StatusSnapshot.Service(s, base.toString(), readiness, detail));
+      samples.put(s, m != null && m.statusCode() == 200 ? PrometheusText.parse(m.body()) : List.of());
+    }
+    last = StatusSnapshot.build(System.currentTimeMillis(), services, samples.get("edge"), samples.get("bridge"),
+        samples.get("delivery"), topic, last);
+    return last;
+  }
+
+  private CompletableFuture<HttpResponse<String>> get(URI uri) {
+    return http.sendAsync(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(3)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** The answer, or null when the service did not answer (refused, timed out). */
+  private static HttpResponse<String> join(CompletableFuture<HttpResponse<String>> f) {
+    try {
+      return f.join();
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,372 @@
+package io.spillway.runtime.status;
+
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * What the pipeline looks like at one moment, read from the three services' {@code /metrics} and
+ * {@code /readyz}. Figures a service did not report (it is down, or the first scrape has no rate
+ * yet) are {@code NaN} and shown as "–", never as 0: a zero would claim something we do not know.
+ */
+public record StatusSnapshot(
+    long takenAtMillis,
+    List<Service> services,
+    List<Stream> backlog,
+    Edge edge,
+    Bridge bridge,
+    List<PartitionLag> lag,
+    List<Upstream> upstreams) {
+
+  public enum Readiness { UP, NOT_READY, UNREACHABLE, UNKNOWN }
+
+  /** A service's {@code /readyz} answer; {@code detail} is its body (services never put secrets there). */
+  public record Service(String name, String endpoint, Readiness readiness, String detail) {}
+
+  /** One Redis stream (shard): {@code XLEN}, pending in the bridge's group, age of its first entry. */
+  public record Stream(String stream, double length, double pending, double oldestAgeSeconds) {}
+
+  public record Edge(double acceptedTotal, double rejectedTotal, double acceptedPerSecond, double rejectedPerSecond, double inFlight) {}
+
+  public record Bridge(double movedTotal, double movedPerSecond, double deadLetteredTotal) {}
+
+  /** Delivery's consumer lag on one partition of the events topic (records behind the log end). */
+  public record PartitionLag(String topic, int partition, double lag) {}
+
+  /** One upstream's delivery figures; {@code heldUntilEpochSeconds} 0 when no hold is active. */
+  public record Upstream(String name, double okTotal, double heldTotal, double retriedTotal, double dlqTotal,
+      double okPerSecond, double heldPerSecond, double retriedPerSecond, double dlqPerSecond,
+      double inFlight, double heldUntilEpochSeconds, boolean breakerOpen) {
+    public boolean held(long nowMillis) {
+      return heldUntilEpochSeconds * 1000 > nowMillis;
+    }
+  }
+
+  public StatusSnapshot {
+    services = List.copyOf(services);
+    backlog = List.copyOf(backlog);
+    lag = List.copyOf(lag);
+    upstreams = List.copyOf(upstreams);
+  }
+
+  /** Entries in all streams ({@code NaN} when the bridge did not report). */
+  public double backlogTotal() {
+    return backlog.isEmpty() ? Double.NaN : backlog.stream().mapToDouble(Stream::length).sum();
+  }
+
+  public double pendingTotal() {
+    return backlog.isEmpty() ? Double.NaN : backlog.stream().mapToDouble(Stream::pending).sum();
+  }
+
+  public double oldestAgeSeconds() {
+    return backlog.isEmpty() ? Double.NaN : backlog.stream().mapToDouble(Stream::oldestAgeSeconds).max().orElse(Double.NaN);
+  }
+
+  public double lagTotal() {
+    return lag.isEmpty() ? Double.NaN : lag.stream().mapToDouble(PartitionLag::lag).sum();
+  }
+
+  // ---- rendering ------------------------------------------------------------------------------
+
+  private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'").withZone(ZoneOffset.UTC);
+
+  static String num(double v) {
+    if (Double.isNaN(v)) return "–";
+    if (Double.isInfinite(v)) return v > 0 ? "+Inf" : "-Inf";
+    if (v == Math.rint(v) && Math.abs(v) < 1e15) return String.valueOf((long) v);
+    return String.format(Locale.ROOT, "%.1f", v);
+  }
+
+  static String rate(double v) {
+    return Double.isNaN(v) ? "–" : String.format(Locale.ROOT, "%.1f/s", v);
+  }
+
+  private String heldUntil(Upstream u) {
+    if (!u.held(takenAtMillis)) return "";
+    long until = (long) (u.heldUntilEpochSeconds() * 1000);
+    return TIME.format(Instant.ofEpochMilli(until)) + " (in " + Math.max(0, (until - takenAtMillis + 999) / 1000) + " s)";
+  }
+
+  /** The terminal view ({@code spillway status}): one screen. */
+  public String text() {
+    StringBuilder b = new StringBuilder();
+    b.append("Spillway status at ").append(TIME.format(Instant.ofEpochMilli(takenAtMillis))).append('\n');
+    b.append("\nServices\n");
+    for (Service s : services) {
+      b.append(String.format(Locale.ROOT, "  %-9s %-12s %s%s%n", s.name(), label(s.readiness()), s.endpoint(),
+          s.readiness() == Readiness.UP || s.detail().isEmpty() ? "" : "  " + oneLine(s.detail(), 100)));
+    }
+    b.append("\nRedis backlog   ").append(num(backlogTotal())).append(" entries, ").append(num(pendingTotal()))
+        .append(" pending, oldest ").append(num(oldestAgeSeconds())).append(" s\n");
+    for (Stream s : backlog) {
+      b.append(String.format(Locale.ROOT, "  %-24s %10s entries %8s pending  oldest %s s%n", s.stream(), num(s.length()),
+          num(s.pending()), num(s.oldestAgeSeconds())));
+    }
+    b.append("Edge            accepted ").append(rate(edge.acceptedPerSecond())).append(" (").append(num(edge.acceptedTotal()))
+        .append(" total), rejected ").append(rate(edge.rejectedPerSecond())).append(" (").append(num(edge.rejectedTotal()))
+        .append(" total), in flight ").append(num(edge.inFlight())).append('\n');
+    b.append("Bridge          ").append(rate(bridge.movedPerSecond())).append(" (").append(num(bridge.movedTotal()))
+        .append(" moved), dead-lettered ").append(num(bridge.deadLetteredTotal())).append('\n');
+    b.append("Kafka lag       ").append(num(lagTotal())).append(" records");
+    for (PartitionLag p : lag) b.append("  p").append(p.partition()).append('=').append(num(p.lag()));
+    b.append('\n');
+    b.append("\nUpstreams        ok          held        retried     dlq         in flight  state\n");
+    for (Upstream u : upstreams) {
+      String state = u.held(takenAtMillis) ? "HELD until " + heldUntil(u) : u.breakerOpen() ? "BREAKER OPEN" : "sending";
+      b.append(String.format(Locale.ROOT, "  %-14s %-11s %-11s %-11s %-11s %-10s %s%n", u.name(), rate(u.okPerSecond()),
+          rate(u.heldPerSecond()), rate(u.retriedPerSecond()), rate(u.dlqPerSecond()), num(u.inFlight()), state));
+      b.append(String.format(Locale.ROOT, "  %-14s %-11s %-11s %-11s %-11s (totals)%n", "", num(u.okTotal()),
+          num(u.heldTotal()), num(u.retriedTotal()), num(u.dlqTotal())));
+    }
+    if (upstreams.isEmpty()) b.append("  (delivery reported no upstream)\n");
+    return b.toString();
+  }
+
+  /** The HTML page: one screen, no external assets, refreshes itself every {@code refreshSeconds}. */
+  public String html(int refreshSeconds) {
+    StringBuilder b = new StringBuilder(8192);
+    b.append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">")
+        .append("<title>Spillway status</title><style>")
+        .append("body{font:14px/1.4 system-ui,sans-serif;margin:1em 2em;color:#222}h1{font-size:20px;margin:0 0 .3em}")
+        .append("h2{font-size:15px;margin:1em 0 .3em}table{border-collapse:collapse}td,th{padding:2px 10px;text-align:right}")
+        .append("th{background:#eee}td:first-child,th:first-child{text-align:left}.fig{font-size:22px;font-weight:600}")
+        .append(".cards{display:flex;gap:2em;flex-wrap:wrap}.card{border:1px solid #ccc;border-radius:6px;padding:.5em 1em}")
+        .append(".up .state{color:#080}.not-ready .state,.unreachable .state{color:#c00;font-weight:600}")
+        .append("tr.held{background:#fde7c7}tr.held .state{color:#b45309;font-weight:600}.muted{color:#777}")
+        .append("</style></head><body>");
+    b.append("<h1>Spillway status</h1><div class=\"muted\" id=\"taken-at\" data-value=\"").append(takenAtMillis).append("\">")
+        .append(TIME.format(Instant.ofEpochMilli(takenAtMillis))).append(" · refreshes every ").append(refreshSeconds).append(" s</div>");
+
+    b.append("<h2>Services</h2><table id=\"services\"><tr><th>service</th><th>state</th><th>admin</th><th>detail</th></tr>");
+    for (Service s : services) {
+      b.append("<tr class=\"service ").append(css(s.readiness())).append("\" data-service=\"").append(esc(s.name())).append("\"><td>")
+          .append(esc(s.name())).append("</td><td class=\"state\">").append(label(s.readiness())).append("</td><td>")
+          .append(esc(s.endpoint())).append("</td><td class=\"detail\">")
+          .append(s.readiness() == Readiness.UP ? "" : esc(oneLine(s.detail(), 300))).append("</td></tr>");
+    }
+    b.append("</table>");
+
+    b.append("<div class=\"cards\">");
+    card(b, "Redis backlog", "backlog", backlogTotal(), "entries");
+    card(b, "pending in group", "pending", pendingTotal(), "entries");
+    card(b, "oldest waiting", "oldest-age", oldestAgeSeconds(), "s");
+    card(b, "Kafka consumer lag", "lag-total", lagTotal(), "records");
+    cardRate(b, "edge accepted", "edge-accepted-rate", edge.acceptedPerSecond(), edge.acceptedTotal());
+    cardRate(b, "edge rejected", "edge-rejected-rate", edge.rejectedPerSecond(), edge.rejectedTotal());
+    cardRate(b, "bridge to Kafka", "bridge-rate", bridge.movedPerSecond(), bridge.movedTotal());
+    b.append("</div>");
+
+    b.append("<h2>Redis streams</h2><table id=\"streams\"><tr><th>stream</th><th>length</th><th>pending</th><th>oldest (s)</th></tr>");
+    for (Stream s : backlog) {
+      b.append("<tr class=\"stream\" data-stream=\"").append(esc(s.stream())).append("\"><td>").append(esc(s.stream()))
+          .append("</td><td class=\"length\" data-value=\"").append(num(s.length())).append("\">").append(num(s.length()))
+          .append("</td><td>").append(num(s.pending())).append("</td><td>").append(num(s.oldestAgeSeconds())).append("</td></tr>");
+    }
+    b.append("</table><div class=\"muted\">edge in flight ").append(num(edge.inFlight())).append(", bridge dead-lettered ")
+        .append(num(bridge.deadLetteredTotal())).append("</div>");
+
+    b.append("<h2>Kafka consumer lag per partition</h2><table id=\"lag\"><tr><th>topic</th><th>partition</th><th>lag</th></tr>");
+    for (PartitionLag p : lag) {
+      b.append("<tr class=\"partition\" data-partition=\"").append(p.partition()).append("\"><td>").append(esc(p.topic()))
+          .append("</td><td>").append(p.partition()).append("</td><td class=\"lag\" data-value=\"").append(num(p.lag())).append("\">")
+          .append(num(p.lag())).append("</td></tr>");
+    }
+    b.append("</table>");
+
+    b.append("<h2>Upstreams</h2><table id=\"upstreams\"><tr><th>upstream</th><th>state</th><th>held until</th><th>ok</th>")
+        .append("<th>held</th><th>retried</th><th>dlq</th><th>in flight</th></tr>");
+    for (Upstream u : upstreams) {
+      boolean held = u.held(takenAtMillis);
+      b.append("<tr class=\"upstream").append(held ? " held" : "").append(u.breakerOpen() ? " breaker-open" : "")
+          .append("\" data-upstream=\"").append(esc(u.name())).append("\"><td>").append(esc(u.name())).append("</td><td class=\"state\">")
+          .append(held ? "HELD" : u.breakerOpen() ? "breaker open" : "sending").append("</td><td class=\"held-until\" data-value=\"")
+          .append(num(u.heldUntilEpochSeconds())).append("\">").append(esc(heldUntil(u))).append("</td>");
+      rateCell(b, "ok", u.okPerSecond(), u.okTotal());
+      rateCell(b, "held-count", u.heldPerSecond(), u.heldTotal());
+      rateCell(b, "retried", u.retriedPerSecond(), u.retriedTotal());
+      rateCell(b, "dlq", u.dlqPerSecond(), u.dlqTotal());
+      b.append("<td class=\"in-flight\">").append(num(u.inFlight())).append("</td></tr>");
+    }
+    b.append("</table><div class=\"muted\">rates per second since the previous scrape; totals since each service started</div>");
+    // Refresh in place with a fetch of this same page rather than a meta refresh: a reload
+    // flickers, and a navigation pending at any moment keeps headless Chromium's --dump-dom
+    // from ever finishing (seen here). Without JavaScript the page is still complete, just static.
+    b.append("<script>setInterval(function(){fetch(location.href,{cache:'no-store'}).then(function(r){return r.text()})")
+        .append(".then(function(t){var d=new DOMParser().parseFromString(t,'text/html');document.body.innerHTML=d.body.innerHTML})")
+        .append(".catch(function(){var e=document.getElementById('taken-at');if(e&&e.textContent.indexOf('unreachable')<0)")
+        .append("e.textContent+=' · status page unreachable'})},").append(refreshSeconds * 1000L).append(");</script>");
+    b.append("</body></html>\n");
+    return b.toString();
+  }
+
+  private static void card(StringBuilder b, String title, String id, double v, String unit) {
+    b.append("<div class=\"card\"><div>").append(title).append("</div><span class=\"fig\" id=\"").append(id)
+        .append("\" data-value=\"").append(num(v)).append("\">").append(num(v)).append("</span> ").append(unit).append("</div>");
+  }
+
+  private static void cardRate(StringBuilder b, String title, String id, double perSecond, double total) {
+    b.append("<div class=\"card\"><div>").append(title).append("</div><span class=\"fig\" id=\"").append(id)
+        .append("\" data-value=\"").append(num(perSecond)).append("\">").append(rate(perSecond)).append("</span> <span id=\"")
+        .append(id.replace("-rate", "-total")).append("\" data-value=\"").append(num(total)).append("\">(")
+        .append(num(total)).append(" total)</span></div>");
+  }
+
+  private static void rateCell(StringBuilder b, String cls, double perSecond, double total) {
+    b.append("<td class=\"").append(cls).append("\" data-value=\"").append(num(total)).append("\">").append(rate(perSecond))
+        .append(" <span class=\"muted\">(").append(num(total)).append(")</span></td>");
+  }
+
+  private static String label(Readiness r) {
+    return switch (r) {
+      case UP -> "up";
+      case NOT_READY -> "NOT READY";
+      case UNREACHABLE -> "UNREACHABLE";
+      case UNKNOWN -> "unknown";
+    };
+  }
+
+  private static String css(Readiness r) {
+    return switch (r) {
+      case UP -> "up";
+      case NOT_READY -> "not-ready";
+      case UNREACHABLE -> "unreachable";
+      case UNKNOWN -> "unknown";
+    };
+  }
+
+  static String oneLine(String s, int max) {
+    String t = s.replaceAll("\\s+", " ").trim();
+    return t.length() <= max ? t : t.substring(0, max) + "…";
+  }
+
+  static String esc(String s) {
+    StringBuilder b = new StringBuilder(s.length() + 16);
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '<' -> b.append("&lt;");
+        case '>' -> b.append("&gt;");
+        case '&' -> b.append("&amp;");
+        case '"' -> b.append("&quot;");
+        case '\'' -> b.append("&#39;");
+        default -> b.append(c);
+      }
+    }
+    return b.toString();
+  }
+
+  // ---- building from scrapes ------------------------------------------------------------------
+
+  /**
+   * Builds a snapshot from each service's parsed scrape (absent when it did not answer) and the
+   * previous snapshot (for rates; null on the first scrape). {@code topic} limits the lag to the
+   * events topic: Kafka Streams' restore consumer reports lags on changelog topics too.
+   */
+  static StatusSnapshot build(long now, List<Service> services, List<Sample> edge, List<Sample> bridge, List<Sample> delivery,
+      String topic, StatusSnapshot previous) {
+    double dt = previous == null ? Double.NaN : (now - previous.takenAtMillis()) / 1000.0;
+
+    Map<String, double[]> streams = new TreeMap<>();
+    for (Sample s : bridge) {
+      int idx = switch (s.name()) {
+        case "spillway_bridge_redis_backlog_length" -> 0;
+        case "spillway_bridge_redis_backlog_pending" -> 1;
+        case "spillway_bridge_redis_backlog_oldest_age_seconds" -> 2;
+        default -> -1;
+      };
+      if (idx < 0 || Double.isNaN(s.value())) continue;
+      double[] v = streams.computeIfAbsent(s.label("stream"), k -> new double[] {Double.NaN, Double.NaN, Double.NaN});
+      // Several bridges report the same stream's figures: they are one stream, not a sum.
+      v[idx] = Double.isNaN(v[idx]) ? s.value() : Math.max(v[idx], s.value());
+    }
+    List<Stream> backlog = new ArrayList<>();
+    streams.forEach((k, v) -> backlog.add(new Stream(k, v[0], v[1], v[2])));
+
+    // Micrometer registers a labelled counter at its first increment: a service that answered
+    // but has no such series yet has counted 0 of them, which is known, unlike a silent service.
+    double accepted = known(edge, sum(edge, "spillway_edge_accepted_total"));
+    double rejected = known(edge, sum(edge, "spillway_edge_rejected_total"));
+    Edge e = new Edge(accepted, rejected,
+        rate(accepted, previous == null ? Double.NaN : previous.edge().acceptedTotal(), dt),
+        rate(rejected, previous == null ? Double.NaN : previous.edge().rejectedTotal(), dt),
+        sum(edge, "spillway_edge_in_flight"));
+
+    double moved = known(bridge, sum(bridge, "spillway_bridge_entries_moved_total"));
+    Bridge br = new Bridge(moved, rate(moved, previous == null ? Double.NaN : previous.bridge().movedTotal(), dt),
+        known(bridge, sum(bridge, "spillway_bridge_dead_lettered_total")));
+
+    Map<String, Map<Integer, Double>> lags = new TreeMap<>();
+    for (Sample s : delivery) {
+      if (!s.name().equals("kafka_consumer_fetch_manager_records_lag") || Double.isNaN(s.value())) continue;
+      String t = s.label("topic");
+      // Kafka's fetch metrics write the topic with '.' replaced by '_'.
+      if (topic != null && !t.equals(topic) && !t.equals(topic.replace('.', '_'))) continue;
+      int partition;
+      try {
+        partition = Integer.parseInt(s.label("partition"));
+      } catch (NumberFormatException ex) {
+        continue;
+      }
+      lags.computeIfAbsent(topic != null ? topic : t, k -> new TreeMap<>()).merge(partition, s.value(), Math::max);
+    }
+    List<PartitionLag> lag = new ArrayList<>();
+    lags.forEach((t, m) -> m.forEach((p, v) -> lag.add(new PartitionLag(t, p, v))));
+
+    Map<String, double[]> ups = new TreeMap<>();
+    for (Sample s : delivery) {
+      int idx = switch (s.name()) {
+        case "spillway_delivery_ok_total" -> 0;
+        case "spillway_delivery_held_total" -> 1;
+        case "spillway_delivery_retried_total" -> 2;
+        case "spillway_delivery_dlq_total" -> 3;
+        case "spillway_delivery_in_flight" -> 4;
+        case "spillway_delivery_held_until_seconds" -> 5;
+        case "spillway_delivery_breaker_open" -> 6;
+        default -> -1;
+      };
+      if (idx < 0 || !s.labels().containsKey("upstream") || Double.isNaN(s.value())) continue;
+      double[] v = ups.computeIfAbsent(s.label("upstream"), k -> new double[7]);
+      if (idx == 5 || idx == 6) v[idx] = Math.max(v[idx], s.value()); // latest hold / any breaker open
+      else v[idx] += s.value();
+    }
+    Map<String, Upstream> before = new TreeMap<>();
+    if (previous != null) previous.upstreams().forEach(u -> before.put(u.name(), u));
+    List<Upstream> upstreams = new ArrayList<>();
+    ups.forEach((name, v) -> {
+      Upstream p = before.get(name);
+      upstreams.add(new Upstream(name, v[0], v[1], v[2], v[3],
+          rate(v[0], p == null ? Double.NaN : p.okTotal(), dt), rate(v[1], p == null ? Double.NaN : p.heldTotal(), dt),
+          rate(v[2], p == null ? Double.NaN : p.retriedTotal(), dt), rate(v[3], p == null ? Double.NaN : p.dlqTotal(), dt),
+          v[4], v[5], v[6] > 0));
+    });
+    return new StatusSnapshot(now, services, backlog, e, br, lag, upstreams);
+  }
+
+  /** 0 for a series a reporting service does not have yet; {@code NaN} stays when it reported nothing. */
+  static double known(List<Sample> scrape, double v) {
+    return Double.isNaN(v) && !scrape.isEmpty() ? 0 : v;
+  }
+
+  /** Sum over every label set, {@code NaN} when the series is absent. */
+  static double sum(List<Sample> samples, String name) {
+    double total = Double.NaN;
+    for (Sample s : samples) {
+      if (!s.name().equals(name) || Double.isNaN(s.value())) continue;
+      total = Double.isNaN(total) ? s.value() : total + s.value();
+    }
+    return total;
+  }
+
+  /** Per second between two totals; a total that went down is a restarted service (count from 0). */
+  static double rate(double now, double before, double dtSeconds) {
+    if (Double.isNaN(now) || Double.isNaN(dtSeconds) || dtSeconds <= 0) return Double.NaN;
+    if (Double.isNaN(before)) return Double.NaN;
+    double delta = now >= before ? now - before : now;
+    return delta / dtSeconds;
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * The status page ({@code /status} on an admin port, {@link io.spillway.runtime.status.StatusPage})
+ * and {@code spillway status}, both from {@link io.spillway.runtime.status.PipelineStatus}.
+ *
+ * <p>Choices worth knowing:
+ * <ul>
+ *   <li>Fed only by scraping the three services' {@code /metrics} (Prometheus text) and
+ *       {@code /readyz}: the page needs no code in the services, and shows exactly what
+ *       Prometheus/Grafana see. A service that does not answer shows as UNREACHABLE and its
+ *       figures as "–" (unknown), never as 0.</li>
+ *   <li>Rates are counter differences between two scrapes (at least {@code minInterval} apart; a
+ *       counter that went down means a restart and counts from 0). The first scrape has no rates.</li>
+ *   <li>Backlog = the bridge's {@code spillway_bridge_redis_backlog_*} gauges (XLEN, XPENDING, age of
+ *       the first entry; sampled by the bridge every second); several bridges reporting one stream
+ *       are one stream (max, not sum). Lag = delivery's consumer
+ *       {@code kafka_consumer_fetch_manager_records_lag} on the events topic only (Kafka writes the
+ *       topic with '.' as '_'; the restore consumer's changelog lags are left out). This is the
+ *       consumer's position lag; Kafka's tool shows log end − committed offset, which is the same
+ *       at a quiet moment and up to one commit interval (1 s) behind while traffic flows.</li>
+ *   <li>An upstream is held while {@code spillway_delivery_held_until_seconds} is in the future
+ *       (row {@code class="upstream held"}, with the time).</li>
+ *   <li>The HTML has no script and no external asset (closed networks); a few lines of inline script
+ *       fetch the page again every 2 s and swap the body (a meta refresh keeps headless Chromium's
+ *       {@code --dump-dom} from finishing).
+ *       Stable ids for tools and tests: {@code backlog}, {@code pending}, {@code oldest-age},
+ *       {@code lag-total}, {@code edge-accepted-rate}, {@code bridge-rate}, rows
+ *       {@code tr.service.up|not-ready|unreachable}, {@code tr.partition[data-partition]},
+ *       {@code tr.upstream[.held]}; each figure carries its raw number in {@code data-value}.
+ *       {@code ?format=text} gives the terminal view.</li>
+ * </ul>
+ */
+package io.spillway.runtime.status;
