@@ -64,6 +64,7 @@ class StatusPageIntegrationTests {
   static DeliveryService delivery;
   static AdminServer page;
   static SpillwayConfig config;
+  static String yaml;
 
   @BeforeAll
   static void startPipeline() throws Exception {
@@ -72,7 +73,7 @@ class StatusPageIntegrationTests {
     kafka = KafkaCluster.start(1);
     alpha = SentryUpstream.start().project(11, "alphakey11", null);
     Path state = Files.createTempDirectory("spillway-status-");
-    String yaml = """
+    yaml = """
         edge:     { listen: "127.0.0.1:0", admin: "127.0.0.1:0", instance: "edge-status" }
         bridge:   { admin: "127.0.0.1:0", block: "50ms" }
         delivery: { admin: "127.0.0.1:0", state_dir: "%s" }
@@ -167,6 +168,21 @@ class StatusPageIntegrationTests {
     assertThat(dom).doesNotContain("alphakey11");
     System.out.println("status page: held until " + until.group(2) + "; lag totals seen while the backlog drained: " + lagsSeen
         + "; screenshot " + shot);
+
+    // The same figures in the terminal: spillway status --config, with the admin ports fixed in the file.
+    Path file = Files.createTempFile("spillway-status-", ".yml");
+    Files.writeString(file, yaml
+        .replace("admin: \"127.0.0.1:0\", instance", "admin: \"127.0.0.1:" + edge.adminPort() + "\", instance")
+        .replace("bridge:   { admin: \"127.0.0.1:0\"", "bridge:   { admin: \"127.0.0.1:" + bridge.adminPort() + "\"")
+        .replace("delivery: { admin: \"127.0.0.1:0\"", "delivery: { admin: \"127.0.0.1:" + delivery.adminPort() + "\""));
+    java.io.StringWriter terminal = new java.io.StringWriter();
+    int exit = new picocli.CommandLine(new Spillway()).setOut(new java.io.PrintWriter(terminal))
+        .execute("status", "--config", file.toString());
+    System.out.println("spillway status printed:\n" + terminal);
+    assertThat(exit).as(terminal.toString()).isZero();
+    assertThat(terminal.toString()).contains("edge      up").contains("bridge    up").contains("delivery  up")
+        .contains("Redis backlog   0 entries").containsPattern("alpha .*HELD until .*UTC").doesNotContain("alphakey11");
+    Files.delete(file);
 
     // 4. Quiet moment: the page's lag per partition equals Kafka's view of the delivery group.
     try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
