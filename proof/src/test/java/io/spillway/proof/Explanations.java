@@ -17,7 +17,13 @@ final class Explanations {
         drops the event itself. *Delivered although the client got no 200* = the event was stored but the
         client never saw the 200: the edge died after its XADD and before answering, or Redis was SIGKILLed
         after executing (and, with AOF `always`, fsyncing) an XADD but before sending its reply, so the edge
-        answered 503. An SDK that sends it again makes a duplicate, never a loss.
+        answered 503; or the edge's Redis command timed out (`redis.command_timeout`, 1 s; `503` with reason
+        `redis_timeout` on the busy machine) and the XADD still completed afterwards. A 503 from the edge
+        therefore means "maybe stored". An SDK that sends it again makes a duplicate, never a loss.
+      - **Sends skipped**: the load generator keeps at most 512 requests in flight; when the edge answers
+        slower than that allows (JIT warm-up, the machine saturated by other builds), the generator skips
+        sends instead of queueing them, so the offered rate is lower than nominal. Skipped sends have no id
+        and are not in any other column.
       - **Redis AOF `everysec`**: with `everysec` Redis `write()`s the AOF on every event-loop turn and only
         `fsync`s once a second. A SIGKILL of the redis-server *process* leaves the written pages in the
         kernel, so they survive the restart: this suite (which can only kill processes) measures 0 lost

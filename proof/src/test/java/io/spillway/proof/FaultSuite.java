@@ -62,6 +62,7 @@ final class FaultSuite {
 
   Row run(Scenario s) throws Exception {
     Ledger ledger = new Ledger(s.name());
+    Map<Integer, Integer> statusBefore = pipeline.upstream.statusCounts();
     say("scenario " + s.name() + ": load " + rate + "/s for " + s.load().toSeconds() + " s, fault at " + s.at().toSeconds()
         + " s for " + s.lasting().toSeconds() + " s");
     try (LoadGenerator load = new LoadGenerator(pipeline)) {
@@ -93,9 +94,16 @@ final class FaultSuite {
     long drainStart = System.nanoTime();
     Row row = count(s, ledger, true);
     Duration drained = Duration.ofNanos(System.nanoTime() - drainStart);
+    // what the upstream answered during this scenario (proves the fault reached delivery)
+    StringBuilder answers = new StringBuilder();
+    pipeline.upstream.statusCounts().forEach((status, n) -> {
+      int d = n - statusBefore.getOrDefault(status, 0);
+      if (d > 0) answers.append(answers.length() == 0 ? "" : ", ").append(status).append("×").append(d);
+    });
+    String note = s.note() + "; upstream answered " + answers;
     row = new Row(row.scenario(), row.sent(), row.acked(), row.delivered(), row.duplicates(), row.deadLettered(), row.lost(),
         row.rejected(), row.rejectedDetail(), row.noAnswer(), row.skipped(), row.deliveredUnacked(), row.poisonDelivered(),
-        row.dlqReasons(), row.note(), row.lossAllowed(), drained);
+        row.dlqReasons(), note, row.lossAllowed(), drained);
     say("  " + s.name() + ": sent=" + row.sent() + " acked=" + row.acked() + " delivered=" + row.delivered() + " duplicates="
         + row.duplicates() + " dead-lettered=" + row.deadLettered() + " lost=" + row.lost() + " rejected=" + row.rejected()
         + " [" + row.rejectedDetail() + "] no-answer=" + row.noAnswer() + " skipped=" + row.skipped()
@@ -201,5 +209,12 @@ final class FaultSuite {
       log.add(l);
     }
     System.out.println(l);
+    // failsafe buffers the test's stdout until the end: a long run's progress is followed here
+    try {
+      java.nio.file.Files.writeString(java.nio.file.Path.of("target", "proof-progress.log"), l + "\n",
+          java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+    } catch (java.io.IOException ignored) {
+      // progress only
+    }
   }
 }

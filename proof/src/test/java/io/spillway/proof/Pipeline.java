@@ -89,6 +89,12 @@ final class Pipeline implements AutoCloseable {
       redis = RedisServer.launch(RedisServer.Fsync.ALWAYS);
       kafka = KafkaCluster.start(brokers);
       upstream = SentryUpstream.start().project(APP_ID, APP_KEY, null);
+      // Load every testkit class now: other engineers re-install the testkit jar in ~/.m2 while a
+      // long run is going, and a class first loaded after that fails (NoClassDefFoundError, seen).
+      upstream.rateLimit(Duration.ZERO, "1", null).reset();
+      for (Class<?> c : List.of(SentryUpstream.class, KafkaCluster.class, RedisServer.class, JavaProcess.class)) {
+        for (Class<?> inner : c.getDeclaredClasses()) Class.forName(inner.getName(), true, c.getClassLoader());
+      }
       Pipeline p = new Pipeline(redis, kafka, upstream, brokers);
       try {
         p.awaitReady(Duration.ofSeconds(120));
