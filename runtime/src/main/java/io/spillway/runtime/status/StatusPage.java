@@ -4,6 +4,8 @@ import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import java.util.Deque;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * The status page for {@code AdminServer.route("/status", new StatusPage(status))}: HTML that
@@ -13,6 +15,18 @@ import java.util.Deque;
 public final class StatusPage implements HttpHandler {
   static final int REFRESH_SECONDS = 2;
   private final PipelineStatus status;
+  /**
+   * Scrapes run on threads of their own, not on the admin server's two workers: a service showing
+   * this page scrapes its own {@code /metrics} and {@code /readyz}, which need those workers; a
+   * few browsers waiting on the page must not take all of them (they would wait for themselves
+   * until the scrape timed out and the service showed as unreachable).
+   */
+  private final ExecutorService scrapers = Executors.newFixedThreadPool(2, r -> {
+    Thread t = new Thread(r, "spillway-status-page");
+    t.setDaemon(true);
+    return t;
+  });
+  private final ThreadLocal<Boolean> onScraper = ThreadLocal.withInitial(() -> false);
 
   public StatusPage(PipelineStatus status) {
     if (status == null) throw new NullPointerException("status == null");
@@ -21,8 +35,11 @@ public final class StatusPage implements HttpHandler {
 
   @Override
   public void handleRequest(HttpServerExchange ex) {
-    if (ex.isInIoThread()) {
-      ex.dispatch(this); // scraping blocks for up to a few seconds: not on the IO thread
+    if (!onScraper.get()) {
+      ex.dispatch(scrapers, e -> {
+        onScraper.set(true);
+        handleRequest(e);
+      });
       return;
     }
     StatusSnapshot s = status.snapshot();
