@@ -22,6 +22,7 @@ import picocli.CommandLine.Option;
         Spillway.CheckConfig.class,
         Spillway.DsnCommand.class,
         StatusCommand.class,
+        ToolCommands.ReplayCommand.class, ToolCommands.DlqCommand.class,
     })
 public final class Spillway implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -78,39 +79,60 @@ public final class Spillway implements Runnable {
     return 0;
   }
 
-  @Command(name = "edge", description = "Run the HTTP edge: SDKs send here; events go into Redis.")
-  static final class Edge implements Callable<Integer> {
+  /** A long-running service: start it from the config, print where it listens, serve until stopped. */
+  abstract static class ServiceCommand implements Callable<Integer> {
     @CommandLine.Mixin ConfigOption options;
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    abstract AutoCloseable start(SpillwayConfig config);
+
+    abstract int adminPort(AutoCloseable service);
 
     @Override
     public Integer call() throws InterruptedException {
-      io.spillway.edge.EdgeServer edge = io.spillway.edge.EdgeServer.start(options.load());
-      System.err.printf("spillway edge: listening on %d, admin on %d%n", edge.port(), edge.adminPort());
-      return serve("edge", edge);
+      String name = spec.name();
+      AutoCloseable service = start(options.load());
+      System.err.printf("spillway %s: running, admin on port %d%n", name, adminPort(service));
+      return serve(name, service);
+    }
+  }
+
+  @Command(name = "edge", description = "Run the HTTP edge: SDKs send here; events go into Redis.")
+  static final class Edge extends ServiceCommand {
+    @Override
+    AutoCloseable start(SpillwayConfig config) {
+      return io.spillway.edge.EdgeServer.start(config);
+    }
+
+    @Override
+    int adminPort(AutoCloseable s) {
+      return ((io.spillway.edge.EdgeServer) s).adminPort();
     }
   }
 
   @Command(name = "bridge", description = "Run the bridge: Redis stream to the Kafka topic.")
-  static final class Bridge implements Callable<Integer> {
-    @CommandLine.Mixin ConfigOption options;
+  static final class Bridge extends ServiceCommand {
+    @Override
+    AutoCloseable start(SpillwayConfig config) {
+      return io.spillway.bridge.KafkaBridge.start(config);
+    }
 
     @Override
-    public Integer call() throws InterruptedException {
-      io.spillway.bridge.KafkaBridge bridge = io.spillway.bridge.KafkaBridge.start(options.load());
-      System.err.printf("spillway bridge: running, admin on %d%n", bridge.adminPort());
-      return serve("bridge", bridge);
+    int adminPort(AutoCloseable s) {
+      return ((io.spillway.bridge.KafkaBridge) s).adminPort();
     }
   }
 
   @Command(name = "delivery", description = "Run delivery: Kafka topic to the Sentry upstreams.")
-  static final class Delivery implements Callable<Integer> {
-    @CommandLine.Mixin ConfigOption options;
+  static final class Delivery extends ServiceCommand {
+    @Override
+    AutoCloseable start(SpillwayConfig config) {
+      return io.spillway.delivery.DeliveryService.start(config);
+    }
 
     @Override
-    public Integer call() throws InterruptedException {
-      io.spillway.delivery.DeliveryService delivery = io.spillway.delivery.DeliveryService.start(options.load());
-      System.err.printf("spillway delivery: running, admin on %d%n", delivery.adminPort());
-      return serve("delivery", delivery);
+    int adminPort(AutoCloseable s) {
+      return ((io.spillway.delivery.DeliveryService) s).adminPort();
     }
   }
 
