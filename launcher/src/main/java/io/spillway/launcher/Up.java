@@ -97,6 +97,9 @@ final class Up implements AutoCloseable {
         "bridge", PipelineStatus.adminUri(new HostPort(config.bridge().admin().host(), bridge.adminPort())),
         "delivery", PipelineStatus.adminUri(new HostPort(config.delivery().admin().host(), delivery.adminPort()))),
         config.kafka().topic(), Duration.ofSeconds(1));
+    StatusCommand.KafkaGroupLag groupLag = new StatusCommand.KafkaGroupLag(config);
+    started.push(groupLag);
+    status.groupLag(groupLag);
     page = new AdminServer(new HostPort("127.0.0.1", pagePort), Metrics.registry("up", "up"))
         .route("/", new UpPage(this))
         .route("/status", new StatusPage(status))

@@ -63,6 +63,7 @@ class StatusPageIntegrationTests {
   static KafkaBridge bridge;
   static DeliveryService delivery;
   static AdminServer page;
+  static StatusCommand.KafkaGroupLag groupLag;
   static SpillwayConfig config;
   static String yaml;
 
@@ -93,13 +94,15 @@ class StatusPageIntegrationTests {
         "edge", URI.create("http://127.0.0.1:" + edge.adminPort()),
         "bridge", URI.create("http://127.0.0.1:" + bridge.adminPort()),
         "delivery", URI.create("http://127.0.0.1:" + delivery.adminPort())), config.kafka().topic(), Duration.ofMillis(500));
+    groupLag = new StatusCommand.KafkaGroupLag(config);
+    status.groupLag(groupLag);
     page = new AdminServer(new HostPort("127.0.0.1", 0), Metrics.registry("status-test", "t"))
         .route("/status", new StatusPage(status)).start();
   }
 
   @AfterAll
   static void stopPipeline() {
-    for (AutoCloseable c : new AutoCloseable[] {page, edge, bridge, delivery, alpha, kafka, redis}) {
+    for (AutoCloseable c : new AutoCloseable[] {page, groupLag, edge, bridge, delivery, alpha, kafka, redis}) {
       try {
         if (c != null) c.close();
       } catch (Exception ignored) {
@@ -122,6 +125,9 @@ class StatusPageIntegrationTests {
       assertThat(html).doesNotContain("class=\"service not-ready\"").doesNotContain("class=\"service unreachable\"");
       assertThat(value(html, "backlog")).isEqualTo("0");
       assertThat(html).contains("class=\"partition\"");
+      // Micrometer binds the consumer's metrics every 5 s: the consumer lag shows up a little later.
+      assertThat(value(html, "lag-total")).matches("\\d+");
+      assertThat(value(html, "group-lag-total")).isEqualTo("0");
     });
     String dom = dumpDom(url, null);
     assertThat(dom).as("Chromium rendered the page").contains("<title>Spillway status</title>");
@@ -145,15 +151,40 @@ class StatusPageIntegrationTests {
     assertThat(Double.parseDouble(value(dom, "oldest-age"))).isGreaterThanOrEqualTo(0);
     System.out.println("status page: backlog with Kafka down = " + value(dom, "backlog") + ", XLEN = " + redis.xlen(stream));
 
-    // 3. Broker back, upstream answers 429 + Retry-After: backlog drains, the upstream shows as held.
-    alpha.rateLimit(Duration.ofSeconds(300), "300", null);
+    // 3. Broker back: the backlog drains to the upstream.
     kafka.startBroker(0);
+    await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250))
+        .until(() -> alpha.acceptedCount() >= 50 && "0".equals(value(http(url), "backlog")));
+
+    // 4. Delivery down while traffic flows: the lag Kafka sees grows to exactly the events sent.
+    delivery.close();
+    send(20, "while delivery is down");
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(300))
+        .until(() -> "20".equals(value(http(url), "group-lag-total")));
+    dom = dumpDom(url, null);
+    assertThat(value(dom, "group-lag-total")).isEqualTo("20");
+    assertThat(dom).contains("<tr class=\"service unreachable\" data-service=\"delivery\">");
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+      Map<Integer, Long> tool = kafkaLag(admin, config.kafka().topic(), config.delivery().applicationId());
+      assertThat(groupLag(dom)).isEqualTo(tool);
+      System.out.println("status page: with delivery down, lag not committed " + groupLag(dom) + " = Kafka's view " + tool);
+    }
+
+    // 5. Delivery back, upstream answers 429 + Retry-After: the lag goes back to 0, the upstream shows as held.
+    alpha.rateLimit(Duration.ofSeconds(300), "300", null);
+    delivery = DeliveryService.start(config);
+    PipelineStatus restarted = new PipelineStatus(Map.of(
+        "edge", URI.create("http://127.0.0.1:" + edge.adminPort()),
+        "bridge", URI.create("http://127.0.0.1:" + bridge.adminPort()),
+        "delivery", URI.create("http://127.0.0.1:" + delivery.adminPort())), config.kafka().topic(), Duration.ofMillis(500))
+        .groupLag(groupLag);
+    page.route("/status", new StatusPage(restarted)); // delivery's admin port is new (port 0)
     List<Double> lagsSeen = new ArrayList<>();
     await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).until(() -> {
       String html = http(url);
-      String lag = value(html, "lag-total");
-      if (lag.matches("\\d+")) lagsSeen.add(Double.parseDouble(lag));
-      return html.contains("<tr class=\"upstream held\" data-upstream=\"alpha\">") && "0".equals(value(html, "backlog"));
+      double seen = Double.parseDouble(value(html, "group-lag-total").replace("–", "-1"));
+      if (lagsSeen.isEmpty() || lagsSeen.get(lagsSeen.size() - 1) != seen) lagsSeen.add(seen); // changes only
+      return html.contains("<tr class=\"upstream held\" data-upstream=\"alpha\">") && "0".equals(value(html, "group-lag-total"));
     });
     Path shot = Path.of("target", "status-page.png").toAbsolutePath();
     dom = dumpDom(url, shot);
@@ -166,7 +197,7 @@ class StatusPageIntegrationTests {
     assertThat(until.group(2)).contains("UTC");
     assertThat(value(dom, "backlog")).isEqualTo("0").isEqualTo(String.valueOf(redis.xlen(stream)));
     assertThat(dom).doesNotContain("alphakey11");
-    System.out.println("status page: held until " + until.group(2) + "; lag totals seen while the backlog drained: " + lagsSeen
+    System.out.println("status page: held until " + until.group(2) + "; lag (not committed) seen while delivery came back: " + lagsSeen
         + "; screenshot " + shot);
 
     // The same figures in the terminal: spillway status --config, with the admin ports fixed in the file.
@@ -184,7 +215,7 @@ class StatusPageIntegrationTests {
         .contains("Redis backlog   0 entries").containsPattern("alpha .*HELD until .*UTC").doesNotContain("alphakey11");
     Files.delete(file);
 
-    // 4. Quiet moment: the page's lag per partition equals Kafka's view of the delivery group.
+    // 6. Quiet moment: the page's lag per partition equals Kafka's view of the delivery group.
     try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
       await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
         Map<Integer, Long> kafkaLag = kafkaLag(admin, config.kafka().topic(), config.delivery().applicationId());
@@ -193,9 +224,10 @@ class StatusPageIntegrationTests {
         assertThat(pageLag).isEqualTo(kafkaLag);
       });
       Map<Integer, Long> end = endOffsets(admin, config.kafka().topic());
-      assertThat(end.values().stream().mapToLong(Long::longValue).sum()).as("all 50 events are in the topic").isEqualTo(50);
+      assertThat(end.values().stream().mapToLong(Long::longValue).sum()).as("all 70 events are in the topic").isEqualTo(70);
       String html = dumpDom(url, null);
       assertThat(pageLag(html)).isEqualTo(kafkaLag(admin, config.kafka().topic(), config.delivery().applicationId()));
+      assertThat(groupLag(html)).isEqualTo(pageLag(html));
       System.out.println("status page: lag per partition " + pageLag(html) + " = Kafka's view; log end offsets " + end);
     }
   }
@@ -238,6 +270,13 @@ class StatusPageIntegrationTests {
   static Map<Integer, Long> pageLag(String html) {
     Map<Integer, Long> out = new HashMap<>();
     Matcher m = Pattern.compile("class=\"partition\" data-partition=\"(\\d+)\">.*?class=\"lag\" data-value=\"(\\d+)\"").matcher(html);
+    while (m.find()) out.put(Integer.parseInt(m.group(1)), Long.parseLong(m.group(2)));
+    return out;
+  }
+
+  static Map<Integer, Long> groupLag(String html) {
+    Map<Integer, Long> out = new HashMap<>();
+    Matcher m = Pattern.compile("class=\"partition\" data-partition=\"(\\d+)\">.*?class=\"group-lag\" data-value=\"(\\d+)\"").matcher(html);
     while (m.find()) out.put(Integer.parseInt(m.group(1)), Long.parseLong(m.group(2)));
     return out;
   }

@@ -28,6 +28,7 @@ public final class PipelineStatus {
   private final String topic;
   private final Duration minInterval;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+  private volatile GroupLag groupLag;
   private StatusSnapshot last;
 
   /**
@@ -43,6 +44,12 @@ public final class PipelineStatus {
     this.admins = new LinkedHashMap<>(admins);
     this.topic = topic;
     this.minInterval = minInterval;
+  }
+
+  /** Adds Kafka's own view of the lag (shown next to the consumer's metric); returns this. */
+  public PipelineStatus groupLag(GroupLag source) {
+    this.groupLag = source;
+    return this;
   }
 
   /** Reads the admin addresses from the config ({@code 0.0.0.0} means loopback; port 0 is unknown). */
@@ -109,8 +116,22 @@ public final class PipelineStatus {
       samples.put(s, m != null && m.statusCode() == 200 ? PrometheusText.parse(m.body()) : List.of());
     }
     last = StatusSnapshot.build(System.currentTimeMillis(), services, samples.get("edge"), samples.get("bridge"),
-        samples.get("delivery"), topic, last);
+        samples.get("delivery"), topic, readGroupLag(), last);
     return last;
+  }
+
+  /** Kafka's view, or empty (shown as unknown) when there is no source or Kafka did not answer. */
+  private List<StatusSnapshot.PartitionLag> readGroupLag() {
+    GroupLag source = groupLag;
+    if (source == null) return List.of();
+    try {
+      List<StatusSnapshot.PartitionLag> out = new ArrayList<>();
+      new java.util.TreeMap<>(source.read()).forEach((p, v) -> out.add(new StatusSnapshot.PartitionLag(topic, p, v)));
+      return out;
+    } catch (Exception e) {
+      if (e instanceof InterruptedException) Thread.currentThread().interrupt();
+      return List.of();
+    }
   }
 
   private CompletableFuture<HttpResponse<String>> get(URI uri) {

@@ -21,6 +21,7 @@ public record StatusSnapshot(
     Edge edge,
     Bridge bridge,
     List<PartitionLag> lag,
+    List<PartitionLag> groupLag,
     List<Upstream> upstreams) {
 
   public enum Readiness { UP, NOT_READY, UNREACHABLE, UNKNOWN }
@@ -51,6 +52,7 @@ public record StatusSnapshot(
     services = List.copyOf(services);
     backlog = List.copyOf(backlog);
     lag = List.copyOf(lag);
+    groupLag = List.copyOf(groupLag);
     upstreams = List.copyOf(upstreams);
   }
 
@@ -69,6 +71,11 @@ public record StatusSnapshot(
 
   public double lagTotal() {
     return lag.isEmpty() ? Double.NaN : lag.stream().mapToDouble(PartitionLag::lag).sum();
+  }
+
+  /** Kafka's view (log end − committed), {@code NaN} when not available. */
+  public double groupLagTotal() {
+    return groupLag.isEmpty() ? Double.NaN : groupLag.stream().mapToDouble(PartitionLag::lag).sum();
   }
 
   // ---- rendering ------------------------------------------------------------------------------
@@ -112,7 +119,10 @@ public record StatusSnapshot(
         .append(" total), in flight ").append(num(edge.inFlight())).append('\n');
     b.append("Bridge          ").append(rate(bridge.movedPerSecond())).append(" (").append(num(bridge.movedTotal()))
         .append(" moved), dead-lettered ").append(num(bridge.deadLetteredTotal())).append('\n');
-    b.append("Kafka lag       ").append(num(lagTotal())).append(" records");
+    b.append("Kafka lag       ").append(num(groupLagTotal())).append(" not committed (Kafka's view)");
+    for (PartitionLag p : groupLag) b.append("  p").append(p.partition()).append('=').append(num(p.lag()));
+    b.append('\n');
+    b.append("                ").append(num(lagTotal())).append(" behind delivery's consumer (its metric)");
     for (PartitionLag p : lag) b.append("  p").append(p.partition()).append('=').append(num(p.lag()));
     b.append('\n');
     b.append("\nUpstreams        ok          held        retried     dlq         in flight  state\n");
@@ -155,7 +165,8 @@ public record StatusSnapshot(
     card(b, "Redis backlog", "backlog", backlogTotal(), "entries");
     card(b, "pending in group", "pending", pendingTotal(), "entries");
     card(b, "oldest waiting", "oldest-age", oldestAgeSeconds(), "s");
-    card(b, "Kafka consumer lag", "lag-total", lagTotal(), "records");
+    card(b, "Kafka lag, not committed", "group-lag-total", groupLagTotal(), "records");
+    card(b, "consumer lag (metric)", "lag-total", lagTotal(), "records");
     cardRate(b, "edge accepted", "edge-accepted-rate", edge.acceptedPerSecond(), edge.acceptedTotal());
     cardRate(b, "edge rejected", "edge-rejected-rate", edge.rejectedPerSecond(), edge.rejectedTotal());
     cardRate(b, "bridge to Kafka", "bridge-rate", bridge.movedPerSecond(), bridge.movedTotal());
@@ -170,12 +181,16 @@ public record StatusSnapshot(
     b.append("</table><div class=\"muted\">edge in flight ").append(num(edge.inFlight())).append(", bridge dead-lettered ")
         .append(num(bridge.deadLetteredTotal())).append("</div>");
 
-    b.append("<h2>Kafka consumer lag per partition</h2><table id=\"lag\"><tr><th>topic</th><th>partition</th><th>lag</th></tr>");
-    for (PartitionLag p : lag) {
-      b.append("<tr class=\"partition\" data-partition=\"").append(p.partition()).append("\"><td>").append(esc(p.topic()))
-          .append("</td><td>").append(p.partition()).append("</td><td class=\"lag\" data-value=\"").append(num(p.lag())).append("\">")
-          .append(num(p.lag())).append("</td></tr>");
-    }
+    b.append("<h2>Kafka lag per partition</h2><table id=\"lag\"><tr><th>topic</th><th>partition</th>")
+        .append("<th>consumer lag (metric)</th><th>not committed (Kafka's view)</th></tr>");
+    Map<Integer, double[]> parts = new TreeMap<>();
+    for (PartitionLag p : lag) parts.computeIfAbsent(p.partition(), k -> new double[] {Double.NaN, Double.NaN})[0] = p.lag();
+    for (PartitionLag p : groupLag) parts.computeIfAbsent(p.partition(), k -> new double[] {Double.NaN, Double.NaN})[1] = p.lag();
+    String topicName = !lag.isEmpty() ? lag.get(0).topic() : !groupLag.isEmpty() ? groupLag.get(0).topic() : "";
+    parts.forEach((partition, v) -> b.append("<tr class=\"partition\" data-partition=\"").append(partition).append("\"><td>")
+        .append(esc(topicName)).append("</td><td>").append(partition).append("</td><td class=\"lag\" data-value=\"").append(num(v[0]))
+        .append("\">").append(num(v[0])).append("</td><td class=\"group-lag\" data-value=\"").append(num(v[1])).append("\">")
+        .append(num(v[1])).append("</td></tr>"));
     b.append("</table>");
 
     b.append("<h2>Upstreams</h2><table id=\"upstreams\"><tr><th>upstream</th><th>state</th><th>held until</th><th>ok</th>")
@@ -268,7 +283,7 @@ public record StatusSnapshot(
    * events topic: Kafka Streams' restore consumer reports lags on changelog topics too.
    */
   static StatusSnapshot build(long now, List<Service> services, List<Sample> edge, List<Sample> bridge, List<Sample> delivery,
-      String topic, StatusSnapshot previous) {
+      String topic, List<PartitionLag> groupLag, StatusSnapshot previous) {
     double dt = previous == null ? Double.NaN : (now - previous.takenAtMillis()) / 1000.0;
 
     Map<String, double[]> streams = new TreeMap<>();
@@ -344,7 +359,7 @@ public record StatusSnapshot(
           rate(v[2], p == null ? Double.NaN : p.retriedTotal(), dt), rate(v[3], p == null ? Double.NaN : p.dlqTotal(), dt),
           v[4], v[5], v[6] > 0));
     });
-    return new StatusSnapshot(now, services, backlog, e, br, lag, upstreams);
+    return new StatusSnapshot(now, services, backlog, e, br, lag, groupLag, upstreams);
   }
 
   /** 0 for a series a reporting service does not have yet; {@code NaN} stays when it reported nothing. */

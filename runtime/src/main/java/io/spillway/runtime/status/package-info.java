@@ -15,15 +15,20 @@
  *       are one stream (max, not sum). Lag = delivery's consumer
  *       {@code kafka_consumer_fetch_manager_records_lag} on the events topic only (Kafka writes the
  *       topic with '.' as '_'; the restore consumer's changelog lags are left out). This is the
- *       consumer's position lag; Kafka's tool shows log end − committed offset, which is the same
- *       at a quiet moment and up to one commit interval (1 s) behind while traffic flows.</li>
+ *       consumer's position lag, and it vanishes when delivery is down. So the page also shows
+ *       Kafka's own view when given a {@link io.spillway.runtime.status.GroupLag} (the launcher's
+ *       uses an AdminClient: log end − committed offset of the group {@code delivery.application_id},
+ *       the consumer-group tool's LAG), which keeps counting while delivery is down. Delivery files
+ *       every record into its store at once, so with delivery running both stay near 0 even while
+ *       an upstream is held: held events wait in delivery's store, not in Kafka.</li>
  *   <li>An upstream is held while {@code spillway_delivery_held_until_seconds} is in the future
  *       (row {@code class="upstream held"}, with the time).</li>
  *   <li>The HTML has no script and no external asset (closed networks); a few lines of inline script
  *       fetch the page again every 2 s and swap the body (a meta refresh keeps headless Chromium's
  *       {@code --dump-dom} from finishing).
  *       Stable ids for tools and tests: {@code backlog}, {@code pending}, {@code oldest-age},
- *       {@code lag-total}, {@code edge-accepted-rate}, {@code bridge-rate}, rows
+ *       {@code lag-total} (consumer metric), {@code group-lag-total} (Kafka's view),
+ *       {@code edge-accepted-rate}, {@code bridge-rate}, rows
  *       {@code tr.service.up|not-ready|unreachable}, {@code tr.partition[data-partition]},
  *       {@code tr.upstream[.held]}; each figure carries its raw number in {@code data-value}.
  *       {@code ?format=text} gives the terminal view.</li>

@@ -48,11 +48,15 @@ class StatusSnapshotUnitTests {
         spillway_delivery_held_until_seconds{upstream="beta"} 1800000060
         spillway_delivery_in_flight{upstream="beta"} 0
         """;
-    StatusSnapshot s0 = StatusSnapshot.build(t0, UP, p(edge0), p(bridge0), p(delivery0), "spillway.events", null);
+    StatusSnapshot s0 = StatusSnapshot.build(t0, UP, p(edge0), p(bridge0), p(delivery0), "spillway.events", List.of(new StatusSnapshot.PartitionLag("spillway.events", 0, 5), new StatusSnapshot.PartitionLag("spillway.events", 2, 1)), null);
     assertThat(s0.backlogTotal()).isEqualTo(15);
     assertThat(s0.pendingTotal()).isNaN(); // s:1 has no pending figure: unknown, not 0
     assertThat(s0.oldestAgeSeconds()).isEqualTo(7.5);
     assertThat(s0.lagTotal()).isEqualTo(3);
+    assertThat(s0.groupLagTotal()).isEqualTo(6);
+    assertThat(s0.html(2)).contains("id=\"group-lag-total\" data-value=\"6\"")
+        .contains("<tr class=\"partition\" data-partition=\"2\"><td>spillway.events</td><td>2</td><td class=\"lag\" data-value=\"–\">–</td>"
+            + "<td class=\"group-lag\" data-value=\"1\">");
     assertThat(s0.lag()).extracting(StatusSnapshot.PartitionLag::partition).containsExactly(0, 1);
     assertThat(s0.edge().acceptedTotal()).isEqualTo(150);
     assertThat(s0.edge().acceptedPerSecond()).isNaN(); // no previous scrape
@@ -79,23 +83,24 @@ class StatusSnapshotUnitTests {
         spillway_delivery_ok_total{upstream="alpha"} 110
         spillway_delivery_held_until_seconds{upstream="beta"} 1800000060
         """;
-    StatusSnapshot s1 = StatusSnapshot.build(t0 + 2000, UP, p(edge1), p(bridge1), p(delivery1), "spillway.events", s0);
+    StatusSnapshot s1 = StatusSnapshot.build(t0 + 2000, UP, p(edge1), p(bridge1), p(delivery1), "spillway.events", List.of(), s0);
     assertThat(s1.edge().acceptedPerSecond()).isEqualTo(10.0);
     assertThat(s1.bridge().movedPerSecond()).isEqualTo(10.0);
     assertThat(s1.upstreams().get(0).okPerSecond()).isEqualTo(5.0);
     assertThat(s1.backlogTotal()).isNaN();
     assertThat(s1.html(2)).contains("id=\"backlog\" data-value=\"–\"");
     // After the hold ends the upstream is no longer marked.
-    StatusSnapshot s2 = StatusSnapshot.build(t0 + 61_000, UP, List.of(), List.of(), p(delivery1), "spillway.events", s1);
+    StatusSnapshot s2 = StatusSnapshot.build(t0 + 61_000, UP, List.of(), List.of(), p(delivery1), "spillway.events", List.of(), s1);
     assertThat(s2.upstreams()).noneMatch(u -> u.held(t0 + 61_000));
     assertThat(s2.html(2)).doesNotContain("upstream held");
   }
 
   @Test
   void nothingReportedShowsUnknownNotZero() {
-    StatusSnapshot s = StatusSnapshot.build(1, UP, List.of(), List.of(), List.of(), "t", null);
+    StatusSnapshot s = StatusSnapshot.build(1, UP, List.of(), List.of(), List.of(), "t", List.of(), null);
     assertThat(s.backlogTotal()).isNaN();
     assertThat(s.lagTotal()).isNaN();
+    assertThat(s.groupLagTotal()).isNaN();
     assertThat(s.edge().acceptedTotal()).isNaN();
     assertThat(s.bridge().deadLetteredTotal()).isNaN();
     assertThat(s.html(2)).contains("id=\"lag-total\" data-value=\"–\"");
