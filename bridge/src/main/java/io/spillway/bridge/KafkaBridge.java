@@ -7,6 +7,7 @@ import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.spillway.runtime.AdminServer;
+import io.spillway.runtime.status.StatusPage;
 import io.spillway.runtime.CheckResult;
 import io.spillway.runtime.Component;
 import io.spillway.runtime.Metrics;
@@ -74,7 +75,8 @@ public final class KafkaBridge implements AutoCloseable {
     KafkaLink kafka = new KafkaLink(config.kafka(), "spillway-bridge-" + consumer);
     List<String> streams = config.redis().streamKeys();
     BacklogGauges backlog = new BacklogGauges(client, config.redis().redactedUri(), bc.group(), streams, redisStatus, registry);
-    AdminServer admin = new AdminServer(bc.admin(), registry).register(redisStatus).register(kafka.status).start();
+    AdminServer admin = new AdminServer(bc.admin(), registry).register(redisStatus).register(kafka.status)
+        .route("/status", StatusPage.forConfig(config)).start();
 
     List<StreamWorker> workers = new ArrayList<>();
     List<Thread> threads = new ArrayList<>();

@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.spillway.runtime.AdminServer;
+import io.spillway.runtime.status.StatusPage;
 import io.spillway.runtime.CheckResult;
 import io.spillway.runtime.Component;
 import io.spillway.runtime.Metrics;
@@ -127,7 +128,7 @@ public final class DeliveryService implements AutoCloseable {
     PrometheusMeterRegistry registry = Metrics.registry("delivery", instance);
     this.shared = new Shared(config, registry, clock);
     HostPort adminAt = config.delivery().admin();
-    this.admin = new AdminServer(adminAt, registry);
+    this.admin = new AdminServer(adminAt, registry).route("/status", StatusPage.forConfig(config));
     admin.start();
     try {
       ensureTopics(config);

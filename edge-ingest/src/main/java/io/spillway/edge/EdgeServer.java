@@ -2,6 +2,7 @@ package io.spillway.edge;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.spillway.runtime.AdminServer;
+import io.spillway.runtime.status.StatusPage;
 import io.spillway.runtime.Metrics;
 import io.spillway.schemas.config.EdgeConfig;
 import io.spillway.schemas.config.SpillwayConfig;
@@ -77,7 +78,8 @@ public final class EdgeServer implements AutoCloseable {
           .setHandler(graceful)
           .build();
       server.start();
-      admin = new AdminServer(edge.admin(), registry).register(redis).start();
+      admin = new AdminServer(edge.admin(), registry).register(redis)
+          .route("/status", StatusPage.forConfig(config)).start();
       EdgeServer s = new EdgeServer(server, graceful, admin, redis);
       LOG.info("edge {} listening on {}:{} (admin {}:{}), redis {} streams {}", edge.instance(), edge.listen().host(),
           s.port(), edge.admin().host(), s.adminPort(), config.redis().redactedUri(), config.redis().streamKeys());

@@ -28,6 +28,11 @@ public final class StatusPage implements HttpHandler {
   });
   private final ThreadLocal<Boolean> onScraper = ThreadLocal.withInitial(() -> false);
 
+  /** The page for a service's admin port: the whole pipeline, as the config describes it. */
+  public static StatusPage forConfig(io.spillway.schemas.config.SpillwayConfig config) {
+    return new StatusPage(PipelineStatus.forConfig(config));
+  }
+
   public StatusPage(PipelineStatus status) {
     if (status == null) throw new NullPointerException("status == null");
     this.status = status;
