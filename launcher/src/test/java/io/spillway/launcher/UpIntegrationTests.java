@@ -51,8 +51,12 @@ class UpIntegrationTests {
         String page = page(up);
         assertThat(page).contains("hello from curl").contains(sdkId).contains("Inspector: 2 received");
       });
-      assertThat(page(up)).contains("ready").doesNotContain("not ready").doesNotContain(up.config.upstreams()
-          .get("inspector").projects().get("demo").key());
+      String key = up.config.upstreams().get("inspector").projects().get("demo").key();
+      assertThat(page(up)).contains("/status").doesNotContain(key);
+      String status = HTTP.send(HttpRequest.newBuilder(URI.create(up.pageUrl() + "status?format=text")).build(),
+          HttpResponse.BodyHandlers.ofString()).body();
+      assertThat(status).contains("edge").contains("bridge").contains("delivery").contains("inspector")
+          .doesNotContain("UNREACHABLE").doesNotContain("NOT READY").doesNotContain(key);
     }
 
     // Same data directory: Kafka keeps its cluster id and log, Redis its AOF, delivery its state.
