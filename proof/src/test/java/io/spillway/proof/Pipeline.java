@@ -82,6 +82,7 @@ final class Pipeline implements AutoCloseable {
 
   /** Starts Redis (AOF {@code always}), {@code brokers} Kafka nodes, the upstream and the three apps; waits until all are ready. */
   static Pipeline start(int brokers) throws Exception {
+    snapshotClasspath();
     RedisServer redis = null;
     KafkaCluster kafka = null;
     SentryUpstream upstream = null;
@@ -109,6 +110,30 @@ final class Pipeline implements AutoCloseable {
       }
       throw e;
     }
+  }
+
+  /**
+   * Child JVMs get the test's classpath ({@code java.class.path}, read by {@link JavaProcess}). The
+   * Spillway jars on it live in {@code ~/.m2}, which other engineers re-install while a run is going
+   * (seen: a child died with NoClassDefFoundError mid-install). So those jars are copied once, and
+   * every child — restarts included — runs the same snapshot.
+   */
+  private static synchronized void snapshotClasspath() throws java.io.IOException {
+    String cp = System.getProperty("java.class.path");
+    if (cp.contains("spillway-proof-cp-")) return;
+    Path dir = Files.createTempDirectory("spillway-proof-cp-");
+    List<String> out = new java.util.ArrayList<>();
+    for (String entry : cp.split(java.io.File.pathSeparator)) {
+      Path p = Path.of(entry);
+      if (entry.endsWith(".jar") && entry.contains("/io/spillway/") && Files.isRegularFile(p)) {
+        Path copy = dir.resolve(p.getFileName());
+        Files.copy(p, copy);
+        out.add(copy.toString());
+      } else {
+        out.add(entry);
+      }
+    }
+    System.setProperty("java.class.path", String.join(java.io.File.pathSeparator, out));
   }
 
   URI edgeUri(String path) {
