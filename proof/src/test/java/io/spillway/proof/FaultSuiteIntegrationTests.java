@@ -175,7 +175,8 @@ class FaultSuiteIntegrationTests {
           .append(z.rateLimited().toSeconds()).append(" s; ").append(z.brokers()).append(" Kafka broker(s)")
           .append(z.brokers() >= 3 ? " (topic RF 3, min ISR 2)" : "").append("; Redis AOF `always`.\n");
       b.append("- Command: `").append(z.name().equals("short") ? "mvn -B -o -pl proof verify"
-          : "mvn -B -o -pl proof verify -Dspillway.proof=" + z.name()).append("`\n");
+          : "mvn -B -o -pl proof verify -Dspillway.proof=" + z.name())
+          .append(System.getProperty("spillway.proof.rate") != null ? " -Dspillway.proof.rate=" + z.rate() : "").append("`\n");
       b.append("- Run: ").append(started).append(", took ").append(took.toMinutes()).append(" min ")
           .append(took.toSecondsPart()).append(" s, on a shared 2-core machine (other builds running: timings are noisy).\n\n");
       b.append("Every process is separate: Redis (`redis-server`), Kafka (KRaft, `kafka.Kafka` per broker), edge, bridge and ")
