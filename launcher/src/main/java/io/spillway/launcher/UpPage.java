@@ -1,5 +1,6 @@
 package io.spillway.launcher;
 
+import io.spillway.runtime.Html;
 import io.spillway.schemas.Route;
 import io.spillway.testkit.SentryUpstream;
 import io.undertow.server.HttpHandler;
@@ -27,8 +28,8 @@ final class UpPage implements HttpHandler {
     h.append("<h2>DSNs</h2><table><tr><th>route</th><th>DSN</th></tr>");
     up.config.upstreams().values().forEach(u -> u.projects().values().forEach(p -> {
       Route r = new Route(u.name(), p.name());
-      h.append("<tr><td>").append(esc(r.toString())).append("</td><td><code>")
-          .append(esc(Dsn.forRoute(up.config, r))).append("</code></td></tr>");
+      h.append("<tr><td>").append(Html.escape(r.toString())).append("</td><td><code>")
+          .append(Html.escape(Dsn.forRoute(up.config, r))).append("</code></td></tr>");
     }));
     h.append("</table>");
     SentryUpstream inspector = up.inspector;
@@ -41,29 +42,13 @@ final class UpPage implements HttpHandler {
         String text = r.decodedText() == null ? "(undecodable)" : r.decodedText();
         if (text.length() > 160) text = text.substring(0, 160) + "…";
         h.append("<tr class=event><td>").append(Instant.ofEpochMilli(r.arrivedAt())).append("</td><td>").append(r.status())
-            .append("</td><td>").append(esc(r.path())).append("</td><td>").append(esc(String.valueOf(r.eventId())))
-            .append("</td><td><code>").append(esc(text)).append("</code></td></tr>");
+            .append("</td><td>").append(Html.escape(r.path())).append("</td><td>").append(Html.escape(String.valueOf(r.eventId())))
+            .append("</td><td><code>").append(Html.escape(text)).append("</code></td></tr>");
       }
       h.append("</table>");
     }
     h.append("</body></html>");
     ex.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/html; charset=utf-8");
     ex.getResponseSender().send(h.toString());
-  }
-
-  static String esc(String s) {
-    StringBuilder b = new StringBuilder(s.length());
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '<' -> b.append("&lt;");
-        case '>' -> b.append("&gt;");
-        case '&' -> b.append("&amp;");
-        case '"' -> b.append("&quot;");
-        case '\'' -> b.append("&#39;");
-        default -> b.append(c);
-      }
-    }
-    return b.toString();
   }
 }
