@@ -53,10 +53,13 @@ class UpIntegrationTests {
       });
       String key = up.config.upstreams().get("inspector").projects().get("demo").key();
       assertThat(page(up)).contains("/status").doesNotContain(key);
-      String status = HTTP.send(HttpRequest.newBuilder(URI.create(up.pageUrl() + "status?format=text")).build(),
-          HttpResponse.BodyHandlers.ofString()).body();
-      assertThat(status).contains("edge").contains("bridge").contains("delivery").contains("inspector")
-          .doesNotContain("UNREACHABLE").doesNotContain("NOT READY").doesNotContain(key);
+      // Kafka Streams may still be settling a rebalance (delivery briefly NOT READY): wait for all three to be up.
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+        String status = HTTP.send(HttpRequest.newBuilder(URI.create(up.pageUrl() + "status?format=text")).build(),
+            HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(status).contains("edge").contains("bridge").contains("delivery").contains("inspector")
+            .doesNotContain("UNREACHABLE").doesNotContain("NOT READY").doesNotContain(key);
+      });
     }
 
     // Same data directory: Kafka keeps its cluster id and log, Redis its AOF, delivery its state.
