@@ -3,6 +3,7 @@ package io.spillway.edge;
 import static io.spillway.edge.EdgeFixture.envelope;
 import static io.spillway.edge.EdgeFixture.hex32;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.spillway.schemas.BufferedEvent;
 import io.spillway.testkit.JavaProcess;
@@ -36,11 +37,9 @@ class EdgeOperationsIntegrationTests {
   void bufferAboveMaxBufferBytesAnswers503WithRetryAfter() throws Exception {
     try (EdgeFixture f = EdgeFixture.start(RedisServer.Fsync.NONE, "", "max_buffer_bytes: 1")) {
       URI readyz = URI.create("http://127.0.0.1:" + f.edge.adminPort() + "/readyz");
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-      while (f.send(HttpRequest.newBuilder(readyz).build()).statusCode() != 503) { // first INFO poll
-        assertThat(System.nanoTime()).as("readiness turns 503 once the buffer is over").isLessThan(deadline);
-        Thread.sleep(50);
-      }
+      // readiness turns 503 once the first INFO poll sees the buffer over
+      await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+          .until(() -> f.send(HttpRequest.newBuilder(readyz).build()).statusCode() == 503);
       assertThat(f.send(HttpRequest.newBuilder(readyz).build()).body()).contains("max_buffer_bytes");
       HttpResponse<String> r = f.send(envelopeRequest(f, hex32(1)));
       assertThat(r.statusCode()).isEqualTo(503);
@@ -149,11 +148,9 @@ class EdgeOperationsIntegrationTests {
         assertThat(down.statusCode()).isEqualTo(503);
         assertThat(down.body()).isEqualTo("{\"detail\":\"buffer unavailable: redis unreachable\"}");
         redis.start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (http.send(req, HttpResponse.BodyHandlers.ofString()).statusCode() != 200) {
-          assertThat(System.nanoTime()).as("edge connects once Redis is up").isLessThan(deadline);
-          Thread.sleep(100);
-        }
+        // the edge connects once Redis is up
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+            .until(() -> http.send(req, HttpResponse.BodyHandlers.ofString()).statusCode() == 200);
         assertThat(redis.xlen(EdgeFixture.STREAM)).isEqualTo(1);
       }
     }
@@ -167,11 +164,9 @@ class EdgeOperationsIntegrationTests {
       Thread.sleep(100); // let the SLEEP reach Redis first
       String id = hex32(6);
       CompletableFuture<HttpResponse<String>> inFlight = f.http.sendAsync(envelopeRequest(f, id), HttpResponse.BodyHandlers.ofString());
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (f.metric("spillway_edge_in_flight") < 1) {
-        assertThat(System.nanoTime()).as("request reaches Redis").isLessThan(deadline);
-        Thread.sleep(10);
-      }
+      // the request reaches Redis (and waits behind the SLEEP)
+      await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10))
+          .until(() -> f.metric("spillway_edge_in_flight") >= 1);
       f.edge.close(); // blocks until the in-flight request is answered
       assertThat(inFlight.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
       assertThat(sleeping.get(10, TimeUnit.SECONDS)).isEqualTo("+OK");
@@ -193,16 +188,10 @@ class EdgeOperationsIntegrationTests {
       try {
         HttpClient http = HttpClient.newHttpClient();
         URI readyz = URI.create("http://127.0.0.1:" + admin + "/readyz");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (true) {
-          try {
-            if (http.send(HttpRequest.newBuilder(readyz).build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 200) break;
-          } catch (java.io.IOException notYet) {
-            // not listening yet
-          }
-          assertThat(System.nanoTime()).as("edge ready; log:\n" + edge.output()).isLessThan(deadline);
-          Thread.sleep(100);
-        }
+        // the child edge becomes ready (connection refused while it starts)
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).ignoreExceptionsInstanceOf(java.io.IOException.class)
+            .alias("edge ready; log:\n" + edge.output())
+            .until(() -> http.send(HttpRequest.newBuilder(readyz).build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 200);
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/20/envelope/?sentry_key=vodbe"))
             .POST(HttpRequest.BodyPublishers.ofString(envelope(hex32(7), "main"), StandardCharsets.UTF_8)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(200);
