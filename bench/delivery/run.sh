@@ -49,3 +49,31 @@ sd=$(grep -o 'events/s=[0-9]*' "$OUT/spillway.txt" | sed -n 2p | cut -d= -f2)
 echo "## summary (events/s)"
 printf 'instant upstream: legacy=%s spillway=%s ratio=%s\n' "$lf" "$sf" "$(awk -v a="$sf" -v b="$lf" 'BEGIN{ if (b>0) printf "%.1fx", a/b; else print "-" }')"
 printf '50 ms upstream:   legacy=%s spillway=%s ratio=%s\n' "$ld" "$sd" "$(awk -v a="$sd" -v b="$ld" 'BEGIN{ if (b>0) printf "%.1fx", a/b; else print "-" }')"
+
+# --- Markdown fragment for bench/report.sh: BENCH_FRAGMENT=FILE bench/delivery/run.sh ... (an environment
+# variable, not -o, because this block is appended to the script and its option parsing is left as it was)
+FRAG="${FRAG:-${BENCH_FRAGMENT:-}}"
+[ -n "$FRAG" ] || exit 0
+mkdir -p "$(dirname "$FRAG")"
+rat() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b>0) printf "%.1f×", a/b; else print "-" }'; }
+{
+  echo "<!-- summary: | delivery events/s, 1 instance, instant upstream | $lf | $sf | $(rat "$sf" "$lf") | -->"
+  echo "<!-- summary: | delivery events/s, 1 instance, 50 ms upstream | $ld | $sd | $(rat "$sd" "$ld") | -->"
+  echo "**Command:** \`bench/delivery/run.sh -n $N -N $ND -w $WINDOW -c $INFLIGHT\` ($(date -u +%FT%TZ), $(nproc) cores)."
+  echo
+  echo "Legacy: the baseline's \`bench-consumer.sh\` (the Python consumer, its own Redis and \`sink.sh\`): a full drain"
+  echo "of $N records to an instant upstream (\`-m return\`), then $ND records to a 50 ms upstream (\`-m delay -d 0.05\`,"
+  echo "${WINDOW} s window). Spillway: \`DeliveryBench\` (delivery's test classes): a real KRaft broker holding a backlog"
+  echo "of the same 1 KiB gzip'd envelope, one delivery instance (\`max_in_flight: $INFLIGHT\`) draining it to \`sink.sh\`"
+  echo "(steady rate between 10 % and 90 % of the backlog; 50 ms: events delivered in the window). One after the other."
+  echo
+  echo "| upstream | legacy consumer | Spillway delivery (1 instance) | ratio |"
+  echo "|---|---|---|---|"
+  echo "| instant (\`sink.sh -m return\`) | $lf events/s | $sf events/s | **$(rat "$sf" "$lf")** |"
+  echo "| 50 ms (\`sink.sh -m delay -d 0.05\`) | $ld events/s | $sd events/s | **$(rat "$sd" "$ld")** |"
+  echo
+  echo '```'
+  grep -h -E '^(consumer|spillway):' "$OUT/legacy-return.txt" "$OUT/legacy-delay.txt" "$OUT/spillway.txt" 2>/dev/null || true
+  echo '```'
+} > "$FRAG"
+echo "fragment: $FRAG" >&2

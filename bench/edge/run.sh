@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Spillway edge vs the legacy nginx+Lua edge, side by side in one run, with the baseline's own load script
 # (../shared/baseline/bench-edge.sh: wrk, 1 KiB gzip'd sentry-java 8 envelopes, 64 connections).
-# Usage: bench/edge/run.sh [-n ROUNDS=3] [-d SECONDS=15] [-c CONNS=64] [-R RATE] [-k]
+# Usage: bench/edge/run.sh [-n ROUNDS=3] [-d SECONDS=15] [-c CONNS=64] [-R RATE] [-k] [-o FILE]
 #   -n  rounds; each round measures legacy then Spillway, keep-alive then Connection: close (medians reported)
 #   -d  seconds per measurement (after bench-edge.sh's 3 s warm-up)
 #   -R  also measure latency at this fixed rate (req/s) on both edges; default: half of Spillway's median
 #       keep-alive throughput. Uses wrk2 (WRK2=/path/to/wrk2) if present, else `hey` with a per-worker rate limit
 #       (no coordinated-omission correction: the figure is labelled "hey" in the output)
 #   -k  keep the state dir (/tmp/spillway-bench-edge) afterwards
+#   -o  also write the results as a Markdown fragment for bench/report.sh to FILE
 # What it does: installs what is missing (the baseline's Debian packages, plus hey), builds the edge
 # (mvn -pl edge-ingest package; -am on a clean clone), starts a redis-server for Spillway (AOF everysec, like the
 # legacy Redis) and the edge JVM, runs the rounds, stops everything it started (by PID), prints a Markdown table.
@@ -18,10 +19,10 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 B="${SPILLWAY_BASELINE:-$ROOT/../shared/baseline}"
 [ -x "$B/bench-edge.sh" ] || { echo "baseline not found at $B (set SPILLWAY_BASELINE)" >&2; exit 1; }
-ROUNDS=3; DUR=15; CONNS=64; RATE=""; KEEP=0
-while getopts "n:d:c:R:kh" o; do case "$o" in
-  n) ROUNDS="$OPTARG";; d) DUR="$OPTARG";; c) CONNS="$OPTARG";; R) RATE="$OPTARG";; k) KEEP=1;;
-  *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2;; esac; done
+ROUNDS=3; DUR=15; CONNS=64; RATE=""; KEEP=0; FRAG=""; CMD="bench/edge/run.sh $*"
+while getopts "n:d:c:R:ko:h" o; do case "$o" in
+  n) ROUNDS="$OPTARG";; d) DUR="$OPTARG";; c) CONNS="$OPTARG";; R) RATE="$OPTARG";; k) KEEP=1;; o) FRAG="$OPTARG";;
+  *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2;; esac; done
 
 ST=/tmp/spillway-bench-edge
 EDGE_PORT=19000; ADMIN_PORT=19100; RPORT=16390
@@ -174,3 +175,48 @@ echo "Latency at a fixed rate of $RATE req/s (half of Spillway's median keep-ali
 sed 's/^/  /' "$LAT"
 echo
 echo "Raw lines: $RES; wrk output: $ST/bench-full.txt; edge log: $ST/edge.log"
+
+# --- Markdown fragment for bench/report.sh (the same figures as above)
+[ -n "$FRAG" ] || exit 0
+mkdir -p "$(dirname "$FRAG")"
+ratio() { awk -v l="$1" -v s="$2" 'BEGIN{ if (l>0) printf "%.2f×", s/l; else print "-" }'; }
+lat() { grep "^$1 " "$LAT" | grep -o "$2=[0-9.]*" | head -1 | cut -d= -f2; }
+TOOL=hey; command -v "${WRK2:-wrk2}" >/dev/null 2>&1 && TOOL="wrk2 (CO-corrected)"
+{
+  for v in envelope envelope-close; do
+    l=$(field legacy "$v" req/s | median); s=$(field spillway "$v" req/s | median)
+    name="edge req/s, keep-alive (p50/p99 ms)"; [ "$v" = envelope-close ] && name="edge req/s, Connection: close (p50/p99 ms)"
+    echo "<!-- summary: | $name | $l ($(field legacy "$v" p50_ms | median)/$(field legacy "$v" p99_ms | median)) | $s ($(field spillway "$v" p50_ms | median)/$(field spillway "$v" p99_ms | median)) | $(ratio "$l" "$s") | -->"
+  done
+  echo "<!-- summary: | edge latency at a fixed $RATE req/s, p50/p99 ms ($TOOL) | $(lat legacy p50_ms)/$(lat legacy p99_ms) ($(lat legacy req/s) req/s reached) | $(lat spillway p50_ms)/$(lat spillway p99_ms) ($(lat spillway req/s) req/s reached) | | -->"
+  echo "**Command:** \`$CMD\` ($(date -u +%FT%TZ), $(nproc) cores)."
+  echo
+  echo "Both edges side by side in one run, alternating, with the baseline's \`bench-edge.sh\` (wrk \`-t1 -c$CONNS\`,"
+  echo "${DUR} s per measurement after its 3 s warm-up, 1 KiB gzip'd sentry-java 8 envelope); $ROUNDS rounds, medians."
+  echo "Spillway = edge JVM (\`${JAVA_OPTS}\`, warmed up 20 s unrecorded) + its redis-server (AOF everysec);"
+  echo "legacy = nginx+Lua + its redis-server. Both run \"alone\": the legacy list is trimmed (\`-T\`), Spillway's"
+  echo "stream by \`XTRIM MAXLEN ~ 5000\` every 100 ms."
+  echo
+  echo "| variant | edge | req/s (median) | p50 ms | p99 ms | runs (req/s) |"
+  echo "|---|---|---|---|---|---|"
+  for v in envelope envelope-close; do for e in legacy spillway; do
+    echo "| $v | $e | $(field "$e" "$v" req/s | median) | $(field "$e" "$v" p50_ms | median) | $(field "$e" "$v" p99_ms | median) | $(field "$e" "$v" req/s | tr '\n' ' ')|"
+  done; done
+  echo
+  for v in envelope envelope-close; do
+    echo "- $v: Spillway / legacy = **$(ratio "$(field legacy "$v" req/s | median)" "$(field spillway "$v" req/s | median)")**"
+  done
+  echo
+  echo "Latency at a fixed rate of $RATE req/s (half of Spillway's median keep-alive maximum), 32 connections, $TOOL:"
+  echo
+  echo '```'
+  cat "$LAT"
+  echo '```'
+  echo
+  echo "Errors and CPU per measurement (\`bench-edge.sh -P\`):"
+  echo
+  echo '```'
+  cat "$RES"
+  echo '```'
+} > "$FRAG"
+log "fragment: $FRAG"
