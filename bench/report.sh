@@ -55,7 +55,7 @@ if [ "$RUN" = 1 ]; then for b in $ALL; do
 done; fi
 
 # --- assemble
-meta() { sed -n "s/^$2=//p" "$RESULTS/$1.meta" 2>/dev/null | head -1; }
+meta() { sed -n "s/^$2=//p" "$RESULTS/$1.meta" 2>/dev/null | head -1 || true; }
 state() { # ok | failed | not run
   if [ ! -f "$RESULTS/$1.meta" ]; then echo "not run"; elif [ "$(meta "$1" rc)" != 0 ] || [ ! -s "$RESULTS/$1.md" ]; then echo failed; else echo ok; fi
 }
@@ -66,8 +66,8 @@ title() { case "$1" in
 # e2e's fragment has no summary lines: its rows come from the RESULT lines it printed (kept in e2e.log)
 e2e_rows() {
   local L="$RESULTS/e2e.log"
-  g() { grep "^RESULT $1 " "$L" | grep -- "$2" | grep -o " $3=[^ ]*" | head -1 | cut -d= -f2; }
-  r() { awk -v a="$1" -v b="$2" -v s="$3" 'BEGIN{ if (a+0 > 0 && b+0 > 0) printf "%.1f× %s", a/b, s; else print "-" }'; }
+  g() { grep "^RESULT $1 " "$L" | grep -- "$2" | grep -o " $3=[^ ]*" | head -1 | cut -d= -f2 || true; }
+  r() { awk -v a="$1" -v b="$2" -v s="${3:-}" 'BEGIN{ if (a+0 > 0 && b+0 > 0) printf "%.1f× %s", a/b, s; else print "-" }'; }
   local l s
   for m in return delay; do
     l=$(g e2e "stack=legacy upstream=$m" sink_events_s); s=$(g e2e "stack=spillway upstream=$m" sink_events_s)
@@ -77,14 +77,14 @@ e2e_rows() {
   echo "| drain time of a $(g drain stack=legacy events)-event backlog, s | ${l:--} | ${s:--} | $(r "$l" "$s" faster) | e2e |"
   l=$(g redis_bytes stack=legacy bytes_per_event); s=$(g redis_bytes stack=spillway bytes_per_event)
   echo "| Redis bytes per buffered event | ${l:--} | ${s:--} | $(awk -v a="$s" -v b="$l" 'BEGIN{ if (b+0 > 0) printf "%.2f× legacy", a/b; else print "-" }') | e2e |"
-  rss() { grep "^RESULT rss stack=$1 " "$L" | sed 's/.*process=\([^ ]*\) peak_rss_mib=\([^ ]*\).*/\1 \2/' | paste -sd, - | sed 's/,/, /g'; }
+  rss() { grep "^RESULT rss stack=$1 " "$L" | sed 's/.*process=\([^ ]*\) peak_rss_mib=\([^ ]*\).*/\1 \2/' | paste -sd, - | sed 's/,/, /g' || true; }
   echo "| peak RSS per process, MiB | $(rss legacy) | $(rss spillway) | | e2e |"
 }
 rows_for() { # NAME: the summary rows of one section, or "not run"/"failed" rows
   local b=$1 st; st=$(state "$b")
   if [ "$st" = ok ]; then
     if [ "$b" = e2e ] && ! grep -q '^<!-- summary: ' "$RESULTS/e2e.md"; then e2e_rows; return; fi
-    sed -n 's/^<!-- summary: | \(.*\) -->$/| \1/p' "$RESULTS/$b.md" | sed "s/| *\$/| $b |/"
+    sed -n 's/^<!-- summary: | \(.*\) -->$/| \1/p' "$RESULTS/$b.md" | sed "s/| *\$/| $b |/" | sed "s|$ROOT/||g"
   else
     echo "| $(title "$b") | $st | $st | | $b |"
   fi
@@ -101,7 +101,7 @@ tmp="$OUT.tmp.$$"
   echo "(\`../shared/baseline/\`) one after the other on this machine; only the columns of one run compare, and"
   echo "figures from a busy machine (see the load average before each section) are noise. Each section names"
   echo "its command, when it ran and the load average just before it."
-  modes=$(for b in $ALL; do [ -f "$RESULTS/$b.meta" ] && meta "$b" mode; done | sort -u | paste -sd/ -)
+  modes=$(for b in $ALL; do if [ -f "$RESULTS/$b.meta" ]; then meta "$b" mode; fi; done | sort -u | paste -sd/ -)
   case "$modes" in *quick*) echo; echo "> **Quick mode** (\`--quick\`, small sizes for smoke testing) in at least one section: these figures are not results.";; esac
   echo
   echo "## Summary"
@@ -119,7 +119,7 @@ tmp="$OUT.tmp.$$"
               echo; echo '```'; tail -15 "$RESULTS/$b.log" 2>/dev/null || true; echo '```';;
       ok) echo "_Ran $(meta "$b" started) ($(meta "$b" mode) mode, $(meta "$b" seconds) s), load average before: $(meta "$b" load_before); from \`$(meta "$b" report)\`._"
           echo
-          grep -v '^<!-- summary: ' "$RESULTS/$b.md";;
+          grep -v '^<!-- summary: ' "$RESULTS/$b.md" | sed "s|$ROOT/||g" || true;;
     esac
   done
   echo
