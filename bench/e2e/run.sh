@@ -125,11 +125,13 @@ spw_up() {
   redis-server --port $S_REDIS --bind 127.0.0.1 --dir "$ST/redis" --save "" --appendonly yes --appendfsync everysec \
     --daemonize no --logfile "$ST/redis/redis.log" & REDIS_PID=$!; SPW_PIDS=("$REDIS_PID")
   local _; for _ in $(seq 1 100); do redis-cli -p $S_REDIS ping >/dev/null 2>&1 && break; sleep 0.1; done
-  java -Xmx128m -cp "$CP" io.spillway.proof.bench.BenchKafka "$ST/kafka" $S_KAFKA >"$ST/kafka.out" 2>"$ST/kafka-harness.log" &
+  java -Xmx128m -Dlogback.configurationFile="$ST/logback.xml" -cp "$CP" io.spillway.proof.bench.BenchKafka "$ST/kafka" $S_KAFKA \
+    >"$ST/kafka.out" 2>"$ST/kafka-harness.log" &
   SPW_PIDS=("$!" "${SPW_PIDS[@]}")
   for _ in $(seq 1 1200); do grep -q '^READY' "$ST/kafka.out" && break; kill -0 "${SPW_PIDS[0]}" 2>/dev/null || break; sleep 0.1; done
   grep -q '^READY' "$ST/kafka.out" || { tail -30 "$ST/kafka-harness.log" >&2; die "kafka did not start"; }
-  KAFKA_BROKER=$(grep -o 'broker_pid=[0-9]*' "$ST/kafka.out" | cut -d= -f2)
+  KAFKA_BROKER=$(ps -o pid= --ppid "${SPW_PIDS[0]}" | tr -d ' ' | head -1)   # the harness's only child
+  [ -n "$KAFKA_BROKER" ] || die "no broker process under the kafka harness"
   cat > "$ST/spillway.yml" <<YML
 edge:     { listen: "127.0.0.1:$S_EDGE", admin: "127.0.0.1:$S_EADMIN", instance: "bench-e2e" }
 bridge:   { admin: "127.0.0.1:$S_BADMIN" }

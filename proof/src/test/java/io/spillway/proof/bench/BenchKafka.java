@@ -8,8 +8,8 @@ import java.nio.file.Path;
  * ({@link KafkaCluster#startPersistent}: broker+controller, fixed ports, data in DIR), so the
  * benchmark measures the broker configuration Spillway ships with, without a second copy of it in
  * bash. Usage: {@code BenchKafka DIR BROKER_PORT} (the controller listens on BROKER_PORT+1).
- * Prints one line {@code READY bootstrap=... broker_pid=...} once the broker serves (the script
- * needs the broker's own PID for its RSS), then runs until SIGTERM, which stops the broker cleanly.
+ * Prints one line {@code READY bootstrap=...} once the broker serves (the broker is this JVM's only
+ * child: the script takes its PID from there), then runs until SIGTERM, which stops the broker cleanly.
  */
 final class BenchKafka {
   private BenchKafka() {}
@@ -22,10 +22,7 @@ final class BenchKafka {
     int port = Integer.parseInt(args[1]);
     KafkaCluster kafka = KafkaCluster.startPersistent(Path.of(args[0]), port, port + 1);
     Runtime.getRuntime().addShutdownHook(new Thread(kafka::close, "bench-kafka-stop"));
-    long brokerPid = ProcessHandle.current().children()
-        .filter(h -> h.info().commandLine().orElse("").contains("kafka.Kafka"))
-        .mapToLong(ProcessHandle::pid).findFirst().orElse(-1);
-    System.out.println("READY bootstrap=" + kafka.bootstrapServers() + " broker_pid=" + brokerPid);
+    System.out.println("READY bootstrap=" + kafka.bootstrapServers());
     System.out.flush();
     Thread.currentThread().join(); // until SIGTERM: the shutdown hook stops the broker
   }
