@@ -5,7 +5,6 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -18,7 +17,6 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
-import java.util.zip.GZIPOutputStream;
 import java.util.zip.Inflater;
 import java.util.zip.InflaterInputStream;
 import org.brotli.dec.BrotliInputStream;
@@ -79,19 +77,38 @@ final class EnvelopeBody {
     }
   }
 
+  /**
+   * Deflaters for {@link #gzip}, reused: creating one (native zlib state of a few hundred KiB)
+   * cost more than compressing a 1 KiB envelope. At most one per concurrent caller is ever created.
+   */
+  private static final java.util.concurrent.ConcurrentLinkedQueue<java.util.zip.Deflater> DEFLATERS =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+  /** gzip (RFC 1952), one member, fastest level: the size gain of higher levels is a few bytes on 1 KiB. */
   static byte[] gzip(byte[] data) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(data.length / 2 + 64);
-    // Fastest level: this runs once per send; the size gain of higher levels is a few bytes on 1 KiB.
-    try (GZIPOutputStream gz = new GZIPOutputStream(out, 8192) {
-      {
-        def.setLevel(java.util.zip.Deflater.BEST_SPEED);
+    java.util.zip.Deflater def = DEFLATERS.poll();
+    if (def == null) def = new java.util.zip.Deflater(java.util.zip.Deflater.BEST_SPEED, true);
+    try {
+      ByteArrayOutputStream out = new ByteArrayOutputStream(data.length / 2 + 64);
+      out.write(new byte[] {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, (byte) 0xff}, 0, 10);
+      def.setInput(data);
+      def.finish();
+      byte[] buf = new byte[Math.max(512, data.length / 2 + 64)];
+      while (!def.finished()) {
+        int n = def.deflate(buf);
+        out.write(buf, 0, n);
       }
-    }) {
-      gz.write(data);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+      crc.update(data);
+      int c = (int) crc.getValue();
+      int size = data.length;
+      out.write(new byte[] {(byte) c, (byte) (c >> 8), (byte) (c >> 16), (byte) (c >> 24),
+          (byte) size, (byte) (size >> 8), (byte) (size >> 16), (byte) (size >> 24)}, 0, 8);
+      return out.toByteArray();
+    } finally {
+      def.reset();
+      DEFLATERS.offer(def);
     }
-    return out.toByteArray();
   }
 
   /**
