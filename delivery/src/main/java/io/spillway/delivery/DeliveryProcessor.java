@@ -15,6 +15,7 @@ import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.utils.Bytes;
@@ -61,9 +62,18 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
    * deleting at once could, in a crash, keep the tombstone and lose the DLQ record.
    */
   private final Map<Bytes, Long> deadLettered = new HashMap<>();
+  /**
+   * Events filed by {@link #process} and not sent yet, decoded: the common path sends them without
+   * reading them back from the store. Only a cache (the store stays the truth); bounded in bytes.
+   */
+  private final Map<Bytes, Fresh> fresh = new HashMap<>();
+  private long freshBytes;
+  static final long FRESH_MAX_BYTES = 32L << 20;
   private ProcessorContext<byte[], byte[]> context;
   private KeyValueStore<Bytes, byte[]> store;
   private volatile boolean closed;
+
+  private record Fresh(PendingEvent pending, BufferedEvent event) {}
 
   /** A finished request, handed from an HTTP thread to the stream thread. */
   private record Completion(Bytes key, PendingEvent event, Upstream upstream, DeliveryOutcome outcome) {}
@@ -107,7 +117,12 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
     // Categories are worked out only when a hold needs them (see sendDue): most events never meet one,
     // and reading them means decompressing the body.
     PendingEvent pending = new PendingEvent(0, 0, null, record.key(), record.value(), record.timestamp(), headers);
-    store.put(Bytes.wrap(PendingEvent.storeKey(upstream.name, md.partition(), md.offset())), pending.toBytes());
+    Bytes key = Bytes.wrap(PendingEvent.storeKey(upstream.name, md.partition(), md.offset()));
+    store.put(key, pending.toBytes());
+    if (freshBytes + record.value().length <= FRESH_MAX_BYTES) {
+      fresh.put(key, new Fresh(pending, event));
+      freshBytes += record.value().length;
+    }
     nextScan.remove(upstream.name);
   }
 
@@ -209,7 +224,10 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
             // A category-specific hold: find out whether this event is concerned, once, and remember it.
             PendingEvent full = PendingEvent.fromBytes(kv.value);
             categories = categories(KafkaForm.decode(full.key(), full.value(), full.headers()));
-            if (categories != null) store.put(kv.key, full.withCategories(categories).toBytes());
+            if (categories != null) {
+              store.put(kv.key, full.withCategories(categories).toBytes());
+              forget(kv.key);
+            }
           }
           if (categories == null || u.holds.held(project, categories, now)) {
             skippedHeld = true;
@@ -238,7 +256,11 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
     }
     if (atEnd) cursor.remove(u.name); // wrap: next scan starts at the head again
     else if (last != null) cursor.put(u.name, last);
-    for (KeyValue<Bytes, byte[]> kv : toSend) send(u, kv.key, PendingEvent.fromBytes(kv.value), now);
+    for (KeyValue<Bytes, byte[]> kv : toSend) {
+      Fresh f = forget(kv.key);
+      if (f != null) send(u, kv.key, f.pending, f.event, now);
+      else send(u, kv.key, PendingEvent.fromBytes(kv.value), null, now);
+    }
     if (atEnd && fromStart && toSend.isEmpty()) {
       // A whole pass found nothing to send: sleep this upstream until the earliest backoff ends
       // (new records and outcomes wake it at once; held events are looked at again every 200 ms).
@@ -252,14 +274,24 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
     return java.util.Arrays.copyOf(key, key.length + 1);
   }
 
-  private void send(Upstream u, Bytes key, PendingEvent p, long now) {
-    BufferedEvent event;
-    try {
-      event = KafkaForm.decode(p.key(), p.value(), p.headers());
-    } catch (RecordFormatException e) { // cannot happen: process() decoded it before storing
-      release(u);
-      deadLetterPending(key, p, u, "undecodable", 0, e.getMessage(), now);
-      return;
+  /** Removes {@code key} from the cache of fresh events; returns what was there. */
+  private Fresh forget(Bytes key) {
+    Fresh f = fresh.remove(key);
+    if (f != null) freshBytes -= f.pending.value().length;
+    return f;
+  }
+
+  /** @param decoded {@code p} decoded, or null to decode it here */
+  private void send(Upstream u, Bytes key, PendingEvent p, BufferedEvent decoded, long now) {
+    BufferedEvent event = decoded;
+    if (event == null) {
+      try {
+        event = KafkaForm.decode(p.key(), p.value(), p.headers());
+      } catch (RecordFormatException e) { // cannot happen: process() decoded it before storing
+        release(u);
+        deadLetterPending(key, p, u, "undecodable", 0, e.getMessage(), now);
+        return;
+      }
     }
     ProjectConfig project = shared.routes().project(event.route()).orElse(null);
     if (project == null || expired(event, now)) {
@@ -268,28 +300,28 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
           project == null ? "route no longer configured" : "older than delivery.max_event_age", now);
       return;
     }
-    UpstreamRequest request;
-    try {
-      request = UpstreamRequest.build(event, u.config, project, now);
-    } catch (RuntimeException e) {
-      // A record that cannot even become a request (a path or header no HTTP client accepts) must
-      // not kill the stream thread over and over: it is dead-lettered with what was wrong.
-      release(u);
-      deadLetterPending(key, p, u, "unsendable", 0, e.getClass().getSimpleName() + ": "
-          + SecretFilter.clean(String.valueOf(e.getMessage()), project), now);
-      return;
-    }
-    if (request.rewritten()) u.rewritten.increment();
     inFlight.add(key);
     shared.started();
     u.sent.increment();
     long start = System.nanoTime();
-    shared.http().send(request, u.config.timeout())
+    // Built on the HTTP connection thread (see Http1Client.Task): the stream thread only hands it over.
+    BufferedEvent toBuild = event;
+    Supplier<UpstreamRequest> request = () -> {
+      UpstreamRequest r = UpstreamRequest.build(toBuild, u.config, project, shared.clock().getAsLong());
+      if (r.rewritten()) u.rewritten.increment();
+      return r;
+    };
+    shared.http().send(u.config.url(), request, u.config.timeout())
         .whenComplete((response, error) -> {
           long nanos = System.nanoTime() - start;
           u.inFlight.decrementAndGet();
           DeliveryOutcome outcome;
-          if (error != null) {
+          if (error instanceof Http1Client.Unbuildable unbuildable) {
+            // A record that cannot even become a request (a path or header no HTTP client accepts):
+            // it is dead-lettered with what was wrong instead of being tried again and again.
+            u.breaker.releasePermission();
+            outcome = new DeliveryOutcome.DeadLetter("unsendable", 0, SecretFilter.clean(unbuildable.getMessage(), project));
+          } else if (error != null) {
             outcome = DeliveryOutcome.ofFailure(error);
             u.breaker.onError(nanos, TimeUnit.NANOSECONDS, error);
           } else {
@@ -376,6 +408,7 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
   @Override
   public void close() {
     closed = true;
+    fresh.clear();
     // Outcomes not applied yet are dropped with this instance: the events are still in the store
     // (changelogged), so whoever gets the task sends them again (at-least-once, counted as duplicates).
     for (Completion c; (c = completions.poll()) != null; ) shared.applied();

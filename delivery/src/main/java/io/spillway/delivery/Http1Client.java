@@ -21,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
@@ -38,7 +39,19 @@ final class Http1Client implements AutoCloseable {
     }
   }
 
-  private record Task(UpstreamRequest request, Duration timeout, CompletableFuture<Response> result) {}
+  /**
+   * A request is built on the connection thread that sends it ({@code request} is called there):
+   * rebuilding a request (auth, path, the {@code sent_at} gzip round trip) is the costliest part of
+   * delivery's per-event work and would otherwise sit on the single stream thread.
+   */
+  private record Task(Supplier<UpstreamRequest> request, Duration timeout, CompletableFuture<Response> result) {}
+
+  /** The request could not be built: it will never be sendable (the caller dead-letters it). */
+  static final class Unbuildable extends IOException {
+    Unbuildable(RuntimeException cause) {
+      super(cause.getClass().getSimpleName() + ": " + cause.getMessage(), cause);
+    }
+  }
 
   private final Map<String, Host> hosts = new ConcurrentHashMap<>();
   private final Duration connectTimeout;
@@ -49,12 +62,21 @@ final class Http1Client implements AutoCloseable {
   }
 
   CompletableFuture<Response> send(UpstreamRequest request, Duration timeout) {
+    return send(request.uri(), () -> request, timeout);
+  }
+
+  /**
+   * Sends the request {@code request} builds, on a connection to {@code target}'s scheme, host and
+   * port (the request's own URI must name the same). A {@link RuntimeException} from
+   * {@code request} fails the future with {@link Unbuildable}.
+   */
+  CompletableFuture<Response> send(URI target, Supplier<UpstreamRequest> request, Duration timeout) {
     CompletableFuture<Response> f = new CompletableFuture<>();
     if (closed) {
       f.completeExceptionally(new IOException("client closed"));
       return f;
     }
-    URI u = request.uri();
+    URI u = target;
     boolean tls = "https".equalsIgnoreCase(u.getScheme());
     int port = u.getPort() >= 0 ? u.getPort() : tls ? 443 : 80;
     String key = (tls ? "https://" : "http://") + u.getHost() + ":" + port;
@@ -132,15 +154,22 @@ final class Http1Client implements AutoCloseable {
 
     /** Runs one task; returns the connection to keep (null = closed). */
     private Connection run(Connection c, Task t) throws IOException {
+      UpstreamRequest r;
+      try {
+        r = t.request.get();
+      } catch (RuntimeException e) {
+        t.result.completeExceptionally(new Unbuildable(e));
+        return c;
+      }
       boolean reused = c != null;
       if (c == null) c = connect(t.timeout);
       try {
-        return exchange(c, t);
+        return exchange(c, r, t);
       } catch (StaleConnection e) {
         // The server closed an idle keep-alive connection before reading our request: try a fresh one once.
         c.close();
         if (!reused) throw new IOException("connection closed before an answer", e);
-        return exchange(connect(t.timeout), t);
+        return exchange(connect(t.timeout), r, t);
       }
     }
 
@@ -164,8 +193,7 @@ final class Http1Client implements AutoCloseable {
       }
     }
 
-    private Connection exchange(Connection c, Task t) throws IOException {
-      UpstreamRequest r = t.request;
+    private Connection exchange(Connection c, UpstreamRequest r, Task t) throws IOException {
       c.socket.setSoTimeout((int) Math.max(1, t.timeout.toMillis()));
       StringBuilder head = new StringBuilder(256);
       String target = r.uri().getRawPath() + (r.uri().getRawQuery() == null ? "" : "?" + r.uri().getRawQuery());

@@ -128,14 +128,21 @@ final class DeliveryBench {
       }
       long end = System.nanoTime();
       long cpu = os.getProcessCpuTime() - cpuFirst;
+      // The stream thread runs process() and the punctuator for every event: its CPU per event is
+      // the figure that bounds one instance's rate, and it moves less with the machine's load.
+      java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+      long streamCpu = 0;
+      for (java.lang.management.ThreadInfo t : mx.getThreadInfo(mx.getAllThreadIds())) {
+        if (t != null && t.getThreadName().contains("StreamThread")) streamCpu += Math.max(0, mx.getThreadCpuTime(t.getThreadId()));
+      }
       double secs = (end - first) / 1e9;
       double steady = at90 > 0 ? (at90 - at10) / ((t90 - t10) / 1e9) : ok / secs;
       double retried = Pipeline.metric(port, "spillway_delivery_retried_total", null);
       double dlq = Pipeline.metric(port, "spillway_delivery_dlq_total", null);
       System.out.printf("spillway: %s events=%d delivered=%.0f in %.1fs (first after %.1fs) steady_events_s=%.0f retried=%.0f dlq=%.0f"
-              + " cpu_pct_delivery_jvm=%.0f load_avg=%.1f%n",
+              + " cpu_pct_delivery_jvm=%.0f stream_thread_us_per_event=%.0f jvm_cpu_us_per_event=%.0f load_avg=%.1f%n",
           label, n, ok, secs, (first - start) / 1e9, steady, retried, dlq, 100.0 * cpu / (end - first),
-          os.getSystemLoadAverage());
+          streamCpu / 1e3 / Math.max(1, ok), cpu / 1e3 / Math.max(1, ok), os.getSystemLoadAverage());
       System.out.printf("events/s=%.0f%n", steady);
     }
   }

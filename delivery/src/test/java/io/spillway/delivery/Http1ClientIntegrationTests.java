@@ -68,4 +68,19 @@ class Http1ClientIntegrationTests {
       for (int i = 0; i < 5; i++) assertThat(client.send(request(up, null), Duration.ofSeconds(5)).get(20, TimeUnit.SECONDS).status()).isEqualTo(200);
     }
   }
+
+  /** Requests are built on the connection thread: a build that throws fails that one request only. */
+  @Test
+  void aRequestThatCannotBeBuiltFailsAloneAsUnbuildable() throws Exception {
+    try (SentryUpstream up = SentryUpstream.start().project(7, "ffff0000ffff0000ffff0000ffff0000", null);
+         Http1Client client = new Http1Client(Duration.ofSeconds(2))) {
+      Throwable t = failure(client.send(URI.create(up.url()), () -> {
+        throw new IllegalArgumentException("Illegal character in path");
+      }, Duration.ofSeconds(5)));
+      assertThat(t).isInstanceOf(Http1Client.Unbuildable.class).hasMessage("IllegalArgumentException: Illegal character in path");
+      assertThat(client.send(URI.create(up.url()), () -> request(up, null), Duration.ofSeconds(5)).get(20, TimeUnit.SECONDS).status())
+          .isEqualTo(200);
+      assertThat(up.acceptedCount()).isEqualTo(1);
+    }
+  }
 }
