@@ -23,6 +23,8 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * long sizes on a three-broker cluster and writes {@code docs/reliability.md}.
  */
 class FaultSuiteIntegrationTests {
+  /** The machine's load when the suite started: the report states it (other work on the box slows every drain). */
+  static final double START_LOAD = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
 
   /** The sizes of one run. {@code brokers} 3 adds the broker-kill scenario (RF 3, min ISR 2). */
   record Size(String name, int brokers, int rate, Duration load, Duration at, Duration restartAfter, Duration upstreamDown,
@@ -174,11 +176,12 @@ class FaultSuiteIntegrationTests {
           .append(z.at().toSeconds()).append(" s; upstream down ").append(z.upstreamDown().toSeconds()).append(" s; 429 for ")
           .append(z.rateLimited().toSeconds()).append(" s; ").append(z.brokers()).append(" Kafka broker(s)")
           .append(z.brokers() >= 3 ? " (topic RF 3, min ISR 2)" : "").append("; Redis AOF `always`.\n");
-      b.append("- Command: `").append(z.name().equals("short") ? "mvn -B -o -pl proof verify"
-          : "mvn -B -o -pl proof verify -Dspillway.proof=" + z.name())
-          .append(System.getProperty("spillway.proof.rate") != null ? " -Dspillway.proof.rate=" + z.rate() : "").append("`\n");
+      b.append("- Command: `proof/run.sh ").append(z.name())
+          .append(System.getProperty("spillway.proof.rate") != null ? " -r " + z.rate() : "").append("`\n");
       b.append("- Run: ").append(started).append(", took ").append(took.toMinutes()).append(" min ")
-          .append(took.toSecondsPart()).append(" s, on a shared 2-core machine (other builds running: timings are noisy).\n\n");
+          .append(took.toSecondsPart()).append(" s (suite only, after the build), on a ")
+          .append(Runtime.getRuntime().availableProcessors()).append("-core machine, load average at the start ")
+          .append(String.format(Locale.ROOT, "%.1f", START_LOAD)).append(".\n\n");
       b.append("Every process is separate: Redis (`redis-server`), Kafka (KRaft, `kafka.Kafka` per broker), edge, bridge and ")
           .append("delivery each in its own JVM from its `main --config FILE`; the upstream is the testkit's `SentryUpstream`. ")
           .append("Counts are by event id. *Acknowledged* = answered 200 with the id. *Delivered* = acknowledged ids the upstream ")
