@@ -30,13 +30,13 @@ command_for() { # NAME FRAG
     # quick: the bridge jar already in ~/.m2, so a smoke run never re-installs what other processes use
     bridge)   echo "env BRIDGE_BENCH_NO_INSTALL=${BRIDGE_BENCH_NO_INSTALL:-1} bench/bridge/run.sh -o $f 20000 1024 1";;
     delivery) echo "env BENCH_FRAGMENT=$f bench/delivery/run.sh -n 5000 -N 5000 -w 10";;
-    e2e)      echo "bench/e2e/run.sh -b 20000 -w 10 -S 5 -o $f";;
+    e2e)      echo "bench/e2e/run.sh -n 1 -b 20000 -w 10 -S 5 -o $f";;
     sdk)      echo "bench/sdk/run.sh -t 4 -b 2 -o $f";;
   esac; else case "$1" in
     edge)     echo "bench/edge/run.sh -n 3 -d 15 -o $f";;
     bridge)   echo "bench/bridge/run.sh -o $f 200000 1024 3";;
     delivery) echo "env BENCH_FRAGMENT=$f bench/delivery/run.sh -n 100000 -N 100000 -w 30";;
-    e2e)      echo "bench/e2e/run.sh -b 1000000 -w 30 -o $f";;
+    e2e)      echo "bench/e2e/run.sh -n 3 -b 1000000 -w 30 -o $f";;
     sdk)      echo "bench/sdk/run.sh -t 15 -b 4 -o $f";;
   esac; fi
 }
@@ -63,22 +63,26 @@ title() { case "$1" in
   edge) echo "Edge: accepted req/s and latency";; bridge) echo "Bridge: Redis → Kafka";;
   delivery) echo "Delivery: Kafka → upstream, one instance";; e2e) echo "End to end: events/s, backlog drain, Redis bytes per event, RSS";;
   sdk) echo "sentry-java 8: highest steady rate without drops, through the edge vs direct";; esac; }
-# e2e's fragment has no summary lines: its rows come from the RESULT lines it printed (kept in e2e.log)
+# e2e's fragment has no summary lines: its rows come from the RESULT lines it printed (kept in e2e.log);
+# with several rounds, the median of the rounds (peak RSS: the highest of the rounds)
 e2e_rows() {
   local L="$RESULTS/e2e.log"
-  g() { grep "^RESULT $1 " "$L" | grep -- "$2" | grep -o " $3=[^ ]*" | head -1 | cut -d= -f2 || true; }
+  g() { grep "^RESULT $1 " "$L" | grep -- "$2" | grep -o " $3=[^ ]*" | cut -d= -f2 | sort -n \
+        | awk '{a[NR]=$1} END{ if (NR==0) print ""; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }' || true; }
   r() { awk -v a="$1" -v b="$2" -v s="${3:-}" 'BEGIN{ if (a+0 > 0 && b+0 > 0) printf "%.1f× %s", a/b, s; else print "-" }'; }
-  local l s
+  local l s n
+  n=$(grep '^RESULT e2e ' "$L" | grep -o ' round=[0-9]*' | sort -u | wc -l || true)
   for m in return delay; do
-    l=$(g e2e "stack=legacy upstream=$m" sink_events_s); s=$(g e2e "stack=spillway upstream=$m" sink_events_s)
-    echo "| end-to-end events/s, $([ $m = return ] && echo instant || echo '50 ms') upstream (edge saturated) | ${l:--} | ${s:--} | $(r "$s" "$l") | e2e |"
+    l=$(g e2e "stack=legacy upstream=$m " sink_events_s); s=$(g e2e "stack=spillway upstream=$m " sink_events_s)
+    echo "| end-to-end events/s, $([ $m = return ] && echo instant || echo '50 ms') upstream, edge saturated (median of ${n:-1}) | ${l:--} | ${s:--} | $(r "$s" "$l") | e2e |"
   done
   l=$(g drain stack=legacy drain_s); s=$(g drain stack=spillway drain_s)
   echo "| drain time of a $(g drain stack=legacy events)-event backlog, s | ${l:--} | ${s:--} | $(r "$l" "$s" faster) | e2e |"
   l=$(g redis_bytes stack=legacy bytes_per_event); s=$(g redis_bytes stack=spillway bytes_per_event)
   echo "| Redis bytes per buffered event | ${l:--} | ${s:--} | $(awk -v a="$s" -v b="$l" 'BEGIN{ if (b+0 > 0) printf "%.2f× legacy", a/b; else print "-" }') | e2e |"
-  rss() { grep "^RESULT rss stack=$1 " "$L" | sed 's/.*process=\([^ ]*\) peak_rss_mib=\([^ ]*\).*/\1 \2/' | paste -sd, - | sed 's/,/, /g' || true; }
-  echo "| peak RSS per process, MiB | $(rss legacy) | $(rss spillway) | | e2e |"
+  rss() { grep "^RESULT rss " "$L" | grep " stack=$1 " | sed 's/.* process=\([^ ]*\) peak_rss_mib=\([^ ]*\).*/\1 \2/' \
+          | awk '{ if (!($1 in m)) o[++n]=$1; if ($2+0 > m[$1]+0) m[$1]=$2; else if (!($1 in m)) m[$1]=$2 } END{ for (i=1;i<=n;i++) printf "%s%s %s", (i>1?", ":""), o[i], m[o[i]] }' || true; }
+  echo "| peak RSS per process at full load, MiB | $(rss legacy) | $(rss spillway) | | e2e |"
 }
 rows_for() { # NAME: the summary rows of one section, or "not run"/"failed" rows
   local b=$1 st; st=$(state "$b")
