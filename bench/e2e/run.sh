@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end benchmark: the whole Spillway pipeline vs the whole legacy pipeline, side by side in one run
-# (issue 6). Usage: bench/e2e/run.sh [-b BACKLOG=1000000] [-w WINDOW_S=30] [-S SETTLE_S=10] [-c CONNS=64]
-#                                   [-i MAX_IN_FLIGHT=256] [-x STEPS=e2e,drain] [-o FILE] [-k]
+# (issue 6). Usage: bench/e2e/run.sh [-n ROUNDS=3] [-b BACKLOG=1000000] [-w WINDOW_S=30] [-S SETTLE_S=10]
+#                                   [-c CONNS=64] [-i MAX_IN_FLIGHT=256] [-x STEPS=e2e,drain] [-o FILE] [-k]
+#   -n  rounds of the e2e figure, each legacy then Spillway for both upstreams; tables show medians (and every run)
 #   -b  backlog size for the drain figure (legacy: bench-consumer.sh -n B; Spillway: B events through the edge)
 #   -w  measurement window (s) of the end-to-end figure; it starts SETTLE_S after wrk's recorded run begins
 #   -c  wrk connections (bench-edge.sh -c)      -i  Spillway's upstreams.<u>.max_in_flight
@@ -16,7 +17,7 @@
 #     bridge AND delivery stopped (the backlog sits in the Redis buffer, like the legacy list), then bridge and
 #     delivery are started and timed from their start until the sink has counted B.
 #   3 Redis bytes per buffered event: used_memory growth / B after the fill of figure 2 (legacy: bench-consumer.sh).
-#   4 peak RSS (VmHWM) of every process at the end of the instant-upstream e2e run.
+#   4 peak RSS (VmHWM) of every process at the end of the instant-upstream e2e run (highest over the rounds).
 # Spillway: redis-server (AOF everysec, like the legacy Redis), one KRaft broker (testkit's KafkaCluster, as
 # `spillway up` runs it, -Xmx256m), edge/bridge/delivery each its own JVM from `main --config FILE`
 # (E2E_JAVA_OPTS, default -Xmx512m -XX:+UseParallelGC). Machine-readable lines start with "RESULT ".
@@ -26,13 +27,13 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 B="${SPILLWAY_BASELINE:-$(cd "$ROOT/../shared/baseline" 2>/dev/null && pwd || echo /work/shared/baseline)}"
 [ -x "$B/bench-edge.sh" ] || { echo "baseline not found at $B (set SPILLWAY_BASELINE)" >&2; exit 1; }
 CMDLINE="bench/e2e/run.sh $*"
-BACKLOG=1000000; WINDOW=30; SETTLE=10; CONNS=64; INFLIGHT=256; STEPS=e2e,drain; KEEP=0
+ROUNDS=3; BACKLOG=1000000; WINDOW=30; SETTLE=10; CONNS=64; INFLIGHT=256; STEPS=e2e,drain; KEEP=0
 OUTMD="${TMPDIR:-/tmp}/spillway-bench/e2e.md"
-while getopts "b:w:S:c:i:x:o:kh" o; do case "$o" in
-  b) BACKLOG="$OPTARG";; w) WINDOW="$OPTARG";; S) SETTLE="$OPTARG";; c) CONNS="$OPTARG";; i) INFLIGHT="$OPTARG";;
+while getopts "n:b:w:S:c:i:x:o:kh" o; do case "$o" in
+  n) ROUNDS="$OPTARG";; b) BACKLOG="$OPTARG";; w) WINDOW="$OPTARG";; S) SETTLE="$OPTARG";; c) CONNS="$OPTARG";; i) INFLIGHT="$OPTARG";;
   x) STEPS="$OPTARG";; o) OUTMD="$OPTARG";; k) KEEP=1;;
-  *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2;; esac; done
-for v in "$BACKLOG" "$WINDOW" "$SETTLE" "$CONNS" "$INFLIGHT"; do [[ "$v" =~ ^[0-9]+$ ]] || { echo "not a number: $v" >&2; exit 2; }; done
+  *) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 2;; esac; done
+for v in "$ROUNDS" "$BACKLOG" "$WINDOW" "$SETTLE" "$CONNS" "$INFLIGHT"; do [[ "$v" =~ ^[0-9]+$ ]] || { echo "not a number: $v" >&2; exit 2; }; done
 [ "$BACKLOG" -ge "$CONNS" ] || { echo "-b must be >= -c (hey sends -n B over -c connections)" >&2; exit 2; }
 JAVA_OPTS="${E2E_JAVA_OPTS:--Xmx512m -XX:+UseParallelGC}"
 
@@ -165,6 +166,8 @@ measure_window() {
 WRK_S=$((SETTLE + WINDOW + 2))   # bench-edge.sh -d: the window fits inside the recorded run
 EDGE_CMD="bench-edge.sh -c $CONNS -d $WRK_S"
 kv() { grep -o "$1=[0-9.]*" "$2" | head -1 | cut -d= -f2; }
+# CPU during the wrk run, from bench-edge.sh's cpu_pct line: the stack's own processes (100 = one core) and the whole box
+cpu() { local l; l=$(grep '^cpu_pct' "$1"); echo "stack_cpu_pct=$(echo "$l" | awk '{for(i=1;i<=NF;i++) if ($i ~ /^(nginx|redis|consumer|pids)=/) {split($i,a,"="); s+=a[2]}} END{print s+0}') box_busy_pct=$(echo "$l" | grep -o 'box_busy=[0-9]*' | cut -d= -f2)"; }
 
 e2e_legacy() { # MODE SINK_PORT [DELAY]
   local mode=$1 sp=$2 f="$ST/e2e-legacy-$1"
@@ -174,10 +177,10 @@ e2e_legacy() { # MODE SINK_PORT [DELAY]
   "$B/bench-edge.sh" -u "http://127.0.0.1:$L_EDGE" -c "$CONNS" -d "$WRK_S" >"$f.out" 2>"$f.err" & local bp=$!
   read -r rate n secs < <(measure_window "$sp" "$f.err")
   wait "$bp" || { cat "$f.err" >&2; die "bench-edge.sh failed"; }
-  result "e2e stack=legacy upstream=$mode sink_events_s=$rate sink_events=$n window_s=$secs edge_req_s=$(kv 'req/s' "$f.out") http_errors=$(kv http_errors "$f.out") socket_errors=$(kv socket_errors "$f.out")"
+  result "e2e round=$ROUND stack=legacy upstream=$mode sink_events_s=$rate sink_events=$n window_s=$secs edge_req_s=$(kv 'req/s' "$f.out") http_errors=$(kv http_errors "$f.out") socket_errors=$(kv socket_errors "$f.out") $(cpu "$f.out")"
   if [ "$mode" = return ]; then
     local l; l=$(grep -o 'peak_rss_mib.*' "$f.out")
-    for p in nginx redis consumer; do result "rss stack=legacy process=$p peak_rss_mib=$(echo "$l" | grep -o "$p=[0-9-]*" | cut -d= -f2)"; done
+    for p in nginx redis consumer; do result "rss round=$ROUND stack=legacy process=$p peak_rss_mib=$(echo "$l" | grep -o "$p=[0-9-]*" | cut -d= -f2)"; done
   fi
   "$B/down.sh" -p "$L_EDGE" -x >/dev/null 2>&1; "$B/sink.sh" down -p "$sp" -x >/dev/null 2>&1
 }
@@ -191,13 +194,13 @@ e2e_spillway() { # MODE SINK_PORT [DELAY]
     >"$f.out" 2>"$f.err" & local bp=$!
   read -r rate n secs < <(measure_window "$sp" "$f.err")
   wait "$bp" || { cat "$f.err" >&2; die "bench-edge.sh failed"; }
-  result "e2e stack=spillway upstream=$mode sink_events_s=$rate sink_events=$n window_s=$secs edge_req_s=$(kv 'req/s' "$f.out") http_errors=$(kv http_errors "$f.out") socket_errors=$(kv socket_errors "$f.out") redis_backlog_at_end=$(redis-cli -p $S_REDIS xlen spillway:events)"
+  result "e2e round=$ROUND stack=spillway upstream=$mode sink_events_s=$rate sink_events=$n window_s=$secs edge_req_s=$(kv 'req/s' "$f.out") http_errors=$(kv http_errors "$f.out") socket_errors=$(kv socket_errors "$f.out") $(cpu "$f.out") redis_backlog_at_end=$(redis-cli -p $S_REDIS xlen spillway:events)"
   if [ "$mode" = return ]; then
-    result "rss stack=spillway process=edge peak_rss_mib=$(hwm_mib "$EDGE_PID")"
-    result "rss stack=spillway process=bridge peak_rss_mib=$(hwm_mib "$BRIDGE_PID")"
-    result "rss stack=spillway process=delivery peak_rss_mib=$(hwm_mib "$DELIVERY_PID")"
-    result "rss stack=spillway process=redis peak_rss_mib=$(hwm_mib "$REDIS_PID")"
-    result "rss stack=spillway process=kafka peak_rss_mib=$(hwm_mib "$KAFKA_BROKER")"
+    result "rss round=$ROUND stack=spillway process=edge peak_rss_mib=$(hwm_mib "$EDGE_PID")"
+    result "rss round=$ROUND stack=spillway process=bridge peak_rss_mib=$(hwm_mib "$BRIDGE_PID")"
+    result "rss round=$ROUND stack=spillway process=delivery peak_rss_mib=$(hwm_mib "$DELIVERY_PID")"
+    result "rss round=$ROUND stack=spillway process=redis peak_rss_mib=$(hwm_mib "$REDIS_PID")"
+    result "rss round=$ROUND stack=spillway process=kafka peak_rss_mib=$(hwm_mib "$KAFKA_BROKER")"
   fi
   spw_down; "$B/sink.sh" down -p "$sp" -x >/dev/null 2>&1
 }
@@ -250,38 +253,48 @@ drain_spillway() {
 log "state: $ST; java opts: $JAVA_OPTS; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 case ",$STEPS," in *,e2e,*)
-  e2e_legacy return $L_SINK_FAST
-  e2e_spillway return $S_SINK_FAST
-  e2e_legacy delay $L_SINK_SLOW 0.05
-  e2e_spillway delay $S_SINK_SLOW 0.05;; esac
+  for ROUND in $(seq 1 "$ROUNDS"); do
+    log "e2e round $ROUND/$ROUNDS"
+    e2e_legacy return $L_SINK_FAST
+    e2e_spillway return $S_SINK_FAST
+    e2e_legacy delay $L_SINK_SLOW 0.05
+    e2e_spillway delay $S_SINK_SLOW 0.05
+  done;; esac
 case ",$STEPS," in *,drain,*)
   drain_legacy
   drain_spillway;; esac
 
 # --- markdown fragment: one table per figure, built only from the RESULT lines above
 get() { grep "^RESULT $1 " "$RES" | grep -- "$2" | grep -o " $3=[^ ]*" | head -1 | cut -d= -f2; }
+all() { grep "^RESULT $1 " "$RES" | grep -- "$2" | grep -o " $3=[^ ]*" | cut -d= -f2 || true; }   # one value per round
+median() { sort -n | awk '{a[NR]=$1} END{ if (NR==0) print "-"; else if (NR%2) print a[(NR+1)/2]; else printf "%.1f\n", (a[NR/2]+a[NR/2+1])/2 }'; }
 ratio() { awk -v s="$1" -v l="$2" 'BEGIN{ if (l+0 > 0 && s != "") printf "%.1fx", s/l; else print "-" }'; }
 {
   echo "<!-- generated by bench/e2e/run.sh on $(date -u +%FT%TZ); do not edit by hand -->"
   echo "Command: \`$CMDLINE\` — $(date -u +%FT%TZ), $(nproc) cores, load at start $START_LOAD; Spillway JVMs: \`$JAVA_OPTS\` (edge, bridge, delivery), Kafka broker \`-Xmx256m -XX:+UseSerialGC\`; Spillway \`max_in_flight: $INFLIGHT\`; wrk via the baseline's \`$EDGE_CMD\`."
   echo
   if grep -q '^RESULT e2e ' "$RES"; then
-    echo "### End-to-end events/s (what the sink received during a ${WINDOW} s window, edge saturated by wrk)"
+    echo "### End-to-end events/s (what the sink received during a ${WINDOW} s window, edge saturated by wrk; median of $ROUNDS rounds)"
     echo
-    echo "| upstream | legacy sink events/s | Spillway sink events/s | ratio | legacy edge req/s | Spillway edge req/s |"
-    echo "|---|---|---|---|---|---|"
+    echo "| upstream | legacy sink events/s | Spillway sink events/s | ratio | legacy edge req/s | Spillway edge req/s | runs: sink events/s legacy / Spillway | runs: box busy % legacy / Spillway |"
+    echo "|---|---|---|---|---|---|---|---|"
     for m in return delay; do
-      l=$(get e2e "stack=legacy upstream=$m" sink_events_s); s=$(get e2e "stack=spillway upstream=$m" sink_events_s)
-      echo "| $([ $m = return ] && echo "instant (\`sink.sh -m return\`)" || echo "50 ms (\`sink.sh -m delay -d 0.05\`)") | $l | $s | $(ratio "$s" "$l") | $(get e2e "stack=legacy upstream=$m" edge_req_s) | $(get e2e "stack=spillway upstream=$m" edge_req_s) |"
+      l=$(all e2e "stack=legacy upstream=$m" sink_events_s | median); s=$(all e2e "stack=spillway upstream=$m" sink_events_s | median)
+      echo "| $([ $m = return ] && echo "instant (\`sink.sh -m return\`)" || echo "50 ms (\`sink.sh -m delay -d 0.05\`)") | $l | $s | $(ratio "$s" "$l") | $(all e2e "stack=legacy upstream=$m" edge_req_s | median) | $(all e2e "stack=spillway upstream=$m" edge_req_s | median) | $(all e2e "stack=legacy upstream=$m" sink_events_s | paste -sd' ') / $(all e2e "stack=spillway upstream=$m" sink_events_s | paste -sd' ') | $(all e2e "stack=legacy upstream=$m" box_busy_pct | paste -sd' ') / $(all e2e "stack=spillway upstream=$m" box_busy_pct | paste -sd' ') |"
     done
     echo
-    echo "Edge req/s is what each edge accepted (answered 200) over the whole ${WRK_S} s wrk run while its pipeline delivered; the difference piles up in Redis. Legacy: \`up.sh -U <sink>\`; Spillway: redis-server (AOF everysec) + one KRaft broker + edge, bridge, delivery JVMs."
+    echo "Edge req/s is what each edge accepted (answered 200) over the whole ${WRK_S} s wrk run (after bench-edge.sh's 3 s warm-up) while its pipeline delivered; what the sink did not get yet waits in Redis (legacy) or in Redis and Kafka (Spillway). Legacy: \`up.sh -U <sink>\` (nginx+Lua edge, Redis list, one Python consumer); Spillway: redis-server (AOF everysec) + one KRaft broker + edge, bridge, delivery JVMs. Every process of a stack shares the 2 cores with wrk and the sink; box busy % is the whole machine during the wrk run (the RESULT lines also give the stack's own CPU, stack_cpu_pct): a run where other work took the box says so there."
     echo
-    echo "### Peak RSS per process (VmHWM at the end of the instant-upstream run)"
+    echo "### Peak RSS per process (VmHWM at the end of the instant-upstream run, highest of $ROUNDS rounds)"
     echo
     echo "| stack | process | peak RSS MiB |"
     echo "|---|---|---|"
-    grep '^RESULT rss ' "$RES" | while read -r _ _ st pr mb; do echo "| ${st#stack=} | ${pr#process=} | ${mb#peak_rss_mib=} |"; done
+    for st in legacy spillway; do for pr in nginx edge bridge delivery consumer redis kafka; do
+      v=$(all rss "stack=$st process=$pr " peak_rss_mib | sort -n | tail -1)
+      if [ -n "$v" ]; then echo "| $st | $pr | $v |"; fi
+    done; done
+    echo
+    echo "Legacy nginx = master + worker. JVM heaps: edge, bridge, delivery \`$JAVA_OPTS\`; Kafka broker \`-Xmx256m\`."
     echo
   fi
   if grep -q '^RESULT drain ' "$RES"; then
