@@ -69,6 +69,14 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
   private final Map<Bytes, Fresh> fresh = new HashMap<>();
   private long freshBytes;
   static final long FRESH_MAX_BYTES = 32L << 20;
+  /** Store entries per upstream, as this task counts them (published through {@link Upstream#pending}). */
+  private final Map<Upstream, Long> pending = new HashMap<>();
+  /**
+   * Per partition, the highest offset found in the store at init: records up to it may be processed
+   * again after a crash (their offsets were not committed) while their entry survived in the
+   * changelog, so for them {@link #process} checks before counting a new entry.
+   */
+  private final Map<Integer, Long> restoredUpTo = new HashMap<>();
   private ProcessorContext<byte[], byte[]> context;
   private KeyValueStore<Bytes, byte[]> store;
   private volatile boolean closed;
@@ -86,6 +94,7 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
   public void init(ProcessorContext<byte[], byte[]> context) {
     this.context = context;
     this.store = context.getStateStore(STORE);
+    countRestored();
     context.schedule(shared.punctuateInterval(), PunctuationType.WALL_CLOCK_TIME, this::tick);
   }
 
@@ -118,7 +127,9 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
     // and reading them means decompressing the body.
     PendingEvent pending = new PendingEvent(0, 0, null, record.key(), record.value(), record.timestamp(), headers);
     Bytes key = Bytes.wrap(PendingEvent.storeKey(upstream.name, md.partition(), md.offset()));
+    boolean known = md.offset() <= restoredUpTo.getOrDefault(md.partition(), -1L) && store.get(key) != null;
     store.put(key, pending.toBytes());
+    if (!known) count(upstream, 1);
     if (freshBytes + record.value().length <= FRESH_MAX_BYTES) {
       fresh.put(key, new Fresh(pending, event));
       freshBytes += record.value().length;
@@ -133,6 +144,8 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
       deadLettered.entrySet().removeIf(e -> {
         if (now - e.getValue() < DLQ_SETTLE_MS) return false;
         store.delete(e.getKey());
+        Upstream u = shared.upstreams().get(PendingEvent.upstreamOf(e.getKey().get()));
+        if (u != null) count(u, -1);
         return true;
       });
     }
@@ -155,6 +168,7 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
       DeliveryOutcome o = c.outcome;
       if (o instanceof DeliveryOutcome.Delivered d) {
         store.delete(c.key);
+        count(u, -1);
         u.ok.increment();
         if (!d.limits().isEmpty()) u.holds.apply(project, d.limits(), now);
       } else if (o instanceof DeliveryOutcome.Held h) {
@@ -405,10 +419,30 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
     return s.getBytes(StandardCharsets.UTF_8);
   }
 
+  /** Counts what a restored store already holds, per upstream, and how far each partition got. */
+  private void countRestored() {
+    try (KeyValueIterator<Bytes, byte[]> it = store.all()) {
+      while (it.hasNext()) {
+        byte[] k = it.next().key.get();
+        Upstream u = shared.upstreams().get(PendingEvent.upstreamOf(k));
+        if (u != null) count(u, 1);
+        restoredUpTo.merge(PendingEvent.partitionOf(k), PendingEvent.offsetOf(k), Math::max);
+      }
+    }
+  }
+
+  private void count(Upstream u, long delta) {
+    pending.merge(u, delta, Long::sum);
+    u.pending.addAndGet(delta);
+  }
+
   @Override
   public void close() {
     closed = true;
     fresh.clear();
+    // The task's entries are counted by whoever gets it next.
+    pending.forEach((u, n) -> u.pending.addAndGet(-n));
+    pending.clear();
     // Outcomes not applied yet are dropped with this instance: the events are still in the store
     // (changelogged), so whoever gets the task sends them again (at-least-once, counted as duplicates).
     for (Completion c; (c = completions.poll()) != null; ) shared.applied();

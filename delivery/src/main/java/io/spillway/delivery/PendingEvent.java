@@ -61,6 +61,19 @@ record PendingEvent(int attempts, long notBefore, Set<String> categories, byte[]
     return ByteBuffer.allocate(u.length + 1 + 4 + 8).put(u).put((byte) 0).putInt(partition).putLong(offset).array();
   }
 
+  /** The parts of a {@link #storeKey}. */
+  static String upstreamOf(byte[] storeKey) {
+    return new String(storeKey, 0, storeKey.length - 13, StandardCharsets.US_ASCII);
+  }
+
+  static int partitionOf(byte[] storeKey) {
+    return ByteBuffer.wrap(storeKey, storeKey.length - 12, 4).getInt();
+  }
+
+  static long offsetOf(byte[] storeKey) {
+    return ByteBuffer.wrap(storeKey, storeKey.length - 8, 8).getLong();
+  }
+
   /** The first and one-past-the-last key of an upstream's range. */
   static byte[][] range(String upstream) {
     byte[] u = upstream.getBytes(StandardCharsets.US_ASCII);

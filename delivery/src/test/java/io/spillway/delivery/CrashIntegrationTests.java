@@ -59,6 +59,11 @@ class CrashIntegrationTests {
         HashSet<String> want = new HashSet<>();
         events.forEach(e -> want.add(e.eventId()));
         await().atMost(Duration.ofSeconds(150)).until(() -> new HashSet<>(up.acceptedEventIds()).containsAll(want));
+        // The restarted instance counted its restored store and the records it processed again without
+        // counting any twice: nothing is left pending once everything is delivered.
+        String out = delivery.output();
+        int admin = Integer.parseInt(out.substring(out.lastIndexOf("delivery started admin=") + 23).split("\\s")[0]);
+        await().atMost(Duration.ofSeconds(10)).until(() -> Pipeline.metric(admin, "spillway_delivery_pending", null) == 0);
         delivery.stop();
 
         Map<String, Integer> counts = Pipeline.counts(up.acceptedEventIds());

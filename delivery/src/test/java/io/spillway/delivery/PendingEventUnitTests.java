@@ -7,6 +7,13 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import org.apache.kafka.common.utils.Bytes;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.LongRange;
 import org.junit.jupiter.api.Test;
 
 class PendingEventUnitTests {
@@ -45,6 +52,19 @@ class PendingEventUnitTests {
     assertThat(before.compareTo(from) < 0).isTrue();
     assertThat(a.compareTo(b) < 0 && b.compareTo(c) < 0).isTrue();
     assertThat(Arrays.equals(PendingEvent.storeKey("wow", 0, 5), PendingEvent.storeKey("wow", 0, 5))).isTrue();
+  }
+
+  @Property(tries = 500)
+  void aStoreKeyGivesBackItsParts(@ForAll("names") String upstream, @ForAll @IntRange(min = 0) int partition, @ForAll @LongRange(min = 0) long offset) {
+    byte[] key = PendingEvent.storeKey(upstream, partition, offset);
+    assertThat(PendingEvent.upstreamOf(key)).isEqualTo(upstream);
+    assertThat(PendingEvent.partitionOf(key)).isEqualTo(partition);
+    assertThat(PendingEvent.offsetOf(key)).isEqualTo(offset);
+  }
+
+  @Provide
+  Arbitrary<String> names() {
+    return Arbitraries.strings().withCharRange('a', 'z').withChars('-', '_').ofMinLength(1).ofMaxLength(40);
   }
 
   @Test

@@ -39,10 +39,14 @@ public record StatusSnapshot(
   /** Delivery's consumer lag on one partition of the events topic (records behind the log end). */
   public record PartitionLag(String topic, int partition, double lag) {}
 
-  /** One upstream's delivery figures; {@code heldUntilEpochSeconds} 0 when no hold is active. */
+  /**
+   * One upstream's delivery figures; {@code heldUntilEpochSeconds} 0 when no hold is active;
+   * {@code pending}: events delivery has taken in from Kafka and not finished (queued, held,
+   * retrying, in flight) — Kafka lag does not show them.
+   */
   public record Upstream(String name, double okTotal, double heldTotal, double retriedTotal, double dlqTotal,
       double okPerSecond, double heldPerSecond, double retriedPerSecond, double dlqPerSecond,
-      double inFlight, double heldUntilEpochSeconds, boolean breakerOpen) {
+      double inFlight, double heldUntilEpochSeconds, boolean breakerOpen, double pending) {
     public boolean held(long nowMillis) {
       return heldUntilEpochSeconds * 1000 > nowMillis;
     }
@@ -125,11 +129,11 @@ public record StatusSnapshot(
     b.append("                ").append(num(lagTotal())).append(" behind delivery's consumer (its metric)");
     for (PartitionLag p : lag) b.append("  p").append(p.partition()).append('=').append(num(p.lag()));
     b.append('\n');
-    b.append("\nUpstreams        ok          held        retried     dlq         in flight  state\n");
+    b.append("\nUpstreams        ok          held        retried     dlq         in flight  pending    state\n");
     for (Upstream u : upstreams) {
       String state = u.held(takenAtMillis) ? "HELD until " + heldUntil(u) : u.breakerOpen() ? "BREAKER OPEN" : "sending";
-      b.append(String.format(Locale.ROOT, "  %-14s %-11s %-11s %-11s %-11s %-10s %s%n", u.name(), rate(u.okPerSecond()),
-          rate(u.heldPerSecond()), rate(u.retriedPerSecond()), rate(u.dlqPerSecond()), num(u.inFlight()), state));
+      b.append(String.format(Locale.ROOT, "  %-14s %-11s %-11s %-11s %-11s %-10s %-10s %s%n", u.name(), rate(u.okPerSecond()),
+          rate(u.heldPerSecond()), rate(u.retriedPerSecond()), rate(u.dlqPerSecond()), num(u.inFlight()), num(u.pending()), state));
       b.append(String.format(Locale.ROOT, "  %-14s %-11s %-11s %-11s %-11s (totals)%n", "", num(u.okTotal()),
           num(u.heldTotal()), num(u.retriedTotal()), num(u.dlqTotal())));
     }
@@ -194,7 +198,7 @@ public record StatusSnapshot(
     b.append("</table>");
 
     b.append("<h2>Upstreams</h2><table id=\"upstreams\"><tr><th>upstream</th><th>state</th><th>held until</th><th>ok</th>")
-        .append("<th>held</th><th>retried</th><th>dlq</th><th>in flight</th></tr>");
+        .append("<th>held</th><th>retried</th><th>dlq</th><th>in flight</th><th>pending</th></tr>");
     for (Upstream u : upstreams) {
       boolean held = u.held(takenAtMillis);
       b.append("<tr class=\"upstream").append(held ? " held" : "").append(u.breakerOpen() ? " breaker-open" : "")
@@ -205,7 +209,8 @@ public record StatusSnapshot(
       rateCell(b, "held-count", u.heldPerSecond(), u.heldTotal());
       rateCell(b, "retried", u.retriedPerSecond(), u.retriedTotal());
       rateCell(b, "dlq", u.dlqPerSecond(), u.dlqTotal());
-      b.append("<td class=\"in-flight\">").append(num(u.inFlight())).append("</td></tr>");
+      b.append("<td class=\"in-flight\">").append(num(u.inFlight())).append("</td>");
+      b.append("<td class=\"pending\" data-value=\"").append(num(u.pending())).append("\">").append(num(u.pending())).append("</td></tr>");
     }
     b.append("</table><div class=\"muted\">rates per second since the previous scrape; totals since each service started</div>");
     // Refresh in place with a fetch of this same page rather than a meta refresh: a reload
@@ -330,10 +335,11 @@ public record StatusSnapshot(
         case "spillway_delivery_in_flight" -> 4;
         case "spillway_delivery_held_until_seconds" -> 5;
         case "spillway_delivery_breaker_open" -> 6;
+        case "spillway_delivery_pending" -> 7;
         default -> -1;
       };
       if (idx < 0 || !s.labels().containsKey("upstream") || Double.isNaN(s.value())) continue;
-      double[] v = ups.computeIfAbsent(s.label("upstream"), k -> new double[7]);
+      double[] v = ups.computeIfAbsent(s.label("upstream"), k -> new double[8]);
       if (idx == 5 || idx == 6) v[idx] = Math.max(v[idx], s.value()); // latest hold / any breaker open
       else v[idx] += s.value();
     }
@@ -345,7 +351,7 @@ public record StatusSnapshot(
       upstreams.add(new Upstream(name, v[0], v[1], v[2], v[3],
           rate(v[0], p == null ? Double.NaN : p.okTotal(), dt), rate(v[1], p == null ? Double.NaN : p.heldTotal(), dt),
           rate(v[2], p == null ? Double.NaN : p.retriedTotal(), dt), rate(v[3], p == null ? Double.NaN : p.dlqTotal(), dt),
-          v[4], v[5], v[6] > 0));
+          v[4], v[5], v[6] > 0, v[7]));
     });
     return new StatusSnapshot(now, services, backlog, e, br, lag, groupLag, upstreams);
   }

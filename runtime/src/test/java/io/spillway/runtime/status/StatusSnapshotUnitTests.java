@@ -47,6 +47,7 @@ class StatusSnapshotUnitTests {
         spillway_delivery_held_total{upstream="beta"} 1
         spillway_delivery_held_until_seconds{upstream="beta"} 1800000060
         spillway_delivery_in_flight{upstream="beta"} 0
+        spillway_delivery_pending{upstream="beta"} 12
         """;
     StatusSnapshot s0 = StatusSnapshot.build(t0, UP, p(edge0), p(bridge0), p(delivery0), "spillway.events", List.of(new StatusSnapshot.PartitionLag("spillway.events", 0, 5), new StatusSnapshot.PartitionLag("spillway.events", 2, 1)), null);
     assertThat(s0.backlogTotal()).isEqualTo(15);
@@ -66,6 +67,8 @@ class StatusSnapshotUnitTests {
     assertThat(alpha.dlqTotal()).isEqualTo(3);
     assertThat(alpha.held(t0)).isFalse();
     assertThat(beta.held(t0)).isTrue();
+    assertThat(beta.pending()).as("held events are counted although Kafka shows no lag for them").isEqualTo(12);
+    assertThat(s0.html(2)).contains("<td class=\"pending\" data-value=\"12\">12</td>");
     assertThat(s0.html(2)).contains("<tr class=\"upstream held\" data-upstream=\"beta\">")
         .contains("<tr class=\"upstream\" data-upstream=\"alpha\">")
         .contains("id=\"backlog\" data-value=\"15\"").contains("id=\"lag-total\" data-value=\"3\"")
