@@ -22,6 +22,7 @@
 # `spillway up` runs it, -Xmx256m), edge/bridge/delivery each its own JVM from `main --config FILE`
 # (E2E_JAVA_OPTS, default -Xmx512m -XX:+UseParallelGC). Machine-readable lines start with "RESULT ".
 set -euo pipefail
+{ # the whole script is one block: bash parses it before running it, so editing this file cannot break a run in progress
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 B="${SPILLWAY_BASELINE:-$(cd "$ROOT/../shared/baseline" 2>/dev/null && pwd || echo /work/shared/baseline)}"
@@ -46,6 +47,15 @@ RES="$ST/results.txt"
 log() { echo "[bench-e2e] $(date -u +%T) $*" >&2; }
 die() { log "$*"; exit 1; }
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# One run at a time: two runs would share the state dir and ports (the port check below cannot see a run that is
+# between two stacks). A directory with our PID, not flock: a lock fd would be inherited by the daemons we start.
+LOCK="${TMPDIR:-/tmp}/spillway-bench-e2e.lock"
+if ! mkdir "$LOCK" 2>/dev/null; then
+  other=$(cat "$LOCK/pid" 2>/dev/null || true)
+  [ -n "$other" ] && kill -0 "$other" 2>/dev/null && die "another bench/e2e/run.sh is running (pid $other, lock $LOCK)"
+  rm -rf "$LOCK"; mkdir "$LOCK"   # left by a run that died
+fi
+echo $$ > "$LOCK/pid"
 for p in $S_EDGE $S_EADMIN $S_BADMIN $S_DADMIN $S_SINK_FAST $S_SINK_SLOW $S_REDIS $S_KAFKA $((S_KAFKA + 1)) \
          $L_EDGE $L_REDIS $L_SINK_FAST $L_SINK_SLOW $L_BC_REDIS $L_BC_SINK; do
   port_busy "$p" && die "port $p is in use: stop what runs there"
@@ -96,11 +106,19 @@ spw_down() {
   [ -n "$KAFKA_BROKER" ] && stop_pid "$KAFKA_BROKER"; KAFKA_BROKER=""
   rm -rf "$ST/redis" "$ST/kafka" "$ST/delivery-state"
 }
+BENCH_PID=""   # a bench-edge.sh running in the background (the window is measured meanwhile)
+stop_bench() {
+  [ -n "$BENCH_PID" ] || return 0
+  local c; for c in $(ps -o pid= --ppid "$BENCH_PID" 2>/dev/null); do kill -TERM "$c" 2>/dev/null || true; done   # its wrk
+  kill -TERM "$BENCH_PID" 2>/dev/null || true; wait "$BENCH_PID" 2>/dev/null || true; BENCH_PID=""
+}
 cleanup() {
+  stop_bench
   spw_down
   "$B/down.sh" -p "$L_EDGE" -x >/dev/null 2>&1 || true
   for p in $S_SINK_FAST $S_SINK_SLOW $L_SINK_FAST $L_SINK_SLOW; do "$B/sink.sh" down -p "$p" -x >/dev/null 2>&1 || true; done
   [ "$KEEP" = 1 ] || rm -rf "$ST/cp"
+  rm -rf "$LOCK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -174,9 +192,9 @@ e2e_legacy() { # MODE SINK_PORT [DELAY]
   log "legacy e2e, upstream $mode: sink.sh up -p $sp; up.sh -p $L_EDGE -r $L_REDIS -U http://127.0.0.1:$sp"
   "$B/sink.sh" up -p "$sp" -m "$mode" ${3:+-d "$3"} >"$f.sink" 2>&1 || { cat "$f.sink" >&2; die "sink failed"; }
   "$B/up.sh" -p "$L_EDGE" -r "$L_REDIS" -U "http://127.0.0.1:$sp" >"$f.up" 2>&1 || { cat "$f.up" >&2; die "up.sh failed"; }
-  "$B/bench-edge.sh" -u "http://127.0.0.1:$L_EDGE" -c "$CONNS" -d "$WRK_S" >"$f.out" 2>"$f.err" & local bp=$!
+  "$B/bench-edge.sh" -u "http://127.0.0.1:$L_EDGE" -c "$CONNS" -d "$WRK_S" >"$f.out" 2>"$f.err" & BENCH_PID=$!
   read -r rate n secs < <(measure_window "$sp" "$f.err")
-  wait "$bp" || { cat "$f.err" >&2; die "bench-edge.sh failed"; }
+  wait "$BENCH_PID" || { BENCH_PID=""; cat "$f.err" >&2; die "bench-edge.sh failed"; }; BENCH_PID=""
   result "e2e round=$ROUND stack=legacy upstream=$mode sink_events_s=$rate sink_events=$n window_s=$secs edge_req_s=$(kv 'req/s' "$f.out") http_errors=$(kv http_errors "$f.out") socket_errors=$(kv socket_errors "$f.out") $(cpu "$f.out")"
   if [ "$mode" = return ]; then
     local l; l=$(grep -o 'peak_rss_mib.*' "$f.out")
@@ -191,9 +209,9 @@ e2e_spillway() { # MODE SINK_PORT [DELAY]
   "$B/sink.sh" up -p "$sp" -m "$mode" ${3:+-d "$3"} >"$f.sink" 2>&1 || { cat "$f.sink" >&2; die "sink failed"; }
   spw_up "http://127.0.0.1:$sp" "edge bridge delivery"
   "$B/bench-edge.sh" -u "http://127.0.0.1:$S_EDGE" -c "$CONNS" -d "$WRK_S" -P "$EDGE_PID,$BRIDGE_PID,$DELIVERY_PID,$REDIS_PID,$KAFKA_BROKER" \
-    >"$f.out" 2>"$f.err" & local bp=$!
+    >"$f.out" 2>"$f.err" & BENCH_PID=$!
   read -r rate n secs < <(measure_window "$sp" "$f.err")
-  wait "$bp" || { cat "$f.err" >&2; die "bench-edge.sh failed"; }
+  wait "$BENCH_PID" || { BENCH_PID=""; cat "$f.err" >&2; die "bench-edge.sh failed"; }; BENCH_PID=""
   result "e2e round=$ROUND stack=spillway upstream=$mode sink_events_s=$rate sink_events=$n window_s=$secs edge_req_s=$(kv 'req/s' "$f.out") http_errors=$(kv http_errors "$f.out") socket_errors=$(kv socket_errors "$f.out") $(cpu "$f.out") redis_backlog_at_end=$(redis-cli -p $S_REDIS xlen spillway:events)"
   if [ "$mode" = return ]; then
     result "rss round=$ROUND stack=spillway process=edge peak_rss_mib=$(hwm_mib "$EDGE_PID")"
@@ -316,3 +334,5 @@ ratio() { awk -v s="$1" -v l="$2" 'BEGIN{ if (l+0 > 0 && s != "") printf "%.1fx"
   echo "Raw lines: the \`RESULT\` lines printed by the run. A shared 2-core machine is noisy: compare only the columns of one run."
 } > "$OUTMD"
 log "wrote $OUTMD"
+exit
+}
