@@ -77,7 +77,7 @@ e2e_rows() {
     echo "| end-to-end events/s, $([ $m = return ] && echo instant || echo '50 ms') upstream, edge saturated (median of ${n:-1}) | ${l:--} | ${s:--} | $(r "$s" "$l") | e2e |"
   done
   l=$(g drain stack=legacy drain_s); s=$(g drain stack=spillway drain_s)
-  echo "| drain time of a $(g drain stack=legacy events)-event backlog, s | ${l:--} | ${s:--} | $(r "$l" "$s" faster) | e2e |"
+  echo "| drain time of a $(g drain stack=legacy events)-event backlog, s | ${l:--} | ${s:--} | $(awk -v l="$l" -v s="$s" 'BEGIN{ if (l+0 <= 0 || s+0 <= 0) print "-"; else if (l >= s) printf "%.1f× faster", l/s; else printf "%.1f× slower", s/l }') | e2e |"
   l=$(g redis_bytes stack=legacy bytes_per_event); s=$(g redis_bytes stack=spillway bytes_per_event)
   echo "| Redis bytes per buffered event | ${l:--} | ${s:--} | $(awk -v a="$s" -v b="$l" 'BEGIN{ if (b+0 > 0) printf "%.2f× legacy", a/b; else print "-" }') | e2e |"
   rss() { grep "^RESULT rss " "$L" | grep " stack=$1 " | sed 's/.* process=\([^ ]*\) peak_rss_mib=\([^ ]*\).*/\1 \2/' \
