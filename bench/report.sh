@@ -3,7 +3,7 @@
 # assembles docs/benchmarks.md: header (invocation, date, machine), a summary table, one section per benchmark
 # (with its command and the load average before it), and bench/notes.md (hand-written notes) at the end.
 # Usage: bench/report.sh [--quick] [--only edge,bridge,delivery,e2e,sdk] [--results DIR] [--out FILE] [--no-run]
-#   --quick    small sizes, for smoke testing (a few minutes in all); default: full size (see bench/README.md)
+#   --quick    small sizes, for smoke testing (about 10 minutes in all); default: full size (see bench/README.md)
 #   --only L   run only these benchmarks; the other sections reuse the fragments of their last run
 #   --results  where fragments, logs and per-section metadata are kept (default bench/results/, git-ignored)
 #   --out      the report to write (default docs/benchmarks.md)
