@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Delivery benchmark, side by side in one run with the legacy Python consumer (issue 4, acceptance 8).
-#   bench/delivery/run.sh [-n EVENTS=100000] [-N DELAY_EVENTS=100000] [-w WINDOW_S=30] [-c MAX_IN_FLIGHT=256]
+#   bench/delivery/run.sh [-n EVENTS=100000] [-N DELAY_EVENTS=100000] [-w WINDOW_S=30] [-c MAX_IN_FLIGHT=256] [-o FRAGMENT.md]
 # For each upstream kind — an instant one (nginx `return 200`) and one answering after 50 ms — it runs
 #   1. the legacy consumer: ../shared/baseline/bench-consumer.sh (its own Redis + sink)
 #   2. Spillway's delivery: a real KRaft broker with a backlog of the same 1 KiB gzip'd envelope, one
@@ -11,8 +11,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 B="${SPILLWAY_BASELINE:-$(cd "$ROOT/../shared/baseline" 2>/dev/null && pwd || echo /work/shared/baseline)}"
 N=100000; ND=100000; WINDOW=30; INFLIGHT=256
-while getopts "n:N:w:c:h" o; do case "$o" in
-  n) N="$OPTARG";; N) ND="$OPTARG";; w) WINDOW="$OPTARG";; c) INFLIGHT="$OPTARG";;
+FRAG=""
+while getopts "n:N:w:c:o:h" o; do case "$o" in
+  n) N="$OPTARG";; N) ND="$OPTARG";; w) WINDOW="$OPTARG";; c) INFLIGHT="$OPTARG";; o) FRAG="$OPTARG";;
   *) sed -n '2,10p' "$0"; exit 2;; esac; done
 SINK_FAST=18291; SINK_SLOW=18292; LEG_REDIS=16391; LEG_FAST=18293; LEG_SLOW=18294
 OUT="${TMPDIR:-/tmp}/spillway-bench-delivery"; mkdir -p "$OUT"
@@ -50,8 +51,7 @@ echo "## summary (events/s)"
 printf 'instant upstream: legacy=%s spillway=%s ratio=%s\n' "$lf" "$sf" "$(awk -v a="$sf" -v b="$lf" 'BEGIN{ if (b>0) printf "%.1fx", a/b; else print "-" }')"
 printf '50 ms upstream:   legacy=%s spillway=%s ratio=%s\n' "$ld" "$sd" "$(awk -v a="$sd" -v b="$ld" 'BEGIN{ if (b>0) printf "%.1fx", a/b; else print "-" }')"
 
-# --- Markdown fragment for bench/report.sh: BENCH_FRAGMENT=FILE bench/delivery/run.sh ... (an environment
-# variable, not -o, because this block is appended to the script and its option parsing is left as it was)
+# --- Markdown fragment for bench/report.sh: -o FILE (or BENCH_FRAGMENT=FILE)
 FRAG="${FRAG:-${BENCH_FRAGMENT:-}}"
 [ -n "$FRAG" ] || exit 0
 mkdir -p "$(dirname "$FRAG")"
