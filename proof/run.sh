@@ -6,7 +6,7 @@
 # (the short size writes proof/target/reliability-short.md; CI runs it inside `mvn verify`).
 # Sizes: short = 1 broker, 100 events/s, 8 s per scenario (~2 min);
 #        medium = 3 brokers, 300 events/s, 40 s per scenario;
-#        full = 3 brokers, 1,000 events/s, 120 s per scenario, upstream down 120 s, 429 for 60 s.
+#        full = 3 brokers, 1,000 events/s, 90 s per scenario (fault 20 s in), upstream down 120 s, 429 for 60 s.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 SIZE="${1:-full}"; shift || true

@@ -32,7 +32,9 @@ class FaultSuiteIntegrationTests {
     static Size of(String name) {
       int rate = Integer.getInteger("spillway.proof.rate", -1);
       Size s = switch (name) {
-        case "full" -> new Size("full", 3, 1000, Duration.ofSeconds(120), Duration.ofSeconds(30), Duration.ofSeconds(10),
+        // 90 s per scenario, fault 20 s in: with the 2-minute outage, the minute of 429 and a 3-broker
+        // cluster this is ~17 min of load, which leaves room for start-up and drains within 30 min.
+        case "full" -> new Size("full", 3, 1000, Duration.ofSeconds(90), Duration.ofSeconds(20), Duration.ofSeconds(10),
             Duration.ofSeconds(120), Duration.ofSeconds(60), Duration.ofSeconds(60), Duration.ofMinutes(5));
         case "medium" -> new Size("medium", 3, 300, Duration.ofSeconds(40), Duration.ofSeconds(10), Duration.ofSeconds(5),
             Duration.ofSeconds(30), Duration.ofSeconds(20), Duration.ofSeconds(20), Duration.ofMinutes(3));
