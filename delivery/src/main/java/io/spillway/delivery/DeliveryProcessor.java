@@ -64,11 +64,16 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
   private final Map<Bytes, Long> deadLettered = new HashMap<>();
   /**
    * Events filed by {@link #process} and not sent yet, decoded: the common path sends them without
-   * reading them back from the store. Only a cache (the store stays the truth); bounded in bytes.
+   * reading them back from the store. Only a cache (the store stays the truth), and small: it only
+   * needs to cover what one tick sends. While an upstream is down or held it fills up and stays
+   * full (a 32 MiB bound, counted in body bytes only, ran a 384 MiB delivery out of heap in the
+   * fault suite's 2-minute outage), so each entry is charged its body plus {@link #FRESH_ENTRY_OVERHEAD}.
    */
   private final Map<Bytes, Fresh> fresh = new HashMap<>();
   private long freshBytes;
-  static final long FRESH_MAX_BYTES = 32L << 20;
+  static final long FRESH_MAX_BYTES = 8L << 20;
+  /** Decoded fields, header objects, map entry: a generous estimate of an entry's heap beyond its body. */
+  static final int FRESH_ENTRY_OVERHEAD = 4096;
   /** Store entries per upstream, as this task counts them (published through {@link Upstream#pending}). */
   private final Map<Upstream, Long> pending = new HashMap<>();
   /**
@@ -130,10 +135,8 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
     boolean known = md.offset() <= restoredUpTo.getOrDefault(md.partition(), -1L) && store.get(key) != null;
     store.put(key, pending.toBytes());
     if (!known) count(upstream, 1);
-    if (freshBytes + record.value().length <= FRESH_MAX_BYTES) {
-      fresh.put(key, new Fresh(pending, event));
-      freshBytes += record.value().length;
-    }
+    long cost = (long) record.value().length + FRESH_ENTRY_OVERHEAD;
+    if (freshBytes + cost <= FRESH_MAX_BYTES && fresh.putIfAbsent(key, new Fresh(pending, event)) == null) freshBytes += cost;
     nextScan.remove(upstream.name);
   }
 
@@ -291,7 +294,7 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
   /** Removes {@code key} from the cache of fresh events; returns what was there. */
   private Fresh forget(Bytes key) {
     Fresh f = fresh.remove(key);
-    if (f != null) freshBytes -= f.pending.value().length;
+    if (f != null) freshBytes -= (long) f.pending.value().length + FRESH_ENTRY_OVERHEAD;
     return f;
   }
 
