@@ -93,7 +93,12 @@ public final class SentryUpstream implements AutoCloseable {
 
   private final int port;
   private final Map<String, Project> projectsByKey = new ConcurrentHashMap<>();
-  private final List<Received> received = new CopyOnWriteArrayList<>();
+  /**
+   * Guarded by itself. Not a CopyOnWriteArrayList: every add would copy the whole list, and a long
+   * fault-suite run records a million requests (at the end each answer cost ~200 ms).
+   */
+  private final List<Received> received = new ArrayList<>();
+  private volatile boolean keepBodies = true;
   private final List<Rule> rules = new CopyOnWriteArrayList<>();
   private volatile long delayMillis;
   private Undertow server;
@@ -184,7 +189,9 @@ public final class SentryUpstream implements AutoCloseable {
 
   /** Forgets the recorded requests (answers and projects stay as they are). */
   public SentryUpstream clear() {
-    received.clear();
+    synchronized (received) {
+      received.clear();
+    }
     return this;
   }
 
@@ -227,26 +234,42 @@ public final class SentryUpstream implements AutoCloseable {
 
   /** Every request, in arrival order. */
   public List<Received> requests() {
-    return List.copyOf(received);
+    return List.copyOf(snapshot());
+  }
+
+  /**
+   * false: record requests without their bodies (raw and decoded are null in {@link Received});
+   * event ids, statuses and times are still recorded. For long load runs, where a million bodies
+   * would fill the test JVM's heap.
+   */
+  public SentryUpstream keepBodies(boolean keep) {
+    this.keepBodies = keep;
+    return this;
+  }
+
+  private List<Received> snapshot() {
+    synchronized (received) {
+      return new ArrayList<>(received);
+    }
   }
 
   /** Requests answered 2xx. */
   public List<Received> accepted() {
     List<Received> out = new ArrayList<>();
-    for (Received r : received) if (r.accepted()) out.add(r);
+    for (Received r : snapshot()) if (r.accepted()) out.add(r);
     return out;
   }
 
   /** Event ids of the accepted requests, with repeats (a duplicate delivery appears twice). */
   public List<String> acceptedEventIds() {
     List<String> out = new ArrayList<>();
-    for (Received r : received) if (r.accepted() && r.eventId() != null) out.add(r.eventId());
+    for (Received r : snapshot()) if (r.accepted() && r.eventId() != null) out.add(r.eventId());
     return out;
   }
 
   public int acceptedCount() {
     int n = 0;
-    for (Received r : received) if (r.accepted()) n++;
+    for (Received r : snapshot()) if (r.accepted()) n++;
     return n;
   }
 
@@ -354,8 +377,14 @@ public final class SentryUpstream implements AutoCloseable {
         }
       }
     }
-    received.add(new Received(now, provisional.method(), path, query, provisional.headers(), body, decoded, eventId,
-        sentAt, types, key, secret, status, error));
+    Received r = keepBodies
+        ? new Received(now, provisional.method(), path, query, provisional.headers(), body, decoded, eventId,
+            sentAt, types, key, secret, status, error)
+        : new Received(now, provisional.method(), path, query, provisional.headers(), null, null, eventId,
+            sentAt, types, key, secret, status, error);
+    synchronized (received) {
+      received.add(r);
+    }
 
     if (drop) {
       // dispatch first: otherwise Undertow completes the exchange (an empty 200) when the handler returns
@@ -474,20 +503,20 @@ public final class SentryUpstream implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "SentryUpstream{" + url() + ", received=" + received.size() + "}";
+    return "SentryUpstream{" + url() + ", received=" + snapshot().size() + "}";
   }
 
   /** For diagnostics in assertion messages: status counts. */
   public Map<Integer, Integer> statusCounts() {
     Map<Integer, Integer> m = new TreeMap<>();
-    for (Received r : received) m.merge(r.status(), 1, Integer::sum);
+    for (Received r : snapshot()) m.merge(r.status(), 1, Integer::sum);
     return m;
   }
 
   /** Last recorded arrival times of accepted requests (epoch ms), ascending. */
   public List<Long> acceptedArrivals() {
     List<Long> out = new ArrayList<>();
-    for (Received r : received) if (r.accepted()) out.add(r.arrivedAt());
+    for (Received r : snapshot()) if (r.accepted()) out.add(r.arrivedAt());
     Collections.sort(out);
     return out;
   }
