@@ -84,13 +84,6 @@ CP="$ST/cp/classes"
 for e in $(tr ':' '\n' < "$ST/cp.txt"); do
   if [[ "$e" == */io/spillway/* ]]; then cp "$e" "$ST/cp/"; CP="$CP:$ST/cp/$(basename "$e")"; else CP="$CP:$e"; fi
 done
-cat > "$ST/logback.xml" <<'XML'
-<configuration>
-  <appender name="OUT" class="ch.qos.logback.core.ConsoleAppender"><encoder><pattern>%d %-5level %logger{20} - %msg%n</pattern></encoder></appender>
-  <logger name="org.apache.kafka" level="WARN"/>
-  <root level="INFO"><appender-ref ref="OUT"/></root>
-</configuration>
-XML
 
 # --- process bookkeeping: everything we start is stopped by PID, also on failure
 SPW_PIDS=()      # edge bridge delivery kafka-harness redis, in stop order
@@ -135,7 +128,7 @@ await_ready() { # NAME ADMIN_PORT PID
 }
 start_app() { # NAME MAINCLASS ADMIN_PORT -> sets APP_PID
   # shellcheck disable=SC2086
-  java $JAVA_OPTS -Dlogback.configurationFile="$ST/logback.xml" -cp "$CP" "$2" --config "$ST/spillway.yml" >>"$ST/$1.log" 2>&1 &
+  java $JAVA_OPTS -Dlogback.configurationFile="$ROOT/bench/logback.xml" -cp "$CP" "$2" --config "$ST/spillway.yml" >>"$ST/$1.log" 2>&1 &
   APP_PID=$!; SPW_PIDS=("$APP_PID" "${SPW_PIDS[@]}")
 }
 # spw_up UPSTREAM_URL APPS: Redis + Kafka + the apps named in APPS (edge bridge delivery); sets *_PID
@@ -144,7 +137,7 @@ spw_up() {
   redis-server --port $S_REDIS --bind 127.0.0.1 --dir "$ST/redis" --save "" --appendonly yes --appendfsync everysec \
     --daemonize no --logfile "$ST/redis/redis.log" & REDIS_PID=$!; SPW_PIDS=("$REDIS_PID")
   local _; for _ in $(seq 1 100); do redis-cli -p $S_REDIS ping >/dev/null 2>&1 && break; sleep 0.1; done
-  java -Xmx128m -Dlogback.configurationFile="$ST/logback.xml" -cp "$CP" io.spillway.proof.bench.BenchKafka "$ST/kafka" $S_KAFKA \
+  java -Xmx128m -Dlogback.configurationFile="$ROOT/bench/logback.xml" -cp "$CP" io.spillway.proof.bench.BenchKafka "$ST/kafka" $S_KAFKA \
     >"$ST/kafka.out" 2>"$ST/kafka-harness.log" &
   SPW_PIDS=("$!" "${SPW_PIDS[@]}")
   for _ in $(seq 1 1200); do grep -q '^READY' "$ST/kafka.out" && break; kill -0 "${SPW_PIDS[0]}" 2>/dev/null || break; sleep 0.1; done

@@ -77,15 +77,9 @@ upstreams:
     projects:
       p42: { id: 42, key: "PUBLICKEY", alias: "PUBLIC" }
 YML
-cat > "$ST/logback.xml" <<'XML'
-<configuration>
-  <appender name="OUT" class="ch.qos.logback.core.ConsoleAppender"><encoder><pattern>%d %-5level %logger{20} - %msg%n</pattern></encoder></appender>
-  <root level="INFO"><appender-ref ref="OUT"/></root>
-</configuration>
-XML
 EDGE_OPTS="${EDGE_JAVA_OPTS:--Xms512m -Xmx512m -XX:+UseParallelGC}"
 # shellcheck disable=SC2086
-java $EDGE_OPTS -Dlogback.configurationFile="$ST/logback.xml" -cp "$EDGE_CP" io.spillway.edge.EdgeServer --config "$ST/spillway.yml" >"$ST/edge.log" 2>&1 &
+java $EDGE_OPTS -Dlogback.configurationFile="$ROOT/bench/logback.xml" -cp "$EDGE_CP" io.spillway.edge.EdgeServer --config "$ST/spillway.yml" >"$ST/edge.log" 2>&1 &
 PIDS_TO_STOP=("$!" "${PIDS_TO_STOP[@]}")
 for _ in $(seq 1 300); do curl -fsS "http://127.0.0.1:$ADMIN_PORT/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
 curl -fsS "http://127.0.0.1:$ADMIN_PORT/readyz" >/dev/null || { tail -30 "$ST/edge.log" >&2; exit 1; }
