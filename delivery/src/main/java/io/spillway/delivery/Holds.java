@@ -34,6 +34,7 @@ final class Holds {
    * limit gets the event dropped by Sentry's quota.
    */
   boolean held(String project, Set<String> categories, long nowMillis) {
+    if (until.isEmpty()) return false; // the common case, asked for every event sent: no key strings built
     if (active(ALL + "\0" + ALL, nowMillis) || active(project + "\0" + ALL, nowMillis)) return true;
     if (categories == null) {
       for (Map.Entry<String, Long> e : until.entrySet()) {
