@@ -55,10 +55,17 @@ final class Http1Client implements AutoCloseable {
 
   private final Map<String, Host> hosts = new ConcurrentHashMap<>();
   private final Duration connectTimeout;
+  private final SSLSocketFactory tls;
   private volatile boolean closed;
 
   Http1Client(Duration connectTimeout) {
+    this(connectTimeout, (SSLSocketFactory) SSLSocketFactory.getDefault());
+  }
+
+  /** @param tls for https upstreams (the JVM's default trusts the JDK's CAs, or -Djavax.net.ssl.trustStore) */
+  Http1Client(Duration connectTimeout, SSLSocketFactory tls) {
     this.connectTimeout = connectTimeout;
+    this.tls = tls;
   }
 
   CompletableFuture<Response> send(UpstreamRequest request, Duration timeout) {
@@ -179,7 +186,7 @@ final class Http1Client implements AutoCloseable {
         s.setTcpNoDelay(true);
         s.connect(new InetSocketAddress(host, port), (int) connectTimeout.toMillis());
         if (tls) {
-          SSLSocket ssl = (SSLSocket) ((SSLSocketFactory) SSLSocketFactory.getDefault()).createSocket(s, host, port, true);
+          SSLSocket ssl = (SSLSocket) Http1Client.this.tls.createSocket(s, host, port, true);
           SSLParameters p = ssl.getSSLParameters();
           p.setEndpointIdentificationAlgorithm("HTTPS");
           ssl.setSSLParameters(p);

@@ -3,6 +3,7 @@ package io.spillway.delivery;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spillway.testkit.SentryUpstream;
+import io.spillway.testkit.TestCertificate;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -81,6 +82,41 @@ class Http1ClientIntegrationTests {
       assertThat(client.send(URI.create(up.url()), () -> request(up, null), Duration.ofSeconds(5)).get(20, TimeUnit.SECONDS).status())
           .isEqualTo(200);
       assertThat(up.acceptedCount()).isEqualTo(1);
+    }
+  }
+
+  /**
+   * Upstreams are https in production (sentry.io): the client speaks TLS, keeps the connection,
+   * checks the certificate's name against the URL's host and trusts only what it is told to.
+   */
+  @Test
+  void talksTlsAndChecksTheCertificate() throws Exception {
+    try (SentryUpstream up = SentryUpstream.startTls().project(7, "ffff0000ffff0000ffff0000ffff0000", null);
+         Http1Client client = new Http1Client(Duration.ofSeconds(2), TestCertificate.get().clientContext().getSocketFactory());
+         Http1Client jdkTrust = new Http1Client(Duration.ofSeconds(2))) {
+      assertThat(up.url()).startsWith("https://localhost:");
+      for (int i = 0; i < 20; i++) {
+        assertThat(client.send(request(up, "n=" + i), Duration.ofSeconds(5)).get(20, TimeUnit.SECONDS).status()).isEqualTo(200);
+      }
+      assertThat(up.acceptedCount()).isEqualTo(20);
+      assertThat(up.requests().get(3).header("Host")).isEqualTo("localhost:" + up.port());
+      assertThat(up.requests().get(3).decodedText()).isEqualTo(ENVELOPE);
+
+      // The same server by its IP: the certificate names only "localhost".
+      UpstreamRequest byIp = new UpstreamRequest("POST", URI.create("https://127.0.0.1:" + up.port() + "/api/7/envelope/"),
+          request(up, null).headers(), ENVELOPE.getBytes(), false);
+      assertThat(failure(client.send(byIp, Duration.ofSeconds(5)))).isInstanceOf(javax.net.ssl.SSLHandshakeException.class);
+      // A client that trusts only the JDK's CAs does not trust a self-signed certificate.
+      Throwable untrusted = failure(jdkTrust.send(request(up, null), Duration.ofSeconds(5)));
+      assertThat(untrusted).isInstanceOf(javax.net.ssl.SSLHandshakeException.class);
+      assertThat(DeliveryOutcome.ofFailure(untrusted)).isEqualTo(new DeliveryOutcome.Retry("network"));
+      assertThat(up.acceptedCount()).isEqualTo(20);
+
+      // The server restarts: the kept TLS connections are dead, the client reconnects.
+      up.down();
+      up.up();
+      for (int i = 0; i < 5; i++) assertThat(client.send(request(up, null), Duration.ofSeconds(5)).get(20, TimeUnit.SECONDS).status()).isEqualTo(200);
+      assertThat(up.acceptedCount()).isEqualTo(25);
     }
   }
 }

@@ -102,14 +102,31 @@ public final class SentryUpstream implements AutoCloseable {
   private final List<Rule> rules = new CopyOnWriteArrayList<>();
   private volatile long delayMillis;
   private Undertow server;
+  /** Non-null: serve HTTPS with this context (see {@link #startTls}). */
+  private final javax.net.ssl.SSLContext tls;
 
   private SentryUpstream(int port) {
+    this(port, null);
+  }
+
+  private SentryUpstream(int port, javax.net.ssl.SSLContext tls) {
     this.port = port;
+    this.tls = tls;
   }
 
   /** Starts on a free loopback port. */
   public static SentryUpstream start() {
     SentryUpstream u = new SentryUpstream(RedisServer.freePort());
+    u.up();
+    return u;
+  }
+
+  /**
+   * Starts an HTTPS upstream on a free loopback port with {@link TestCertificate}'s certificate
+   * (valid for the name {@code localhost} only); {@link #url} then names {@code https://localhost}.
+   */
+  public static SentryUpstream startTls() {
+    SentryUpstream u = new SentryUpstream(RedisServer.freePort(), TestCertificate.get().serverContext());
     u.up();
     return u;
   }
@@ -133,7 +150,7 @@ public final class SentryUpstream implements AutoCloseable {
 
   /** {@code http://127.0.0.1:PORT} — what goes into an upstream's {@code url}. */
   public String url() {
-    return "http://127.0.0.1:" + port;
+    return tls == null ? "http://127.0.0.1:" + port : "https://localhost:" + port;
   }
 
   // ---- behaviour ------------------------------------------------------------------------------
@@ -206,8 +223,10 @@ public final class SentryUpstream implements AutoCloseable {
   /** (Re)starts listening on the same port. */
   public synchronized void up() {
     if (server != null) return;
-    Undertow s = Undertow.builder()
-        .addHttpListener(port, "127.0.0.1")
+    Undertow.Builder b = Undertow.builder();
+    if (tls == null) b.addHttpListener(port, "127.0.0.1");
+    else b.addHttpsListener(port, "127.0.0.1", tls);
+    Undertow s = b
         .setIoThreads(2)
         .setWorkerThreads(4)
         .setHandler(this::handle)
