@@ -321,7 +321,7 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
     shared.started();
     u.sent.increment();
     long start = System.nanoTime();
-    // Built on the HTTP connection thread (see Http1Client.Task): the stream thread only hands it over.
+    // Built on the HTTP client's thread (see Http1Client.send): the stream thread only hands it over.
     BufferedEvent toBuild = event;
     Supplier<UpstreamRequest> request = () -> {
       UpstreamRequest r = UpstreamRequest.build(toBuild, u.config, project, shared.clock().getAsLong());

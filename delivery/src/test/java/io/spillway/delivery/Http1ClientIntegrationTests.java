@@ -92,7 +92,7 @@ class Http1ClientIntegrationTests {
   @Test
   void talksTlsAndChecksTheCertificate() throws Exception {
     try (SentryUpstream up = SentryUpstream.startTls().project(7, "ffff0000ffff0000ffff0000ffff0000", null);
-         Http1Client client = new Http1Client(Duration.ofSeconds(2), TestCertificate.get().clientContext().getSocketFactory());
+         Http1Client client = new Http1Client(Duration.ofSeconds(2), TestCertificate.get().clientContext());
          Http1Client jdkTrust = new Http1Client(Duration.ofSeconds(2))) {
       assertThat(up.url()).startsWith("https://localhost:");
       for (int i = 0; i < 20; i++) {
@@ -102,6 +102,14 @@ class Http1ClientIntegrationTests {
       assertThat(up.requests().get(3).header("Host")).isEqualTo("localhost:" + up.port());
       assertThat(up.requests().get(3).decodedText()).isEqualTo(ENVELOPE);
 
+      // A body of many TLS records (16 KiB each) arrives whole.
+      String big = ENVELOPE.substring(0, ENVELOPE.indexOf('\n') + 1) + "{\"type\":\"attachment\",\"length\":300000}\n"
+          + "x".repeat(300_000) + "\n";
+      UpstreamRequest large = new UpstreamRequest("POST", URI.create(up.url() + "/api/7/envelope/"), request(up, null).headers(),
+          big.getBytes(), false);
+      assertThat(client.send(large, Duration.ofSeconds(5)).get(20, TimeUnit.SECONDS).status()).isEqualTo(200);
+      assertThat(up.requests().get(20).decodedText()).isEqualTo(big);
+
       // The same server by its IP: the certificate names only "localhost".
       UpstreamRequest byIp = new UpstreamRequest("POST", URI.create("https://127.0.0.1:" + up.port() + "/api/7/envelope/"),
           request(up, null).headers(), ENVELOPE.getBytes(), false);
@@ -110,13 +118,13 @@ class Http1ClientIntegrationTests {
       Throwable untrusted = failure(jdkTrust.send(request(up, null), Duration.ofSeconds(5)));
       assertThat(untrusted).isInstanceOf(javax.net.ssl.SSLHandshakeException.class);
       assertThat(DeliveryOutcome.ofFailure(untrusted)).isEqualTo(new DeliveryOutcome.Retry("network"));
-      assertThat(up.acceptedCount()).isEqualTo(20);
+      assertThat(up.acceptedCount()).isEqualTo(21);
 
       // The server restarts: the kept TLS connections are dead, the client reconnects.
       up.down();
       up.up();
       for (int i = 0; i < 5; i++) assertThat(client.send(request(up, null), Duration.ofSeconds(5)).get(20, TimeUnit.SECONDS).status()).isEqualTo(200);
-      assertThat(up.acceptedCount()).isEqualTo(25);
+      assertThat(up.acceptedCount()).isEqualTo(26);
     }
   }
 }
