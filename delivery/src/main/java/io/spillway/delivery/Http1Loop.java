@@ -153,8 +153,8 @@ final class Http1Loop implements AutoCloseable {
     if (c == null) {
       try {
         c = open(x);
-      } catch (IOException e) {
-        x.result.completeExceptionally(e);
+      } catch (IOException | RuntimeException e) { // a RuntimeException too: an exchange left behind would wait forever
+        x.result.completeExceptionally(e instanceof IOException ? e : new IOException(e));
         return;
       }
     }
