@@ -27,7 +27,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * went per event: the delivery JVM's threads by kind (stream, http, kafka clients, jit, gc) and
  * the whole machine's (broker and upstream included), which bounds the rate on a small box.
  *
- * <p>Usage: {@code DeliveryBench --upstream URL --label L --events N [--window-s W] [--max-in-flight M] [--punctuate 10ms] [--body FILE]}
+ * <p>Usage: {@code DeliveryBench --upstream URL --label L --events N [--window-s W] [--max-in-flight M] [--punctuate DURATION (default: the config default)] [--body FILE]}
  * (repeatable: several {@code --upstream} groups run one after the other on the same broker).
  */
 final class DeliveryBench {
@@ -70,14 +70,14 @@ final class DeliveryBench {
     }
     Path state = Files.createTempDirectory("spillway-bench-state-");
     String yaml = """
-        delivery: { admin: "127.0.0.1:0", application_id: "%s", state_dir: "%s", punctuate_interval: %s, stream_threads: %d }
+        delivery: { admin: "127.0.0.1:0", application_id: "%s", state_dir: "%s",%s stream_threads: %d }
         kafka: { bootstrap_servers: "%s", topic: "%s", partitions: %d, replication_factor: 1 }
         upstreams:
           bench:
             url: "%s"
             max_in_flight: %d
             projects:
-        %s""".formatted("bench-app-" + System.nanoTime(), state, opt.getOrDefault("punctuate", "10ms"), threads, kafka.bootstrapServers(), topic, partitions, url, maxInFlight, projects);
+        %s""".formatted("bench-app-" + System.nanoTime(), state, opt.containsKey("punctuate") ? " punctuate_interval: " + opt.get("punctuate") + "," : "", threads, kafka.bootstrapServers(), topic, partitions, url, maxInFlight, projects);
 
     long t0 = System.nanoTime();
     java.util.Properties pp = new java.util.Properties();

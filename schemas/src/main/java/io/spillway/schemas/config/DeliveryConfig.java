@@ -32,5 +32,10 @@ public record DeliveryConfig(
   public static final Duration DEFAULT_RETRY_MAX = Duration.ofSeconds(60);
   public static final String DEFAULT_STATE_DIR =
       java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "spillway-delivery").toString();
-  public static final Duration DEFAULT_PUNCTUATE_INTERVAL = Duration.ofMillis(20);
+  /**
+   * 5 ms: a freed in-flight slot waits for the next tick, so the tick bounds one instance's rate
+   * (DeliveryBench, warm JVM: 17.1k events/s at 10 ms, 19.4k at 5 ms); an idle delivery used 2–4 %
+   * of a core at 20, 5 and 2 ms alike.
+   */
+  public static final Duration DEFAULT_PUNCTUATE_INTERVAL = Duration.ofMillis(5);
 }
