@@ -328,7 +328,7 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
       if (r.rewritten()) u.rewritten.increment();
       return r;
     };
-    shared.http().send(u.config.url(), request, u.config.timeout())
+    shared.http().send(u.config.url(), request, u.config.timeout(), event.body().length)
         .whenComplete((response, error) -> {
           long nanos = System.nanoTime() - start;
           u.inFlight.decrementAndGet();

@@ -54,11 +54,16 @@ final class Http1Client implements AutoCloseable {
    * progress (writing, the answer, each part of it), as a socket timeout does.
    */
   CompletableFuture<Response> send(URI target, Supplier<UpstreamRequest> request, Duration timeout) {
+    return send(target, request, timeout, 0);
+  }
+
+  /** @param sizeHint the stored event's size: large ones are built off the loop thread */
+  CompletableFuture<Response> send(URI target, Supplier<UpstreamRequest> request, Duration timeout, int sizeHint) {
     CompletableFuture<Response> f = new CompletableFuture<>();
     boolean https = "https".equalsIgnoreCase(target.getScheme());
     int port = target.getPort() >= 0 ? target.getPort() : https ? 443 : 80;
     String hostHeader = target.getPort() >= 0 ? target.getHost() + ":" + port : target.getHost();
-    loop.submit(target.getHost(), port, https, hostHeader, request, timeout, f);
+    loop.submit(target.getHost(), port, https, hostHeader, request, timeout, sizeHint, f);
     return f;
   }
 

@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
  * that checks the certificate against the host name). A request costs about 10 µs of CPU here
  * against ~30 µs with a blocking thread per connection, which is the thread wake-ups.
  *
- * <p>The thread builds each request (the supplier, with its sent_at gzip round trip), writes it,
+ * <p>The thread builds each request (the supplier, with its sent_at gzip round trip; for large
+ * events a separate thread does), writes it,
  * reads the answer with {@link ResponseReader}, and completes the future (so completion callbacks
  * run here: keep them short). Timeouts are checked every {@link #SWEEP_MILLIS}: {@code timeout}
  * bounds each wait for progress (connecting: the connect timeout; then the TLS handshake, writing
@@ -52,6 +53,11 @@ final class Http1Loop implements AutoCloseable {
   static final long SWEEP_MILLIS = 20;
   /** Idle connections are closed after this long unused. */
   static final long IDLE_NANOS = TimeUnit.SECONDS.toNanos(30);
+  /**
+   * Events stored bigger than this are built on a separate thread: their sent_at gzip round trip
+   * (tens to hundreds of ms for replays and attachments) would stall every exchange on the loop.
+   */
+  static final int BUILD_ELSEWHERE_BYTES = 256 * 1024;
 
   private final long connectTimeoutNanos;
   private final SSLContext tls;
@@ -64,6 +70,12 @@ final class Http1Loop implements AutoCloseable {
   private final Map<String, ArrayDeque<Conn>> idle = new HashMap<>();
   private final Set<Conn> busy = new HashSet<>();
   private final ByteBuffer readBuffer = ByteBuffer.allocate(64 * 1024);
+  /** Builds the requests of large events (see {@link #BUILD_ELSEWHERE_BYTES}), one at a time. */
+  private final java.util.concurrent.ExecutorService builder = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "spillway-http-build");
+    t.setDaemon(true);
+    return t;
+  });
   private static final ByteBuffer[] EMPTY = {ByteBuffer.allocate(0)};
 
   Http1Loop(Duration connectTimeout, SSLContext tls) {
@@ -81,12 +93,24 @@ final class Http1Loop implements AutoCloseable {
 
   /** Queues an exchange; any thread. */
   void submit(String host, int port, boolean https, String hostHeader, Supplier<UpstreamRequest> request, Duration timeout,
-      CompletableFuture<Http1Client.Response> result) {
+      int sizeHint, CompletableFuture<Http1Client.Response> result) {
     if (closed) {
       result.completeExceptionally(new IOException("client closed"));
       return;
     }
-    submitted.add(new Exchange(host, port, https, hostHeader, request, timeout, result));
+    Exchange x = new Exchange(host, port, https, hostHeader, request, timeout, result);
+    if (sizeHint > BUILD_ELSEWHERE_BYTES) {
+      // Re-compressing a large envelope would hold up every other exchange on this thread.
+      builder.execute(() -> {
+        if (build(x)) enqueue(x);
+      });
+    } else {
+      enqueue(x);
+    }
+  }
+
+  private void enqueue(Exchange x) {
+    submitted.add(x);
     if (closed) failSubmitted(); // close() may have drained the queue before the add
     else if (woken.compareAndSet(false, true)) selector.wakeup();
   }
@@ -94,6 +118,7 @@ final class Http1Loop implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
+    builder.shutdown();
     selector.wakeup();
     try {
       thread.join(5_000);
@@ -137,18 +162,22 @@ final class Http1Loop implements AutoCloseable {
   }
 
   /** Builds (first time) and sends {@code x} on an idle connection to its host, or a new one. */
-  private void start(Exchange x, boolean freshConnection) {
-    if (x.out == null) {
-      UpstreamRequest r;
-      try {
-        r = x.request.get();
-      } catch (RuntimeException e) {
-        x.result.completeExceptionally(new Http1Client.Unbuildable(e));
-        return;
-      }
-      byte[] body = ResponseReader.hasBody(r) ? r.body() : new byte[0];
-      x.out = new ByteBuffer[] {ByteBuffer.wrap(ResponseReader.head(r, x.hostHeader)), ByteBuffer.wrap(body)};
+  /** Builds {@code x}'s request bytes; false (and the future failed with Unbuildable) when the supplier throws. */
+  private static boolean build(Exchange x) {
+    UpstreamRequest r;
+    try {
+      r = x.request.get();
+    } catch (RuntimeException e) {
+      x.result.completeExceptionally(new Http1Client.Unbuildable(e));
+      return false;
     }
+    byte[] body = ResponseReader.hasBody(r) ? r.body() : new byte[0];
+    x.out = new ByteBuffer[] {ByteBuffer.wrap(ResponseReader.head(r, x.hostHeader)), ByteBuffer.wrap(body)};
+    return true;
+  }
+
+  private void start(Exchange x, boolean freshConnection) {
+    if (x.out == null && !build(x)) return;
     Conn c = freshConnection ? null : takeIdle(x.key);
     if (c == null) {
       try {

@@ -82,6 +82,21 @@ class Http1ClientIntegrationTests {
       assertThat(client.send(URI.create(up.url()), () -> request(up, null), Duration.ofSeconds(5)).get(20, TimeUnit.SECONDS).status())
           .isEqualTo(200);
       assertThat(up.acceptedCount()).isEqualTo(1);
+
+      // Large events are built on another thread, then sent by the loop: the same outcomes.
+      int large = Http1Loop.BUILD_ELSEWHERE_BYTES + 1;
+      Throwable off = failure(client.send(URI.create(up.url()), () -> {
+        throw new IllegalArgumentException("Illegal character in path");
+      }, Duration.ofSeconds(5), large));
+      assertThat(off).isInstanceOf(Http1Client.Unbuildable.class).hasMessage("IllegalArgumentException: Illegal character in path");
+      Thread[] built = new Thread[1];
+      assertThat(client.send(URI.create(up.url()), () -> {
+        built[0] = Thread.currentThread();
+        return request(up, "large");
+      }, Duration.ofSeconds(5), large).get(20, TimeUnit.SECONDS).status()).isEqualTo(200);
+      assertThat(built[0].getName()).isEqualTo("spillway-http-build");
+      assertThat(up.acceptedCount()).isEqualTo(2);
+      assertThat(up.requests().get(1).query()).isEqualTo("large");
     }
   }
 
