@@ -171,8 +171,8 @@ final class Http1Loop implements AutoCloseable {
       x.result.completeExceptionally(new Http1Client.Unbuildable(e));
       return false;
     }
-    byte[] body = ResponseReader.hasBody(r) ? r.body() : new byte[0];
-    x.out = new ByteBuffer[] {ByteBuffer.wrap(ResponseReader.head(r, x.hostHeader)), ByteBuffer.wrap(body)};
+    byte[] body = r.hasBody() ? r.body() : new byte[0];
+    x.out = new ByteBuffer[] {ByteBuffer.wrap(r.head(x.hostHeader)), ByteBuffer.wrap(body)};
     return true;
   }
 

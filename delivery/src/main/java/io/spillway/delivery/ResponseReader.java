@@ -1,7 +1,6 @@
 package io.spillway.delivery;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -10,7 +9,8 @@ import java.util.Map;
  * Reads one HTTP/1.1 response from bytes as they arrive (any split), for both of
  * {@link Http1Client}'s transports: status line and headers (kept, names lower-cased, the first of
  * a repeated header wins), then the body skipped according to its framing — none (1xx, 204,
- * 304), {@code Content-Length}, chunked (trailers skipped), or until the server closes.
+ * 304), {@code Content-Length}, chunked (trailers skipped), or until the server closes. The request
+ * side is {@link UpstreamRequest#head}.
  */
 final class ResponseReader {
   /** Longest status line + headers accepted. */
@@ -140,20 +140,5 @@ final class ResponseReader {
     } else {
       state = State.UNTIL_CLOSE;
     }
-  }
-
-  /** The request head: request line, Host, the request's headers and its Content-Length. */
-  static byte[] head(UpstreamRequest r, String hostHeader) {
-    StringBuilder head = new StringBuilder(256);
-    String target = r.uri().getRawPath() + (r.uri().getRawQuery() == null ? "" : "?" + r.uri().getRawQuery());
-    head.append(r.method()).append(' ').append(target).append(" HTTP/1.1\r\nHost: ").append(hostHeader).append("\r\n");
-    for (String[] h : r.headers()) head.append(h[0]).append(": ").append(h[1]).append("\r\n");
-    if (hasBody(r)) head.append("Content-Length: ").append(r.body().length).append("\r\n");
-    head.append("\r\n");
-    return head.toString().getBytes(StandardCharsets.ISO_8859_1);
-  }
-
-  static boolean hasBody(UpstreamRequest r) {
-    return r.body().length > 0 || !r.method().equals("GET");
   }
 }

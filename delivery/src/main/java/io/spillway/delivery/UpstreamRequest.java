@@ -164,6 +164,21 @@ record UpstreamRequest(String method, URI uri, List<String[]> headers, byte[] bo
     return b.build();
   }
 
+  /** The HTTP/1.1 request head: request line, Host, the headers and the Content-Length. */
+  byte[] head(String hostHeader) {
+    StringBuilder head = new StringBuilder(256);
+    String target = uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
+    head.append(method).append(' ').append(target).append(" HTTP/1.1\r\nHost: ").append(hostHeader).append("\r\n");
+    for (String[] h : headers) head.append(h[0]).append(": ").append(h[1]).append("\r\n");
+    if (hasBody()) head.append("Content-Length: ").append(body.length).append("\r\n");
+    head.append("\r\n");
+    return head.toString().getBytes(StandardCharsets.ISO_8859_1);
+  }
+
+  boolean hasBody() {
+    return body.length > 0 || !method.equals("GET");
+  }
+
   /** The value of a header (tests). */
   String header(String name) {
     for (String[] h : headers) if (h[0].equalsIgnoreCase(name)) return h[1];
