@@ -156,6 +156,34 @@ final class ConfigReader {
     return parse(name, HostPort.parse(def), HostPort::parse, "host:port");
   }
 
+  /** Whether {@code name} is present as a list. */
+  boolean isList(String name) {
+    known.add(name);
+    JsonNode v = node == null ? null : node.get(name);
+    return v != null && v.isArray();
+  }
+
+  /** A list of scalars ({@code [a, b]}); absent → empty. Items are substituted like other values. */
+  List<String> strings(String name) {
+    known.add(name);
+    JsonNode v = node == null ? null : node.get(name);
+    List<String> out = new ArrayList<>();
+    if (v == null || v.isNull()) return out;
+    if (!v.isArray()) {
+      problem(name, "expected a list");
+      return out;
+    }
+    for (int i = 0; i < v.size(); i++) {
+      JsonNode item = v.get(i);
+      if (item == null || item.isNull() || !item.isValueNode()) {
+        problem(name + "[" + i + "]", "expected a single value");
+        continue;
+      }
+      out.add(substitute(name + "[" + i + "]", item.asText()));
+    }
+    return out;
+  }
+
   /** Reports keys present in the file that nobody asked for (typos). Call after reading a section. */
   void rejectUnknownKeys() {
     if (node == null) return;

@@ -9,14 +9,17 @@ package io.spillway.schemas.config;
  * @param key    the real public key (apps that only swap the host keep using it)
  * @param secret the real secret, for old Sentry servers that still check it; null = none
  * @param quotaEventsPerSecond edge-side quota for this route (429 above it); 0 = none
+ * @param filters inbound filters in force for this route: the project's {@code filters}, else the global ones
+ * @param quotaGuard the route's quota guard, or null (off)
  */
-public record ProjectConfig(String name, String alias, long id, String key, String secret, double quotaEventsPerSecond) {
+public record ProjectConfig(String name, String alias, long id, String key, String secret, double quotaEventsPerSecond,
+    FiltersConfig filters, QuotaGuardConfig quotaGuard) {
 
   /** Keys and secrets never reach logs: only whether they are set. */
   @Override
   public String toString() {
     return "ProjectConfig{name=" + name + ", alias=" + alias + ", id=" + id + ", key="
         + (key == null ? "unset" : "***") + ", secret=" + (secret == null ? "unset" : "***")
-        + ", quotaEventsPerSecond=" + quotaEventsPerSecond + "}";
+        + ", quotaEventsPerSecond=" + quotaEventsPerSecond + ", filters=" + filters + ", quotaGuard=" + quotaGuard + "}";
   }
 }
