@@ -5,6 +5,7 @@ import io.spillway.schemas.Glob;
 import io.spillway.schemas.body.ContentEncoding;
 import io.spillway.schemas.body.Envelope;
 import io.spillway.schemas.body.EnvelopeException;
+import io.spillway.schemas.body.StoreBody;
 import io.spillway.schemas.config.FiltersConfig;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -145,8 +146,7 @@ public final class InboundFilters {
   }
 
   private Verdict store(Request r) throws IOException {
-    byte[] json = StoreBody.json(ContentEncoding.of(r.contentEncoding()).decode(r.body(), MAX_DECODED), MAX_DECODED);
-    if (json == null) return KEEP;
+    byte[] json = StoreBody.json(ContentEncoding.of(r.contentEncoding()), r.body(), MAX_DECODED);
     InboundFilter hit = check(EventFacts.read(json, 0, json.length, r.clientIp()), false);
     return hit == null ? KEEP : new Verdict.Drop(hit);
   }

@@ -57,7 +57,7 @@ public record FiltersConfig(boolean localhost, boolean browserExtensions, List<S
     List<String> browsers = List.of();
     if (r.isList("legacy_browsers")) {
       browsers = new ArrayList<>();
-      List<String> given = r.strings("legacy_browsers");
+      List<String> given = r.stringList("legacy_browsers", List.of());
       for (int i = 0; i < given.size(); i++) {
         String b = given.get(i);
         if (!KNOWN_BROWSERS.contains(b)) {
@@ -72,7 +72,7 @@ public record FiltersConfig(boolean localhost, boolean browserExtensions, List<S
     }
     List<Glob> releases = globs(r, "releases");
     List<Glob> messages = globs(r, "error_messages");
-    List<String> environments = r.strings("environments");
+    List<String> environments = r.stringList("environments", List.of());
     for (int i = 0; i < environments.size(); i++) {
       if (environments.get(i).isEmpty()) r.problem("environments[" + i + "]", "must not be empty");
     }
@@ -81,7 +81,7 @@ public record FiltersConfig(boolean localhost, boolean browserExtensions, List<S
   }
 
   private static List<Glob> globs(ConfigReader r, String name) {
-    List<String> patterns = r.strings(name);
+    List<String> patterns = r.stringList(name, List.of());
     List<Glob> out = new ArrayList<>();
     for (int i = 0; i < patterns.size(); i++) {
       String p = patterns.get(i);

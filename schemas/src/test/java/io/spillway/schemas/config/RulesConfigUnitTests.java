@@ -96,7 +96,7 @@ class RulesConfigUnitTests {
     assertThat(problems("""
         filters:
           releases: ["1.[", "ok.*"]
-          error_messages: "*boom*"
+          error_messages: { boom: 1 }
           legacy_browsers: [ie, netscape]
           localhost: maybe
           web_crawler: true
