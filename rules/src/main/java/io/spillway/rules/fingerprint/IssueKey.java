@@ -76,9 +76,9 @@ public record IssueKey(long hash, String title) {
         else key.append(part);
       }
       String title = dflt != null ? dflt[1] : String.join(" ", f.fingerprint);
-      return new IssueKey(hash(key.toString()), shorten(title));
+      return new IssueKey(hashOf(key.toString()), shorten(title));
     }
-    return dflt == null ? null : new IssueKey(hash(dflt[0]), shorten(dflt[1]));
+    return dflt == null ? null : new IssueKey(hashOf(dflt[0]), shorten(dflt[1]));
   }
 
   /** {key, title} of the default grouping, or null. */
@@ -106,7 +106,8 @@ public record IssueKey(long hash, String title) {
     return one.length() <= MAX_TITLE ? one : one.substring(0, MAX_TITLE - 1) + "…";
   }
 
-  static long hash(String key) {
+  /** A 64-bit hash of a string (the first 8 bytes of its SHA-256). */
+  public static long hashOf(String key) {
     try {
       byte[] d = MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
       long h = 0;
