@@ -59,10 +59,11 @@ final class QuotaGuard {
 
   /**
    * Whether to deliver {@code event} under {@code guard} (null = no guard: always). Events that are
-   * no issue (transactions, sessions, check-ins …) always pass.
+   * no issue (transactions, sessions, check-ins …) always pass, and so do DLQ redrives
+   * ({@code redriven}: a record with {@code spillway.redrive}), which passed the guard before.
    */
-  boolean admit(BufferedEvent event, QuotaGuardConfig guard, long nowMillis) {
-    if (guard == null) return true;
+  boolean admit(BufferedEvent event, QuotaGuardConfig guard, boolean redriven, long nowMillis) {
+    if (guard == null || redriven) return true;
     newestReceivedAt = Math.max(newestReceivedAt, event.receivedAt());
     pruneSometimes(nowMillis);
     IssueKey issue = IssueKey.of(event.kind(), event.body(), event.contentEncoding(), event.contentType());

@@ -56,12 +56,12 @@ class QuotaGuardUnitTests {
     int otherSent = 0, otherPassed = 0, crashDropped = 0;
     for (int ms = 0; ms < 120_000; ms += 2) {
       long t = T0 + ms;
-      if (g.admit(event(IDS.next(T0), t, CRASH), guard, t)) crashPassed.merge(Math.floorDiv(t, 60_000L), 1, Integer::sum);
+      if (g.admit(event(IDS.next(T0), t, CRASH), guard, false, t)) crashPassed.merge(Math.floorDiv(t, 60_000L), 1, Integer::sum);
       else crashDropped++;
       if (ms % 1000 == 0) {
         for (int i = 0; i < 20; i++) {
           otherSent++;
-          if (g.admit(event(IDS.next(T0), t, normal(i)), guard, t)) otherPassed++;
+          if (g.admit(event(IDS.next(T0), t, normal(i)), guard, false, t)) otherPassed++;
         }
       }
     }
@@ -81,16 +81,17 @@ class QuotaGuardUnitTests {
     KeyValueStore<Bytes, byte[]> store = store();
     QuotaGuard g = new QuotaGuard(store, new QuotaGuardMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)), 3_600_000);
     BufferedEvent a = event(IDS.next(T0), T0, CRASH), b = event(IDS.next(T0), T0 + 1, CRASH), c = event(IDS.next(T0), T0 + 2, CRASH);
-    assertThat(g.admit(a, guard, T0)).isTrue();
-    assertThat(g.admit(b, guard, T0)).isTrue();
-    assertThat(g.admit(c, guard, T0)).isFalse();
-    assertThat(g.admit(a, guard, T0)).as("reprocessed after a crash").isTrue();
-    assertThat(g.admit(c, guard, T0)).isFalse();
+    assertThat(g.admit(a, guard, false, T0)).isTrue();
+    assertThat(g.admit(b, guard, false, T0)).isTrue();
+    assertThat(g.admit(c, guard, false, T0)).isFalse();
+    assertThat(g.admit(c, guard, true, T0)).as("a DLQ redrive passed the guard before").isTrue();
+    assertThat(g.admit(a, guard, false, T0)).as("reprocessed after a crash").isTrue();
+    assertThat(g.admit(c, guard, false, T0)).isFalse();
     // A restart (or the task on another instance, its store restored from the changelog): same state.
     QuotaGuard restarted = new QuotaGuard(store, new QuotaGuardMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)), 3_600_000);
-    assertThat(restarted.admit(b, guard, T0)).isTrue();
-    assertThat(restarted.admit(event(IDS.next(T0), T0 + 3, CRASH), guard, T0)).isFalse();
-    assertThat(restarted.admit(event(IDS.next(T0), T0 + 60_000, CRASH), guard, T0)).as("next window").isTrue();
+    assertThat(restarted.admit(b, guard, false, T0)).isTrue();
+    assertThat(restarted.admit(event(IDS.next(T0), T0 + 3, CRASH), guard, false, T0)).isFalse();
+    assertThat(restarted.admit(event(IDS.next(T0), T0 + 60_000, CRASH), guard, false, T0)).as("next window").isTrue();
   }
 
   @Test
@@ -98,8 +99,8 @@ class QuotaGuardUnitTests {
     QuotaGuardConfig guard = new QuotaGuardConfig(1, Duration.ofSeconds(10));
     QuotaGuard g = new QuotaGuard(store(), new QuotaGuardMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)), 3_600_000);
     for (int i = 0; i < 10; i++) {
-      assertThat(g.admit(event(IDS.next(T0), T0, "{\"type\":\"transaction\",\"transaction\":\"/x\"}"), guard, T0)).isTrue();
-      assertThat(g.admit(event(IDS.next(T0), T0, CRASH), null, T0)).isTrue();
+      assertThat(g.admit(event(IDS.next(T0), T0, "{\"type\":\"transaction\",\"transaction\":\"/x\"}"), guard, false, T0)).isTrue();
+      assertThat(g.admit(event(IDS.next(T0), T0, CRASH), null, false, T0)).isTrue();
     }
   }
 
@@ -108,8 +109,8 @@ class QuotaGuardUnitTests {
     QuotaGuardConfig guard = new QuotaGuardConfig(5, Duration.ofMinutes(1));
     KeyValueStore<Bytes, byte[]> store = store();
     QuotaGuard g = new QuotaGuard(store, new QuotaGuardMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)), 3_600_000);
-    for (int i = 0; i < 3; i++) g.admit(event(IDS.next(T0), T0, CRASH), guard, T0);
-    g.admit(event(IDS.next(T0), T0 + 7_200_000, CRASH), guard, T0);
+    for (int i = 0; i < 3; i++) g.admit(event(IDS.next(T0), T0, CRASH), guard, false, T0);
+    g.admit(event(IDS.next(T0), T0 + 7_200_000, CRASH), guard, false, T0);
     assertThat(store.approximateNumEntries()).isEqualTo(1 + 3 + 1 + 1);
     assertThat(g.prune(T0 + 7_200_000 - 3_600_000)).isEqualTo(4);
     assertThat(store.approximateNumEntries()).isEqualTo(2);
