@@ -43,16 +43,24 @@ public final class Glob {
   /** Whether the whole text matches (case-insensitively); empty text never matches. */
   public boolean matches(String text) {
     if (text == null || text.isEmpty() || variants.isEmpty()) return false;
-    int[] cps = text.toLowerCase(Locale.ROOT).codePoints().toArray();
+    return matchesLowered(lowered(text));
+  }
+
+  /** Whether any of {@code globs} matches {@code text} (the text is lower-cased once for all of them). */
+  public static boolean anyMatches(List<Glob> globs, String text) {
+    if (text == null || text.isEmpty() || globs.isEmpty()) return false;
+    int[] cps = lowered(text);
+    for (Glob g : globs) if (g.matchesLowered(cps)) return true;
+    return false;
+  }
+
+  private boolean matchesLowered(int[] cps) {
     for (Token[] v : variants) if (match(v, cps)) return true;
     return false;
   }
 
-  /** Whether any of {@code globs} matches {@code text}. */
-  public static boolean anyMatches(List<Glob> globs, String text) {
-    if (text == null || text.isEmpty()) return false;
-    for (Glob g : globs) if (g.matches(text)) return true;
-    return false;
+  private static int[] lowered(String text) {
+    return text.toLowerCase(Locale.ROOT).codePoints().toArray();
   }
 
   @Override
