@@ -453,7 +453,7 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
       return r;
     };
     String projectName = target.project();
-    shared.http().send(u.config.url(), request, u.config.timeout(), (int) Math.min(Integer.MAX_VALUE, event.body().length))
+    shared.http().send(u.config.url(), request, timeoutFor(u, event.body().length), (int) Math.min(Integer.MAX_VALUE, event.body().length))
         .whenComplete((response, error) -> {
           long nanos = System.nanoTime() - start;
           DeliveryOutcome outcome;
@@ -489,6 +489,14 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
             completions.add(new Completion(key, p, u, outcome));
           }
         });
+  }
+
+  /**
+   * {@code upstreams.<u>.timeout}, plus a second per MiB of body: an upstream reads and checks a
+   * large upload before it answers (the edge allows clients the same pace).
+   */
+  static java.time.Duration timeoutFor(Upstream u, long bodyBytes) {
+    return u.config.timeout().plusSeconds(bodyBytes >> 20);
   }
 
   // ---- dead letters ----

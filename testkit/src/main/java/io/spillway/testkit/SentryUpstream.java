@@ -229,6 +229,8 @@ public final class SentryUpstream implements AutoCloseable {
     Undertow s = b
         .setIoThreads(2)
         .setWorkerThreads(4)
+        // like Relay: envelopes and crash uploads up to 200 MiB (Undertow's own default cuts at 10 MiB)
+        .setServerOption(io.undertow.UndertowOptions.MAX_ENTITY_SIZE, 200L << 20)
         .setHandler(this::handle)
         .build();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
