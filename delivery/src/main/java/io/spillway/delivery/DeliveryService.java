@@ -83,6 +83,7 @@ public final class DeliveryService implements AutoCloseable {
     private final AtomicInteger unapplied = new AtomicInteger();
     private final PrometheusMeterRegistry registry;
     final QuotaGuardMetrics guardMetrics;
+    final ReplayOutcomes replays;
     final long guardRetentionMillis;
     volatile int liveInstances = 1;
 
@@ -90,6 +91,7 @@ public final class DeliveryService implements AutoCloseable {
       this.registry = registry;
       this.routes = config.routes();
       this.guardMetrics = new QuotaGuardMetrics(registry);
+      this.replays = new ReplayOutcomes(registry);
       this.guardRetentionMillis = QuotaGuard.retentionFor(config.upstreams().values().stream()
           .flatMap(u -> u.projects().values().stream()).map(p -> p.quotaGuard()).filter(g -> g != null).toList());
       this.clock = clock;
