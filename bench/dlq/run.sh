@@ -16,7 +16,7 @@ FILL_PID=""
 cleanup() {
   exec 3>&- 2>/dev/null || true
   if [ -n "$FILL_PID" ]; then
-    for _ in $(seq 60); do kill -0 "$FILL_PID" 2>/dev/null || break; sleep 1; done
+    for _ in $(seq 120); do kill -0 "$FILL_PID" 2>/dev/null || break; sleep 1; done
     kill "$FILL_PID" 2>/dev/null || true
   fi
   rm -f "$OUT/stdin"
@@ -31,7 +31,7 @@ CP="$ROOT/delivery/target/test-classes:$ROOT/delivery/target/classes:$(cat "$OUT
 
 rm -f "$OUT/stdin"; mkfifo "$OUT/stdin"; exec 3<>"$OUT/stdin"
 java -Xmx1g -cp "$CP" io.spillway.delivery.DlqBench --events "$N" --recent "$RECENT" --large-every "$LARGE" \
-  < "$OUT/stdin" > "$OUT/fill.log" 2>&1 &
+  < "$OUT/stdin" 3>&- > "$OUT/fill.log" 2>&1 &   # fd 3 (the fifo's writer) stays with this script alone
 FILL_PID=$!
 until grep -q '^READY ' "$OUT/fill.log"; do
   kill -0 "$FILL_PID" 2>/dev/null || { cat "$OUT/fill.log" >&2; echo "DlqBench failed" >&2; exit 1; }
@@ -44,8 +44,8 @@ ROWS=()
 run() { # LABEL ARGS...
   local label=$1; shift
   local t0 t1 code=0
-  /usr/bin/time -f '%e %M' -o "$OUT/time.txt" env SPILLWAY_JAVA_OPTS="-Xmx$HEAP" "$ROOT/bin/spillway" "$@" --config "$CFG" \
-    > "$OUT/out.txt" 2> "$OUT/err.txt" || code=$?
+  /usr/bin/time -f '%e %M' -o "$OUT/time.txt" env SPILLWAY_JAVA_OPTS="-Xmx$HEAP" "$ROOT/bin/spillway" "$@" \
+    > "$OUT/out.txt" 2> "$OUT/err.txt" 3>&- || code=$?
   read -r secs rss_kib < "$OUT/time.txt"
   local last; last=$(grep -v '^\s*$' "$OUT/out.txt" | tail -1 | cut -c1-140)
   local rss_mib=$((rss_kib / 1024))
@@ -53,15 +53,17 @@ run() { # LABEL ARGS...
   ROWS+=("| \`spillway $label\` | $secs s | $rss_mib MiB | $code | ${last//|/\\|} |")
   [ "$code" = 0 ] || { echo "--- stderr:"; tail -5 "$OUT/err.txt"; }
 }
-run "dlq list --from -10m" dlq list --from -10m
-run "dlq list --from -10m --limit 5000" dlq list --from -10m --limit 5000
-run "dlq list" dlq list
-run "dlq stats --from -10m" dlq stats --from -10m
-run "dlq redrive --from -10m --dry-run" dlq redrive --from -10m --dry-run
-run "dlq redrive --from -10m" dlq redrive --from -10m
-run "dlq list --from -10m (after the redrive)" dlq list --from -10m
-run "dlq stats" dlq stats
-run "dlq redrive --dry-run" dlq redrive --dry-run
+run "--version (JVM start, no Kafka)" --version
+C=(--config "$CFG")
+run "dlq list --from -10m" dlq list --from -10m "${C[@]}"
+run "dlq list --from -10m --limit 5000" dlq list --from -10m --limit 5000 "${C[@]}"
+run "dlq list" dlq list "${C[@]}"
+run "dlq stats --from -10m" dlq stats --from -10m "${C[@]}"
+run "dlq redrive --from -10m --dry-run" dlq redrive --from -10m --dry-run "${C[@]}"
+run "dlq redrive --from -10m" dlq redrive --from -10m "${C[@]}"
+run "dlq list --from -10m (after the redrive)" dlq list --from -10m "${C[@]}"
+run "dlq stats" dlq stats "${C[@]}"
+run "dlq redrive --dry-run" dlq redrive --dry-run "${C[@]}"
 
 FRAG="${FRAG:-${BENCH_FRAGMENT:-}}"
 [ -n "$FRAG" ] || exit 0

@@ -29,6 +29,7 @@ final class DlqBench {
       }
     }
     try (KafkaCluster kafka = KafkaCluster.start(1)) {
+      Runtime.getRuntime().addShutdownHook(new Thread(kafka::close)); // a SIGTERM does not leave the broker behind
       String topic = "spillway.events";
       kafka.createTopic(topic, partitions, (short) 1);
       kafka.createTopic(topic + ".dlq", partitions, (short) 1);
