@@ -59,7 +59,7 @@ public final class MirrorService implements AutoCloseable {
   private final MirrorMaker mirrorMaker;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private MirrorService(SpillwayConfig config, LongSupplier clock) {
+  private MirrorService(SpillwayConfig config, LongSupplier clock, Duration centralTimeout) {
     this.config = config;
     MirrorConfig mirror = config.mirror();
     Map<String, String> remote = new LinkedHashMap<>();
@@ -73,12 +73,12 @@ public final class MirrorService implements AutoCloseable {
     a.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "8000");
     this.central = Admin.create(a);
     try {
-      central.describeCluster().nodes().get(CENTRAL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      central.describeCluster().nodes().get(centralTimeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (Exception e) {
       central.close(Duration.ofSeconds(1));
       if (e instanceof InterruptedException) Thread.currentThread().interrupt();
       throw new IllegalStateException("kafka.bootstrap_servers (" + config.kafka().bootstrapServers() + "): the central cluster did "
-          + "not answer within " + CENTRAL_TIMEOUT.toSeconds() + " s (" + DatacenterWatch.describe(
+          + "not answer within " + centralTimeout.toSeconds() + " s (" + DatacenterWatch.describe(
               e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e) + ")");
     }
 
@@ -117,12 +117,16 @@ public final class MirrorService implements AutoCloseable {
   }
 
   static MirrorService start(SpillwayConfig config, LongSupplier clock) {
+    return start(config, clock, CENTRAL_TIMEOUT);
+  }
+
+  static MirrorService start(SpillwayConfig config, LongSupplier clock, Duration centralTimeout) {
     if (config == null) throw new NullPointerException("config == null");
     if (!config.mirror().enabled()) {
       throw new IllegalArgumentException("mirror.sources: no datacenter to mirror (a central config lists each datacenter's "
           + "Kafka cluster under mirror.sources)");
     }
-    return new MirrorService(config, clock);
+    return new MirrorService(config, clock, centralTimeout);
   }
 
   public int adminPort() {

@@ -39,6 +39,10 @@ final class MirrorSettings {
     // Worker settings of the herders (one per datacenter, all targeting central) go under the target alias.
     p.put(CENTRAL + ".offset.flush.interval.ms", Integer.toString(OFFSET_FLUSH_MS));
     p.put(CENTRAL + ".scheduled.rebalance.max.delay.ms", "0");
+    // Every Connect plugin on the classpath (MM2's, the converters, SourceOffsetHeader) has a
+    // ServiceLoader manifest: scanning the classpath as well took ~3 s per datacenter at start.
+    p.put("plugin.discovery", "service_load");
+    p.put(CENTRAL + ".plugin.discovery", "service_load");
     // The task producer writes to the central cluster: as the bridge's, but Connect's defaults are
     // one request in flight without idempotence (ordering by waiting), which caps a far cluster.
     p.put(CENTRAL + ".producer.enable.idempotence", "true");

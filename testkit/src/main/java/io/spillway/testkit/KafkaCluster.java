@@ -284,6 +284,8 @@ public final class KafkaCluster implements AutoCloseable {
         "broker.heartbeat.interval.ms=1000",
         "broker.session.timeout.ms=6000",
         "log.segment.bytes=67108864",
+        // retention is enforced every 2 s (default 5 min), so a test that shrinks a topic's retention sees it applied
+        "log.retention.check.interval.ms=2000",
         // the cleaner's dedupe buffer is on the heap (128 MiB by default): too much for a small broker JVM
         "log.cleaner.dedupe.buffer.size=8388608",
         "log.cleaner.threads=1",
