@@ -128,10 +128,23 @@ public record SpillwayConfig(
         r.bytes("max_event_bytes", EdgeConfig.DEFAULT_MAX_EVENT_BYTES),
         r.bytes("max_envelope_bytes", EdgeConfig.DEFAULT_MAX_ENVELOPE_BYTES),
         r.duration("read_timeout", EdgeConfig.DEFAULT_READ_TIMEOUT),
-        r.bool("trust_forwarded_for", false));
+        r.bool("trust_forwarded_for", false),
+        r.duration("request_timeout", EdgeConfig.DEFAULT_REQUEST_TIMEOUT),
+        r.string("tunnel_path", EdgeConfig.DEFAULT_TUNNEL_PATH),
+        r.stringList("allowed_origins", EdgeConfig.DEFAULT_ALLOWED_ORIGINS));
     if (c.maxEventBytes() <= 0) r.problem("max_event_bytes", "must be positive");
     if (c.maxEnvelopeBytes() < c.maxEventBytes()) r.problem("max_envelope_bytes", "must be at least max_event_bytes");
     if (c.publicUrl() != null) checkUrl(r, "public_url", c.publicUrl());
+    if (c.requestTimeout().toMillis() < 100) r.problem("request_timeout", "must be at least 100ms");
+    if (!c.tunnelPath().startsWith("/") || c.tunnelPath().startsWith("/api/") || c.tunnelPath().contains("?")
+        || c.tunnelPath().length() < 2) {
+      r.problem("tunnel_path", "must be a path like /tunnel, outside /api/, without a query");
+    }
+    for (String o : c.allowedOrigins()) {
+      if (!o.equals("*") && !o.matches("https?://[^/\\s]+")) {
+        r.problem("allowed_origins", "expected * or origins like https://app.example.com (scheme and host, no path), got \"" + o + "\"");
+      }
+    }
     r.rejectUnknownKeys();
     return c;
   }
