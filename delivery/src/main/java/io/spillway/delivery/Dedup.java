@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.function.LongSupplier;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
@@ -41,6 +42,9 @@ import org.apache.kafka.streams.state.WindowStoreIterator;
  */
 final class Dedup {
   static final String STORE = "dedup";
+  /** The record's id and, for a piece of a large event, its {@code index/count} (schemas/README.md). */
+  static final String ID_HEADER = "spillway.id";
+  static final String CHUNK_HEADER = "spillway.chunk";
 
   /** What {@link #check} decided. */
   enum Verdict {
@@ -75,17 +79,32 @@ final class Dedup {
         .withLoggingEnabled(Map.of("message.timestamp.type", "LogAppendTime"));
   }
 
+  /**
+   * The id a copy is recognised by: {@code spillway.id}, and for a piece of a large event also its
+   * {@code spillway.chunk} (the pieces of one event share the id); null when the record has no id.
+   */
+  static byte[] key(Headers headers) {
+    Header id = headers.lastHeader(ID_HEADER);
+    if (id == null || id.value() == null) return null;
+    Header chunk = headers.lastHeader(CHUNK_HEADER);
+    if (chunk == null || chunk.value() == null) return id.value();
+    byte[] k = java.util.Arrays.copyOf(id.value(), id.value().length + 1 + chunk.value().length);
+    k[id.value().length] = '#';
+    System.arraycopy(chunk.value(), 0, k, id.value().length + 1, chunk.value().length);
+    return k;
+  }
+
   /** True for copies someone asked for: a replay or a redrive. */
   static boolean exempt(Headers headers) {
     return headers.lastHeader(Replay.HEADER) != null || headers.lastHeader(DeadLetters.HEADER) != null;
   }
 
   /**
-   * Checks the record at {@code topic/partition/offset} whose event id is {@code id} (null: no id)
-   * and remembers it when it is the first copy; a duplicate is counted in
+   * Checks the record at {@code topic/partition/offset} by its {@link #key} (none: exempt) and remembers it when it is the first copy; a duplicate is counted in
    * {@code spillway_delivery_duplicates_dropped_total{source=topic}}.
    */
-  Verdict check(byte[] id, Headers headers, String topic, int partition, long offset) {
+  Verdict check(Headers headers, String topic, int partition, long offset) {
+    byte[] id = key(headers);
     if (id == null || id.length == 0 || exempt(headers)) return Verdict.EXEMPT;
     Bytes key = Bytes.wrap(id);
     long now = clock.getAsLong();

@@ -69,8 +69,7 @@ class DedupIntegrationTests {
     @Override
     public void process(Record<byte[], byte[]> r) {
       var md = context.recordMetadata().orElseThrow();
-      var id = r.headers().lastHeader("spillway.id");
-      if (dedup.check(id == null ? null : id.value(), r.headers(), md.topic(), md.partition(), md.offset()) != Dedup.Verdict.DUPLICATE) {
+      if (dedup.check(r.headers(), md.topic(), md.partition(), md.offset()) != Dedup.Verdict.DUPLICATE) {
         context.forward(r);
       }
     }

@@ -33,6 +33,18 @@ class DedupUnitTests {
     assertThat(Dedup.exempt(redrive)).isTrue();
   }
 
+  @Test
+  void thePiecesOfALargeEventAreToldApartAndARecordWithoutIdIsNotChecked() {
+    RecordHeaders whole = new RecordHeaders();
+    whole.add("spillway.id", "01JABCDEF".getBytes());
+    assertThat(new String(Dedup.key(whole))).isEqualTo("01JABCDEF");
+    RecordHeaders piece = new RecordHeaders();
+    piece.add("spillway.id", "01JABCDEF".getBytes());
+    piece.add("spillway.chunk", "1/3".getBytes());
+    assertThat(new String(Dedup.key(piece))).isEqualTo("01JABCDEF#1/3");
+    assertThat(Dedup.key(new RecordHeaders())).isNull();
+  }
+
   /** Two places are equal exactly when topic, partition and offset are. */
   @Property(tries = 300)
   void placesAreEqualOnlyWhenTheyAreTheSame(@ForAll @AlphaChars @NumericChars @StringLength(min = 1, max = 40) String t1,

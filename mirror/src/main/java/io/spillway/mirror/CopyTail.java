@@ -1,5 +1,7 @@
 package io.spillway.mirror;
 
+import io.spillway.kafka.KafkaClients;
+import io.spillway.schemas.config.KafkaConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,7 +20,6 @@ import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,26 +64,20 @@ final class CopyTail implements AutoCloseable {
   private volatile String problem = "not started";
 
   /** @param remoteTopics datacenter → its central copy's topic */
-  CopyTail(Map<String, String> remoteTopics, String bootstrapServers, Map<String, String> clientProperties, GapLedger gaps,
-      LongSupplier clock) {
+  CopyTail(Map<String, String> remoteTopics, KafkaConfig central, GapLedger gaps, LongSupplier clock) {
     remoteTopics.forEach((dc, topic) -> {
       topicToDatacenter.put(topic, dc);
       byDatacenter.put(dc, new Copies());
     });
     this.gaps = gaps;
     this.clock = clock;
-    Properties p = new Properties();
-    p.putAll(clientProperties);
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-    p.put(ConsumerConfig.CLIENT_ID_CONFIG, "spillway-mirror-tail");
-    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-    p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
+    Properties p = KafkaClients.toolConsumer(central, "spillway-mirror-tail");
     // the copies are read for their headers only: big fetches, few round trips
     p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "2000");
     p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "200");
     p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "10000");
     p.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
-    this.consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    this.consumer = KafkaClients.newConsumer(p);
     this.thread = new Thread(this::loop, "spillway-mirror-tail");
     thread.setDaemon(true);
   }

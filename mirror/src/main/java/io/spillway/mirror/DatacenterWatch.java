@@ -1,5 +1,8 @@
 package io.spillway.mirror;
 
+import io.spillway.kafka.KafkaClients;
+import io.spillway.kafka.KafkaTopics;
+import io.spillway.schemas.config.KafkaConfig;
 import io.spillway.schemas.config.MirrorConfig;
 import io.spillway.schemas.config.SpillwayConfig;
 import java.time.Duration;
@@ -14,20 +17,14 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.LongSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.Config;
-import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.config.ConfigResource;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,6 +73,7 @@ final class DatacenterWatch implements AutoCloseable {
   static final long SUSPECT_FOR_MS = 10_000;
   private final Map<Integer, Long> suspectedSince = new HashMap<>();
   private boolean remoteEnsured;
+  private volatile String remoteProblem;
   private long unreachableSince;
 
   DatacenterWatch(SpillwayConfig config, MirrorConfig.Source source, Admin central, CopyTail.Copies copies, GapLedger gaps,
@@ -89,29 +87,29 @@ final class DatacenterWatch implements AutoCloseable {
     this.copies = copies;
     this.gaps = gaps;
     this.clock = clock;
-    this.source = Admin.create(adminProperties(source, "spillway-mirror-watch-" + datacenter));
-    Properties c = new Properties();
-    c.putAll(source.properties());
-    c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    c.put(ConsumerConfig.CLIENT_ID_CONFIG, "spillway-mirror-probe-" + datacenter);
-    c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-    c.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
+    KafkaConfig dc = sourceKafka(config, source);
+    this.source = Admin.create(adminProperties(dc, "spillway-mirror-watch-" + datacenter));
+    Properties c = KafkaClients.toolConsumer(dc, "spillway-mirror-probe-" + datacenter);
     // it reads one record per lagging partition (for its timestamp): small fetches over the WAN
     c.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, "16384");
     c.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, "262144");
     c.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, Long.toString(CALL_TIMEOUT.toMillis()));
     c.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, Long.toString(CALL_TIMEOUT.toMillis()));
-    this.probe = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    this.probe = KafkaClients.newConsumer(c);
   }
 
-  static Properties adminProperties(MirrorConfig.Source source, String clientId) {
-    Properties p = new Properties();
-    p.putAll(source.properties());
-    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, source.bootstrapServers());
-    p.put(AdminClientConfig.CLIENT_ID_CONFIG, clientId);
+  /** A datacenter's cluster as a {@link KafkaConfig}: its address and client settings, the central config's topic. */
+  static KafkaConfig sourceKafka(SpillwayConfig config, MirrorConfig.Source source) {
+    KafkaConfig k = config.kafka();
+    return new KafkaConfig(source.bootstrapServers(), k.topic(), k.dlqTopic(), k.partitions(), k.replicationFactor(),
+        k.minInsyncReplicas(), source.properties());
+  }
+
+  /** An admin client whose calls give up within {@link #CALL_TIMEOUT}: a cut WAN link must not stall a round. */
+  static Properties adminProperties(KafkaConfig cluster, String clientId) {
+    Properties p = KafkaClients.admin(cluster, clientId);
     p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, Long.toString(CALL_TIMEOUT.toMillis() - 1000));
     p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, Long.toString(CALL_TIMEOUT.toMillis()));
-    p.put(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "2000");
     return p;
   }
 
@@ -169,7 +167,7 @@ final class DatacenterWatch implements AutoCloseable {
         if (behind > 0) next.put(tp, from);
       }
       double age = next.isEmpty() ? 0 : oldestAgeSeconds(next, now);
-      state = new State(true, true, now, null, lag, age, parts.size());
+      state = new State(true, true, now, remoteProblem, lag, age, parts.size());
     } catch (Exception e) {
       if (e instanceof InterruptedException) Thread.currentThread().interrupt();
       if (unreachableSince == 0) unreachableSince = now;
@@ -241,30 +239,21 @@ final class DatacenterWatch implements AutoCloseable {
 
   /**
    * Creates {@code <dc>.<topic>} on the central cluster with the datacenter topic's partitions (a
-   * copy keeps each record's partition) and the central site's replication and min ISR, which
-   * MirrorMaker 2 would not set (it copies the source's settings and never min ISR).
+   * copy keeps each record's partition) and the settings of Spillway's own event topics there
+   * ({@code kafka.replication_factor}, {@code kafka.min_insync_replicas}, {@code max.message.bytes}):
+   * MirrorMaker 2 would copy the source's settings instead, and never min ISR. An existing copy is
+   * checked like every Spillway topic.
    */
   private boolean ensureRemoteTopic(int partitions) {
     try {
-      Map<String, String> configs = new HashMap<>();
-      if (config.kafka().minInsyncReplicas() > 0) {
-        configs.put("min.insync.replicas", Integer.toString(config.kafka().minInsyncReplicas()));
-      }
-      ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, topic);
-      Config sourceConfig = source.describeConfigs(List.of(r)).all().get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).get(r);
-      ConfigEntry max = sourceConfig.get("max.message.bytes");
-      if (max != null && !max.isDefault()) configs.put("max.message.bytes", max.value());
-      central.createTopics(List.of(new NewTopic(remoteTopic, partitions, config.kafka().replicationFactor()).configs(configs)))
-          .all().get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-      log.info("created {} on the central cluster ({} partitions, rf {})", remoteTopic, partitions, config.kafka().replicationFactor());
+      KafkaTopics.Spec events = KafkaTopics.events(config.kafka(), remoteTopic);
+      KafkaTopics.ensure(central, List.of(new KafkaTopics.Spec(remoteTopic, partitions, events.replicationFactor(), events.configs())),
+          CALL_TIMEOUT);
+      remoteProblem = null;
       return true;
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof TopicExistsException) return true;
-      log.warn("cannot create {} on the central cluster yet: {}", remoteTopic, describe(e.getCause()));
-      return false;
-    } catch (Exception e) {
-      if (e instanceof InterruptedException) Thread.currentThread().interrupt();
-      log.warn("cannot create {} on the central cluster yet: {}", remoteTopic, describe(e));
+    } catch (KafkaTopics.TopicsException e) {
+      if (!e.getMessage().equals(remoteProblem)) log.warn("central copy of {}: {}", datacenter, e.getMessage());
+      remoteProblem = e.getMessage();
       return false;
     }
   }

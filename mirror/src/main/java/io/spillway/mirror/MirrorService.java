@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -26,7 +25,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.connect.mirror.MirrorMaker;
 import org.apache.kafka.connect.mirror.SourceAndTarget;
 import org.apache.kafka.connect.runtime.rest.entities.ConnectorStateInfo;
@@ -65,13 +63,7 @@ public final class MirrorService implements AutoCloseable {
     Map<String, String> remote = new LinkedHashMap<>();
     mirror.sources().keySet().forEach(dc -> remote.put(dc, MirrorConfig.remoteTopic(dc, config.kafka().topic())));
 
-    Properties a = new Properties();
-    a.putAll(config.kafka().properties());
-    a.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
-    a.put(AdminClientConfig.CLIENT_ID_CONFIG, "spillway-mirror-central");
-    a.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
-    a.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "8000");
-    this.central = Admin.create(a);
+    this.central = Admin.create(DatacenterWatch.adminProperties(config.kafka(), "spillway-mirror-central"));
     try {
       central.describeCluster().nodes().get(centralTimeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (Exception e) {
@@ -84,7 +76,7 @@ public final class MirrorService implements AutoCloseable {
 
     String instance = hostname() + "-" + ProcessHandle.current().pid();
     PrometheusMeterRegistry registry = Metrics.registry("mirror", instance);
-    this.tail = new CopyTail(remote, config.kafka().bootstrapServers(), config.kafka().properties(), gaps, clock);
+    this.tail = new CopyTail(remote, config.kafka(), gaps, clock);
     for (MirrorConfig.Source s : mirror.sources().values()) {
       watches.add(new DatacenterWatch(config, s, central, tail.copies(s.name()), gaps, clock));
     }

@@ -1,5 +1,6 @@
 package io.spillway.mirror;
 
+import io.spillway.kafka.KafkaClients;
 import io.spillway.schemas.config.MirrorConfig;
 import io.spillway.schemas.config.SpillwayConfig;
 import java.util.LinkedHashMap;
@@ -16,8 +17,6 @@ final class MirrorSettings {
   static final String CENTRAL = MirrorConfig.CENTRAL_ALIAS;
   static final String SOURCE_CONNECTOR = "MirrorSourceConnector";
   static final String TRANSFORM = "spillwaySourceOffset";
-  /** Largest record the mirror's producer sends to the central cluster (the bridge produces up to 10 MiB). */
-  static final int MAX_RECORD_BYTES = 16 * 1024 * 1024;
   /** How often MM2 commits what it copied: after a crash it copies again what came after the last commit. */
   static final int OFFSET_FLUSH_MS = 1_000;
   /** How often MM2 looks for the source topic (a datacenter that was unreachable, or whose topic appeared). */
@@ -50,7 +49,7 @@ final class MirrorSettings {
     p.put(CENTRAL + ".producer.compression.type", "lz4");
     p.put(CENTRAL + ".producer.linger.ms", "5");
     p.put(CENTRAL + ".producer.batch.size", Integer.toString(256 * 1024));
-    p.put(CENTRAL + ".producer.max.request.size", Integer.toString(MAX_RECORD_BYTES));
+    p.put(CENTRAL + ".producer.max.request.size", Integer.toString(KafkaClients.MAX_REQUEST_BYTES));
 
     // Internal topics live on the central cluster: replicated like Spillway's own topics there.
     for (String k : new String[] {"replication.factor", "offset.storage.replication.factor", "config.storage.replication.factor",
