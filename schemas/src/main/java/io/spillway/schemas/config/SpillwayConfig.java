@@ -85,7 +85,7 @@ public record SpillwayConfig(
     DeliveryConfig delivery = readDelivery(r.section("delivery"));
     MirrorConfig mirror = readMirror(r.section("mirror"));
     Role role = mirror.enabled() ? Role.CENTRAL
-        : !r.has("delivery") && (r.has("edge") || r.has("bridge") || r.has("redis")) ? Role.DATACENTER
+        : !r.has("delivery") && !edge.datacenter().equals(EdgeConfig.DEFAULT_DATACENTER) ? Role.DATACENTER
         : Role.SINGLE_SITE;
 
     Map<String, UpstreamConfig> upstreams = new LinkedHashMap<>();

@@ -207,6 +207,8 @@ class SpillwayConfigUnitTests {
     assertThat(SpillwayConfig.parse("", Map.of(), "t").role()).isEqualTo(Role.SINGLE_SITE);
     assertThat(SpillwayConfig.parse(EXAMPLE, Map.of("WOW_VOD_BE_KEY", "k", "WOW_VOD_BE_SECRET", "s"), "t").role())
         .isEqualTo(Role.SINGLE_SITE);
+    assertThat(SpillwayConfig.parse("edge: { listen: \"0.0.0.0:9000\" }", Map.of(), "t").role())
+        .as("no datacenter named: a single site that leaves delivery at its defaults").isEqualTo(Role.SINGLE_SITE);
     SpillwayConfig dc = SpillwayConfig.parse("""
         edge:   { datacenter: dc1 }
         bridge: { admin: "127.0.0.1:9101" }
