@@ -15,6 +15,8 @@ import java.time.Duration;
  * @param punctuateInterval how often each task applies HTTP outcomes and sends due events
  * @param dedupWindow    a second copy of a {@code spillway.id} seen within this time of the first is dropped;
  *                       {@link Duration#ZERO} = no de-duplication
+ * @param chunkTimeout   an event whose chunks stopped arriving this long ago, while newer events kept
+ *                       arriving, is given up as incomplete (its chunks go to the DLQ)
  */
 public record DeliveryConfig(
     HostPort admin,
@@ -25,7 +27,8 @@ public record DeliveryConfig(
     Duration retryMax,
     String stateDir,
     Duration punctuateInterval,
-    Duration dedupWindow) {
+    Duration dedupWindow,
+    Duration chunkTimeout) {
 
   public static final String DEFAULT_ADMIN = "127.0.0.1:9102";
   public static final String DEFAULT_APPLICATION_ID = "spillway-delivery";
@@ -46,4 +49,5 @@ public record DeliveryConfig(
    * re-produces after a crash; both copies arrive within seconds to minutes of the first.
    */
   public static final Duration DEFAULT_DEDUP_WINDOW = Duration.ofHours(1);
+  public static final Duration DEFAULT_CHUNK_TIMEOUT = Duration.ofHours(1);
 }

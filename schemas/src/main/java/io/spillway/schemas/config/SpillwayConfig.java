@@ -115,6 +115,7 @@ public record SpillwayConfig(
     SpillwayConfig config = new SpillwayConfig(edge, bridge, delivery, redis, kafka, inFileOrder(upstreams), defaultRoute,
         mirror, role);
     RouteTable.checkUnique(config, r);
+    RouteTable.checkCopies(config, r);
     return config;
   }
 
@@ -172,7 +173,8 @@ public record SpillwayConfig(
         r.duration("retry_max", DeliveryConfig.DEFAULT_RETRY_MAX),
         r.string("state_dir", DeliveryConfig.DEFAULT_STATE_DIR),
         r.duration("punctuate_interval", DeliveryConfig.DEFAULT_PUNCTUATE_INTERVAL),
-        r.durationOrZero("dedup_window", DeliveryConfig.DEFAULT_DEDUP_WINDOW));
+        r.durationOrZero("dedup_window", DeliveryConfig.DEFAULT_DEDUP_WINDOW),
+        r.duration("chunk_timeout", DeliveryConfig.DEFAULT_CHUNK_TIMEOUT));
     if (!c.dedupWindow().isZero() && (c.dedupWindow().toMillis() < 1000 || c.dedupWindow().compareTo(Duration.ofDays(7)) > 0)) {
       r.problem("dedup_window", "must be 0 (off) or between 1s and 7d");
     }
@@ -181,6 +183,7 @@ public record SpillwayConfig(
     if (c.punctuateInterval().toMillis() < 1 || c.punctuateInterval().toMillis() > 1000) {
       r.problem("punctuate_interval", "must be between 1ms and 1s");
     }
+    if (c.chunkTimeout().toSeconds() < 1) r.problem("chunk_timeout", "must be at least 1s");
     r.rejectUnknownKeys();
     return c;
   }
@@ -297,8 +300,19 @@ public record SpillwayConfig(
     String key = r.requiredString("key");
     String secret = r.string("secret", null);
     double quota = r.number("quota_events_per_second", 0, 0);
+    java.util.List<Route> copyTo = new java.util.ArrayList<>();
+    for (String target : r.stringList("copy_to", java.util.List.of())) {
+      try {
+        copyTo.add(Route.parse(target));
+      } catch (IllegalArgumentException e) {
+        r.problem("copy_to", e.getMessage());
+      }
+    }
+    double sampleRate = r.number("copy_to_sample_rate", ProjectConfig.DEFAULT_COPY_TO_SAMPLE_RATE, 0);
+    if (sampleRate > 1) r.problem("copy_to_sample_rate", "must be between 0 and 1, got " + sampleRate);
     r.rejectUnknownKeys();
-    return new ProjectConfig(name, alias, id, key, secret == null || secret.isEmpty() ? null : secret, quota);
+    return new ProjectConfig(name, alias, id, key, secret == null || secret.isEmpty() ? null : secret, quota,
+        java.util.List.copyOf(copyTo), sampleRate);
   }
 
   /** Immutable, iterating in file order (so listings and checks are stable; Map.copyOf is not). */
