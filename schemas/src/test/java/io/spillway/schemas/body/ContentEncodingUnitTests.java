@@ -93,6 +93,27 @@ class ContentEncodingUnitTests {
     assertThat(ContentEncoding.GZIP.decode(twoMembers, 1 << 20)).isEqualTo(EnvelopeUnitTests.concat(TEXT, TEXT));
   }
 
+  /**
+   * decode() sizes its output from the gzip trailer: several members (whose last trailer states only
+   * the last member's size) decode to all of them, and a trailer that lies fails like the JDK's reader.
+   */
+  @Property(tries = 300)
+  void gzipDecodingDoesNotTrustTheTrailer(@ForAll @Size(max = 2000) byte[] first, @ForAll @Size(max = 2000) byte[] second,
+      @ForAll @net.jqwik.api.constraints.IntRange(min = -3, max = 3) int lie) throws IOException {
+    byte[] a = ContentEncoding.gzip(first);
+    byte[] b = ContentEncoding.gzip(second);
+    assertThat(ContentEncoding.GZIP.decode(EnvelopeUnitTests.concat(a, b), 1 << 20)).isEqualTo(EnvelopeUnitTests.concat(first, second));
+    assertThat(ContentEncoding.GZIP.decode(a, 1 << 20)).isEqualTo(first);
+    byte[] lying = a.clone();
+    int size = first.length + lie;
+    if (lie == 0 || size < 0) return;
+    lying[lying.length - 4] = (byte) size;
+    lying[lying.length - 3] = (byte) (size >> 8);
+    lying[lying.length - 2] = (byte) (size >> 16);
+    lying[lying.length - 1] = (byte) (size >> 24);
+    assertThatThrownBy(() -> ContentEncoding.GZIP.decode(lying, 1 << 20)).isInstanceOf(IOException.class);
+  }
+
   @Property(tries = 200)
   void gzipIsReadByTheJdk(@ForAll @Size(max = 5000) byte[] data) throws IOException {
     byte[] gz = ContentEncoding.gzip(data);
