@@ -44,8 +44,8 @@ public final class MirrorService implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(MirrorService.class);
   /** How often each datacenter is looked at. */
   static final Duration WATCH_EVERY = Duration.ofSeconds(2);
-  /** How long start waits for the central cluster to answer before it gives up. */
-  static final Duration CENTRAL_TIMEOUT = Duration.ofSeconds(20);
+  /** How long start waits for the central cluster to answer before it gives up (generous: a loaded host, a broker starting). */
+  static final Duration CENTRAL_TIMEOUT = Duration.ofSeconds(45);
 
   private final SpillwayConfig config;
   private final Admin central;

@@ -36,7 +36,7 @@ final class MultiDc implements AutoCloseable {
   static final String TOPIC = "spillway.events";
 
   /** One datacenter's processes. */
-  static final class Dc {
+  static final class Dc implements AutoCloseable {
     final String name;
     final RedisServer redis;
     final KafkaCluster kafka;
@@ -78,6 +78,13 @@ final class MultiDc implements AutoCloseable {
     URI edgeUri(String path) {
       return URI.create("http://127.0.0.1:" + edgePort + path);
     }
+
+    /** Its edge and bridges (Redis and Kafka are closed by whoever started them). */
+    @Override
+    public void close() {
+      edge.close();
+      bridges.forEach(JavaProcess::close);
+    }
   }
 
   final Dc dc1;
@@ -111,9 +118,19 @@ final class MultiDc implements AutoCloseable {
     for (int i = 0; i < deliveries; i++) deliveryAdmins.add(RedisServer.freePort());
     this.centralConfig = dir.resolve("central.yml");
     Files.writeString(centralConfig, centralYaml("1h", 0));
+    // Started one stage at a time (datacenters, then the mirror, then delivery): a 2-core host starting a dozen JVMs at once
+    // starves them all, and the mirror gives up on a central cluster that does not answer within its start timeout.
+    awaitDcReady(Duration.ofSeconds(180));
     this.mirror = JavaProcess.start("io.spillway.mirror.MirrorService", List.of("-Xmx384m", "-XX:+UseSerialGC"),
         "--config", centralConfig.toString());
-    for (int i = 0; i < deliveries; i++) this.deliveries.add(startDelivery(i, "1h"));
+    try {
+      awaitMirrorReady();
+      for (int i = 0; i < deliveries; i++) this.deliveries.add(startDelivery(i, "1h"));
+    } catch (Exception | Error e) {
+      mirror.close();
+      this.deliveries.forEach(JavaProcess::close);
+      throw e;
+    }
   }
 
   String centralYaml(String dedup, int instance) {
@@ -168,8 +185,8 @@ final class MultiDc implements AutoCloseable {
       SentryUpstream a = track(started, SentryUpstream.start().keepBodies(false));
       SentryUpstream b = track(started, SentryUpstream.start().keepBodies(false));
       for (RouteSpec r : ROUTES) (r.upstream().equals("a") ? a : b).project(r.id(), r.key(), null);
-      Dc dc1 = new Dc("dc1", r1, k1, ns, dir, bridgesPerDc);
-      Dc dc2 = new Dc("dc2", r2, k2, null, dir, bridgesPerDc);
+      Dc dc1 = track(started, new Dc("dc1", r1, k1, ns, dir, bridgesPerDc));
+      Dc dc2 = track(started, new Dc("dc2", r2, k2, null, dir, bridgesPerDc));
       MultiDc m = new MultiDc(dir, dc1, dc2, central, limits, a, b, deliveries, limitB, burstB);
       try {
         m.awaitReady(Duration.ofSeconds(180));
@@ -212,21 +229,25 @@ final class MultiDc implements AutoCloseable {
   }
 
   void awaitReady(Duration timeout) {
+    awaitDcReady(timeout);
+    awaitReady("mirror", mirror, mirrorAdmin, timeout);
+    awaitDeliveriesReady();
+  }
+
+  void awaitDcReady(Duration timeout) {
     awaitReady("dc1 edge", dc1.edge, dc1.edgeAdmin, timeout);
     awaitReady("dc2 edge", dc2.edge, dc2.edgeAdmin, timeout);
     for (Dc dc : List.of(dc1, dc2)) {
       for (int i = 0; i < dc.bridges.size(); i++) awaitReady(dc.name + " bridge" + i, dc.bridges.get(i), dc.bridgeAdmins.get(i), timeout);
     }
-    awaitReady("mirror", mirror, mirrorAdmin, timeout);
-    awaitDeliveriesReady();
   }
 
   void awaitDeliveriesReady() {
-    for (int i = 0; i < deliveries.size(); i++) awaitReady("delivery" + i, deliveries.get(i), deliveryAdmins.get(i), Duration.ofSeconds(120));
+    for (int i = 0; i < deliveries.size(); i++) awaitReady("delivery" + i, deliveries.get(i), deliveryAdmins.get(i), Duration.ofSeconds(180));
   }
 
   void awaitMirrorReady() {
-    awaitReady("mirror", mirror, mirrorAdmin, Duration.ofSeconds(120));
+    awaitReady("mirror", mirror, mirrorAdmin, Duration.ofSeconds(180));
   }
 
   void awaitReady(String name, JavaProcess process, int adminPort, Duration timeout) {
