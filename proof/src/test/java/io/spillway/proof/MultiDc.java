@@ -286,12 +286,24 @@ final class MultiDc implements AutoCloseable {
     return total;
   }
 
-  /** Duplicates delivery dropped so far, over every instance. */
-  double duplicatesDropped() {
+  /** Duplicates each delivery instance dropped since it started (0 when it has not dropped any, NaN when it does not answer). */
+  double[] duplicatesDroppedPerInstance() {
+    double[] out = new double[deliveryAdmins.size()];
+    for (int i = 0; i < out.length; i++) {
+      double v = metric(deliveryAdmins.get(i), "spillway_delivery_duplicates_dropped_total", null);
+      HttpResponse<String> up = Double.isNaN(v) ? get(deliveryAdmins.get(i), "/healthz") : null;
+      out[i] = !Double.isNaN(v) ? v : up != null && up.statusCode() == 200 ? 0 : Double.NaN;
+    }
+    return out;
+  }
+
+  /** Dropped between two readings, over the instances; an instance whose counter went down restarted (count from 0). */
+  static double delta(double[] before, double[] after) {
     double sum = 0;
-    for (int port : deliveryAdmins) {
-      double v = metric(port, "spillway_delivery_duplicates_dropped_total", null);
-      if (!Double.isNaN(v)) sum += v;
+    for (int i = 0; i < after.length; i++) {
+      double b = Double.isNaN(before[i]) ? 0 : before[i];
+      double a = Double.isNaN(after[i]) ? b : after[i];
+      sum += a >= b ? a - b : a;
     }
     return sum;
   }

@@ -137,21 +137,8 @@ public record StatusSnapshot(
       b.append(String.format(Locale.ROOT, "  %-9s %-12s %s%s%n", s.name(), label(s.readiness()), s.endpoint(),
           s.readiness() == Readiness.UP || s.detail().isEmpty() ? "" : "  " + oneLine(s.detail(), 100)));
     }
-    if (buffers()) {
-    b.append("\nRedis backlog   ").append(num(backlogTotal())).append(" entries, ").append(num(pendingTotal()))
-        .append(" pending, oldest ").append(num(oldestAgeSeconds())).append(" s\n");
-    for (Stream s : backlog) {
-      b.append(String.format(Locale.ROOT, "  %-24s %10s entries %8s pending  oldest %s s%n", s.stream(), num(s.length()),
-          num(s.pending()), num(s.oldestAgeSeconds())));
-    }
-    b.append("Edge            accepted ").append(rate(edge.acceptedPerSecond())).append(" (").append(num(edge.acceptedTotal()))
-        .append(" total), rejected ").append(rate(edge.rejectedPerSecond())).append(" (").append(num(edge.rejectedTotal()))
-        .append(" total), in flight ").append(num(edge.inFlight())).append('\n');
-    b.append("Bridge          ").append(rate(bridge.movedPerSecond())).append(" (").append(num(bridge.movedTotal()))
-        .append(" moved), dead-lettered ").append(num(bridge.deadLetteredTotal())).append('\n');
-    } else {
-      b.append('\n');
-    }
+    if (buffers()) appendBuffers(b);
+    else b.append('\n');
     if (!datacenters.isEmpty()) {
       b.append("Datacenters      source       mirror lag            gap (lost)  copied        delivery lag (Kafka's view / metric)\n");
       for (Datacenter d : datacenters) {
@@ -178,6 +165,21 @@ public record StatusSnapshot(
     }
     if (upstreams.isEmpty()) b.append("  (delivery reported no upstream)\n");
     return b.toString();
+  }
+
+  /** The lines of a site with edges and bridges: Redis backlog, edge and bridge rates. */
+  private void appendBuffers(StringBuilder b) {
+    b.append("\nRedis backlog   ").append(num(backlogTotal())).append(" entries, ").append(num(pendingTotal()))
+        .append(" pending, oldest ").append(num(oldestAgeSeconds())).append(" s\n");
+    for (Stream s : backlog) {
+      b.append(String.format(Locale.ROOT, "  %-24s %10s entries %8s pending  oldest %s s%n", s.stream(), num(s.length()),
+          num(s.pending()), num(s.oldestAgeSeconds())));
+    }
+    b.append("Edge            accepted ").append(rate(edge.acceptedPerSecond())).append(" (").append(num(edge.acceptedTotal()))
+        .append(" total), rejected ").append(rate(edge.rejectedPerSecond())).append(" (").append(num(edge.rejectedTotal()))
+        .append(" total), in flight ").append(num(edge.inFlight())).append('\n');
+    b.append("Bridge          ").append(rate(bridge.movedPerSecond())).append(" (").append(num(bridge.movedTotal()))
+        .append(" moved), dead-lettered ").append(num(bridge.deadLetteredTotal())).append('\n');
   }
 
   /** The HTML page: one screen, no external assets, refreshes itself every {@code refreshSeconds}. */
@@ -242,14 +244,14 @@ public record StatusSnapshot(
     }
 
     if (buffers()) {
-    b.append("<h2>Redis streams</h2><table id=\"streams\"><tr><th>stream</th><th>length</th><th>pending</th><th>oldest (s)</th></tr>");
-    for (Stream s : backlog) {
-      b.append("<tr class=\"stream\" data-stream=\"").append(esc(s.stream())).append("\"><td>").append(esc(s.stream()))
-          .append("</td><td class=\"length\" data-value=\"").append(num(s.length())).append("\">").append(num(s.length()))
-          .append("</td><td>").append(num(s.pending())).append("</td><td>").append(num(s.oldestAgeSeconds())).append("</td></tr>");
-    }
-    b.append("</table><div class=\"muted\">edge in flight ").append(num(edge.inFlight())).append(", bridge dead-lettered ")
-        .append(num(bridge.deadLetteredTotal())).append("</div>");
+      b.append("<h2>Redis streams</h2><table id=\"streams\"><tr><th>stream</th><th>length</th><th>pending</th><th>oldest (s)</th></tr>");
+      for (Stream s : backlog) {
+        b.append("<tr class=\"stream\" data-stream=\"").append(esc(s.stream())).append("\"><td>").append(esc(s.stream()))
+            .append("</td><td class=\"length\" data-value=\"").append(num(s.length())).append("\">").append(num(s.length()))
+            .append("</td><td>").append(num(s.pending())).append("</td><td>").append(num(s.oldestAgeSeconds())).append("</td></tr>");
+      }
+      b.append("</table><div class=\"muted\">edge in flight ").append(num(edge.inFlight())).append(", bridge dead-lettered ")
+          .append(num(bridge.deadLetteredTotal())).append("</div>");
     }
 
     b.append("<h2>Kafka lag per partition</h2><table id=\"lag\"><tr><th>topic</th><th>partition</th>")
