@@ -79,6 +79,7 @@ public final class MirrorBench {
       throughput(dc, central, redis, limits, up, dir, events);
       latency(dc, central, redis, limits, up, dir, rate, seconds, warmup);
     }
+    System.exit(0); // MirrorMaker 2 and the services leave non-daemon threads behind once closed
   }
 
   static String dcYaml(KafkaCluster dc, RedisServer redis, RedisServer limits, SentryUpstream up, Path dir, String extra) {
@@ -152,6 +153,7 @@ public final class MirrorBench {
       // single site: delivery reads the datacenter's own topic, from its end
       try (DeliveryService delivery = DeliveryService.start(SpillwayConfig.parse(dcYaml(dc, redis, limits, up, dir, ""), Map.of(), "s"))) {
         waitRunning(delivery);
+        drained(up);
         single = run(edge.port(), up, rate, seconds, warmup, "single site");
       }
       // multi-DC: the same edge and bridge; the mirror copies to the central cluster, where delivery reads dc1.<topic>
@@ -159,6 +161,7 @@ public final class MirrorBench {
       try (MirrorService mirror = MirrorService.start(centralConfig); DeliveryService delivery = DeliveryService.start(centralConfig)) {
         Thread.sleep(3000);
         waitRunning(delivery);
+        drained(up);
         multi = run(edge.port(), up, rate, seconds, warmup, "multi-DC");
       }
     }
@@ -177,11 +180,36 @@ public final class MirrorBench {
     throw new IllegalStateException("delivery not ready");
   }
 
+  /**
+   * A new delivery starts at the beginning of its topics (the throughput part's records, the single-site
+   * run's): measuring starts once it has sent them all (nothing more accepted for 3 s).
+   */
+  static void drained(SentryUpstream up) throws InterruptedException {
+    int last = -1;
+    long stableSince = System.nanoTime();
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+    while (System.nanoTime() < deadline) {
+      int now = up.acceptedCount();
+      if (now != last) {
+        last = now;
+        stableSince = System.nanoTime();
+      } else if (System.nanoTime() - stableSince > TimeUnit.SECONDS.toNanos(3)) {
+        return;
+      }
+      Thread.sleep(250);
+    }
+  }
+
   /** Sends {@code rate}/s for {@code seconds}; returns p50 and p99 (seconds) of send → upstream arrival after the warm-up. */
   static double[] run(int edgePort, SentryUpstream up, int rate, int seconds, int warmup, String label) throws Exception {
     up.clear();
     Map<String, Long> sentAt = new ConcurrentHashMap<>();
-    HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(Executors.newFixedThreadPool(2))
+    java.util.concurrent.ExecutorService pool = Executors.newFixedThreadPool(2, r -> {
+      Thread t = new Thread(r, "mirror-bench-load");
+      t.setDaemon(true);
+      return t;
+    });
+    HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(pool)
         .connectTimeout(Duration.ofSeconds(2)).build();
     Semaphore inFlight = new Semaphore(256);
     long interval = 1_000_000_000L / rate;
@@ -206,6 +234,7 @@ public final class MirrorBench {
       if (arrived >= sentAt.size()) break;
       Thread.sleep(200);
     }
+    pool.shutdownNow();
     List<Double> lat = new ArrayList<>();
     Map<String, Long> first = new HashMap<>();
     for (SentryUpstream.Received r : up.accepted()) {
