@@ -92,6 +92,7 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
   private ChunkGroups chunks;
   /** Drops second copies of an event (MirrorMaker 2, bridge re-sends); null when delivery.dedup_window is 0. */
   private Dedup dedup;
+  private QuotaGuard guard;
   /** The newest received-at (record timestamp) this task has processed: how far its partitions got. */
   private long streamTime;
   private long lastSweep;
@@ -114,6 +115,7 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
     if (!shared.dedupWindow().isZero()) {
       this.dedup = new Dedup(context.getStateStore(Dedup.STORE), shared.dedupWindow(), shared.clock(), shared.registry());
     }
+    this.guard = new QuotaGuard(context.getStateStore(QuotaGuard.STORE), shared.guardMetrics, shared.guardRetentionMillis);
     countRestored();
     context.schedule(shared.punctuateInterval(), PunctuationType.WALL_CLOCK_TIME, this::tick);
   }
@@ -183,6 +185,11 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
     }
     if (expired(event, now)) {
       deadLetter(base, own, "expired", 0, "older than delivery.max_event_age");
+      return List.of();
+    }
+    // Once per event, before its copies (events stored in pieces are not read by the guard).
+    if (pieces == 0 && !guard.admit(event, shared.routes().project(event.route()).get().quotaGuard(),
+        header(base, DeadLetters.HEADER) != null, now)) {
       return List.of();
     }
     String sampleBy = event.eventId() != null ? event.eventId() : event.id();
@@ -452,7 +459,7 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
       return r;
     };
     String projectName = target.project();
-    shared.http().send(u.config.url(), request, u.config.timeout(), (int) Math.min(Integer.MAX_VALUE, event.body().length))
+    shared.http().send(u.config.url(), request, timeoutFor(u, event.body().length), (int) Math.min(Integer.MAX_VALUE, event.body().length))
         .whenComplete((response, error) -> {
           long nanos = System.nanoTime() - start;
           DeliveryOutcome outcome;
@@ -488,6 +495,14 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
             completions.add(new Completion(key, p, u, outcome));
           }
         });
+  }
+
+  /**
+   * {@code upstreams.<u>.timeout}, plus a second per MiB of body: an upstream reads and checks a
+   * large upload before it answers (the edge allows clients the same pace).
+   */
+  static java.time.Duration timeoutFor(Upstream u, long bodyBytes) {
+    return u.config.timeout().plusSeconds(bodyBytes >> 20);
   }
 
   // ---- dead letters ----

@@ -83,11 +83,16 @@ public final class DeliveryService implements AutoCloseable {
     private final AtomicInteger unapplied = new AtomicInteger();
     private final PrometheusMeterRegistry registry;
     private final Duration dedupWindow;
+    final QuotaGuardMetrics guardMetrics;
+    final long guardRetentionMillis;
     volatile int liveInstances = 1;
 
     Shared(SpillwayConfig config, PrometheusMeterRegistry registry, LongSupplier clock) {
       this.registry = registry;
       this.routes = config.routes();
+      this.guardMetrics = new QuotaGuardMetrics(registry);
+      this.guardRetentionMillis = QuotaGuard.retentionFor(config.upstreams().values().stream()
+          .flatMap(u -> u.projects().values().stream()).map(p -> p.quotaGuard()).filter(g -> g != null).toList());
       this.clock = clock;
       this.punctuateInterval = config.delivery().punctuateInterval();
       this.maxEventAgeMillis = config.delivery().maxEventAge().toMillis();
@@ -188,6 +193,8 @@ public final class DeliveryService implements AutoCloseable {
     topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DeliveryProcessor.STORE),
         Serdes.Bytes(), Serdes.ByteArray()), "deliver");
     if (!config.delivery().dedupWindow().isZero()) topology.addStateStore(Dedup.storeBuilder(config.delivery().dedupWindow()), "deliver");
+    topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(QuotaGuard.STORE),
+        Serdes.Bytes(), Serdes.ByteArray()), "deliver");
     topology.addSink(DeliveryProcessor.DLQ_SINK, config.kafka().dlqTopic(), new ByteArraySerializer(),
         new ByteArraySerializer(), "deliver");
 

@@ -31,6 +31,7 @@ public record SpillwayConfig(
     KafkaConfig kafka,
     Map<String, UpstreamConfig> upstreams,
     Route defaultRoute,
+    FiltersConfig filters,
     MirrorConfig mirror,
     Role role) {
 
@@ -83,6 +84,7 @@ public record SpillwayConfig(
     EdgeConfig edge = readEdge(r.section("edge"));
     BridgeConfig bridge = readBridge(r.section("bridge"), redis);
     DeliveryConfig delivery = readDelivery(r.section("delivery"));
+    FiltersConfig filters = FiltersConfig.read(r, "filters", FiltersConfig.NONE);
     MirrorConfig mirror = readMirror(r.section("mirror"));
     Role role = mirror.enabled() ? Role.CENTRAL
         : !r.has("delivery") && !edge.datacenter().equals(EdgeConfig.DEFAULT_DATACENTER) ? Role.DATACENTER
@@ -94,7 +96,7 @@ public record SpillwayConfig(
         u.problem("", "upstream names may use letters, digits, '_', '-' and '.' only");
         return;
       }
-      UpstreamConfig upstream = readUpstream(name, u);
+      UpstreamConfig upstream = readUpstream(name, u, filters);
       if (upstream != null) upstreams.put(name, upstream);
     });
 
@@ -112,7 +114,7 @@ public record SpillwayConfig(
       }
     }
     r.rejectUnknownKeys();
-    SpillwayConfig config = new SpillwayConfig(edge, bridge, delivery, redis, kafka, inFileOrder(upstreams), defaultRoute,
+    SpillwayConfig config = new SpillwayConfig(edge, bridge, delivery, redis, kafka, inFileOrder(upstreams), defaultRoute, filters,
         mirror, role);
     RouteTable.checkUnique(config, r);
     RouteTable.checkCopies(config, r);
@@ -263,7 +265,7 @@ public record SpillwayConfig(
     return c;
   }
 
-  private static UpstreamConfig readUpstream(String name, ConfigReader r) {
+  private static UpstreamConfig readUpstream(String name, ConfigReader r, FiltersConfig filters) {
     String url = r.requiredString("url");
     URI uri = url == null ? null : checkUrl(r, "url", url);
     UpstreamConfig.RateLimit limit = null;
@@ -283,14 +285,14 @@ public record SpillwayConfig(
         p.problem("", "project names may use letters, digits, '_', '-' and '.' only");
         return;
       }
-      projects.put(pname, readProject(pname, p));
+      projects.put(pname, readProject(pname, p, filters));
     });
     if (projects.isEmpty()) r.problem("projects", "an upstream needs at least one project");
     r.rejectUnknownKeys();
     return uri == null ? null : new UpstreamConfig(name, uri, limit, maxInFlight, timeout, inFileOrder(projects));
   }
 
-  private static ProjectConfig readProject(String name, ConfigReader r) {
+  private static ProjectConfig readProject(String name, ConfigReader r, FiltersConfig globalFilters) {
     String alias = r.string("alias", null);
     if (alias != null && (alias.isEmpty() || alias.contains(":") || alias.contains("@"))) {
       r.problem("alias", "must be non-empty and contain no ':' or '@'");
@@ -310,9 +312,11 @@ public record SpillwayConfig(
     }
     double sampleRate = r.number("copy_to_sample_rate", ProjectConfig.DEFAULT_COPY_TO_SAMPLE_RATE, 0);
     if (sampleRate > 1) r.problem("copy_to_sample_rate", "must be between 0 and 1, got " + sampleRate);
+    FiltersConfig filters = FiltersConfig.read(r, "filters", globalFilters);
+    QuotaGuardConfig guard = QuotaGuardConfig.read(r, "quota_guard");
     r.rejectUnknownKeys();
     return new ProjectConfig(name, alias, id, key, secret == null || secret.isEmpty() ? null : secret, quota,
-        java.util.List.copyOf(copyTo), sampleRate);
+        java.util.List.copyOf(copyTo), sampleRate, filters, guard);
   }
 
   /** Immutable, iterating in file order (so listings and checks are stable; Map.copyOf is not). */
@@ -366,10 +370,10 @@ public record SpillwayConfig(
 
   /** For tests: the same config with other sections. */
   public SpillwayConfig withRedis(RedisConfig r) {
-    return new SpillwayConfig(edge, bridge, delivery, r, kafka, upstreams, defaultRoute, mirror, role);
+    return new SpillwayConfig(edge, bridge, delivery, r, kafka, upstreams, defaultRoute, filters, mirror, role);
   }
 
   public SpillwayConfig withKafka(KafkaConfig k) {
-    return new SpillwayConfig(edge, bridge, delivery, redis, k, upstreams, defaultRoute, mirror, role);
+    return new SpillwayConfig(edge, bridge, delivery, redis, k, upstreams, defaultRoute, filters, mirror, role);
   }
 }
