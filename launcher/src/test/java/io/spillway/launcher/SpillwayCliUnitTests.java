@@ -112,15 +112,6 @@ class SpillwayCliUnitTests {
     assertThat(s.err).contains("this config mirrors none");
   }
 
-  @Test
-  void aConfigThatMirrorsNothingCannotRunTheMirror() throws Exception {
-    Path file = dir.resolve("spillway.yml");
-    Files.writeString(file, CONFIG);
-    Captured r = capture("mirror", "--config", file.toString());
-    assertThat(r.code).isEqualTo(2);
-    assertThat(r.err).contains("mirror.sources: no datacenter to mirror");
-  }
-
   record Captured(int code, String out, String err) {}
 
   static Captured capture(String... args) {
