@@ -1,5 +1,6 @@
 package io.spillway.delivery;
 
+import io.spillway.delivery.http.UpstreamClient;
 import io.spillway.schemas.BufferedEvent;
 import io.spillway.schemas.EndpointKind;
 import io.spillway.schemas.config.ProjectConfig;
@@ -32,7 +33,8 @@ import java.util.Locale;
  * @param body        what to send
  * @param rewritten   true when sent_at was rewritten (and the body re-encoded)
  */
-record UpstreamRequest(String method, URI uri, List<String[]> headers, byte[] body, boolean rewritten) {
+record UpstreamRequest(String method, URI uri, List<String[]> headers, byte[] body, boolean rewritten)
+    implements UpstreamClient.Request {
 
   static final String DEFAULT_SENTRY_VERSION = "7";
 
