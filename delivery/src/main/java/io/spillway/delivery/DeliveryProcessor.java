@@ -332,7 +332,6 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
     shared.http().send(u.config, request, event.body().length)
         .whenComplete((response, error) -> {
           long nanos = System.nanoTime() - start;
-          u.inFlight.decrementAndGet();
           DeliveryOutcome outcome;
           if (error instanceof UnbuildableRequest unbuildable) {
             // A record that cannot even become a request (a path or header no HTTP client accepts):
@@ -353,6 +352,13 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
               u.breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
             }
           }
+          // A limit the answer announced holds the upstream before its in-flight slot is freed: the
+          // upstream's other tasks (other partitions) tick before this one applies the outcome, and
+          // would otherwise send into the limit.
+          List<RateLimitHeader.Limit> limits = outcome instanceof DeliveryOutcome.Held h ? h.limits()
+              : outcome instanceof DeliveryOutcome.Delivered d ? d.limits() : List.of();
+          if (!limits.isEmpty()) u.holds.apply(projectOf(p), limits, shared.clock().getAsLong());
+          u.inFlight.decrementAndGet();
           if (closed) {
             shared.applied(); // the task moved or stopped: its store is restored elsewhere and the event sent again
           } else {
