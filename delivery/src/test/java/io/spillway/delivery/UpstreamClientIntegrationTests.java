@@ -300,8 +300,8 @@ class UpstreamClientIntegrationTests {
     try (SentryUpstream up = SentryUpstream.start().project(7, KEY, null);
          SentryUpstream slow = SentryUpstream.start().project(7, KEY, null);
          UpstreamClient client = UpstreamClient.create(List.of(), OPTIONS.withIoThreads(1))) {
-      slow.delay(Duration.ofSeconds(20));
-      UpstreamConfig stuck = upstream("stuck", slow.url(), "timeout: 30s");
+      slow.delay(Duration.ofMinutes(5)); // answers after the test: until then its requests stay in flight
+      UpstreamConfig stuck = upstream("stuck", slow.url(), "timeout: 10m");
       List<CompletableFuture<UpstreamResponse>> waiting = new ArrayList<>();
       for (int i = 0; i < 20; i++) waiting.add(client.send(stuck, () -> request(stuck, null), 0));
       UpstreamConfig fine = upstream("fine", up.url());
