@@ -1,26 +1,19 @@
 package io.spillway.bridge;
 
+import io.spillway.kafka.KafkaClients;
+import io.spillway.kafka.KafkaTopics;
 import io.spillway.schemas.config.KafkaConfig;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The bridge's side of Kafka: one idempotent producer shared by all stream workers, the topic
@@ -28,10 +21,9 @@ import org.slf4j.LoggerFactory;
  * traffic flows (so {@code /readyz} says why the bridge is not moving anything).
  */
 final class KafkaLink implements AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(KafkaLink.class);
 
-  /** Largest record the bridge produces; also set as the topic's {@code max.message.bytes}. */
-  static final int MAX_RECORD_BYTES = 10 * 1024 * 1024;
+  /** The producer's buffer; the workers keep at most half of it in flight (see StreamWorker). */
+  static final long BUFFER_MEMORY = 64L * 1024 * 1024;
   private static final Duration PROBE_EVERY = Duration.ofSeconds(2);
 
   final Status status = new Status("kafka", "not connected yet");
@@ -47,14 +39,7 @@ final class KafkaLink implements AutoCloseable {
     if (config == null) throw new NullPointerException("config == null");
     this.config = config;
     this.producer = new KafkaProducer<>(producerProperties(config, clientId), new ByteArraySerializer(), new ByteArraySerializer());
-    Properties a = new Properties();
-    a.putAll(config.properties());
-    a.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-    a.put(AdminClientConfig.CLIENT_ID_CONFIG, clientId + "-admin");
-    a.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
-    a.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "8000");
-    a.put(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "2000");
-    this.admin = Admin.create(a);
+    this.admin = KafkaClients.newAdmin(config, clientId + "-admin");
     this.probe = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "spillway-bridge-kafka-probe");
       t.setDaemon(true);
@@ -64,20 +49,12 @@ final class KafkaLink implements AutoCloseable {
   }
 
   static Properties producerProperties(KafkaConfig config, String clientId) {
-    Properties p = new Properties();
-    p.putAll(config.properties());
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-    p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
-    // at-least-once into Kafka without duplicates from the producer's own retries
-    p.put(ProducerConfig.ACKS_CONFIG, "all");
-    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-    p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "5");
+    Properties p = KafkaClients.producer(config, clientId);
     // lz4: cheapest CPU per byte of the codecs; this machine's 2 cores are the limit, not the disk
     p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
     p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
     p.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(256 * 1024));
-    p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, Long.toString(64L * 1024 * 1024));
-    p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(MAX_RECORD_BYTES));
+    p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, Long.toString(BUFFER_MEMORY));
     // a record not acknowledged within this comes back as failed: the entry stays pending in
     // Redis and is produced again, so the producer never holds an outage's worth of records
     p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
@@ -133,31 +110,13 @@ final class KafkaLink implements AutoCloseable {
     publish();
   }
 
-  private void createTopics() throws Exception {
-    List<NewTopic> topics = new ArrayList<>();
-    for (String name : List.of(config.topic(), dlqTopic())) {
-      Map<String, String> configs = new HashMap<>();
-      if (config.minInsyncReplicas() > 0) configs.put("min.insync.replicas", Integer.toString(config.minInsyncReplicas()));
-      configs.put("max.message.bytes", Integer.toString(MAX_RECORD_BYTES));
-      topics.add(new NewTopic(name, config.partitions(), config.replicationFactor()).configs(configs));
+  private void createTopics() {
+    try {
+      KafkaTopics.ensure(admin, KafkaTopics.pipeline(config), Duration.ofSeconds(10));
+      topicsReady = true;
+    } catch (KafkaTopics.TopicsException e) {
+      probeProblem = e.getMessage();
     }
-    var result = admin.createTopics(topics);
-    for (var e : result.values().entrySet()) {
-      try {
-        e.getValue().get(10, TimeUnit.SECONDS);
-        log.info("created topic {}", e.getKey());
-      } catch (ExecutionException x) {
-        if (!(x.getCause() instanceof TopicExistsException)) {
-          probeProblem = "cannot create topic " + e.getKey() + ": " + describe(x.getCause());
-          return;
-        }
-      }
-    }
-    topicsReady = true;
-  }
-
-  private String dlqTopic() {
-    return config.dlqTopic() != null ? config.dlqTopic() : config.topic() + ".dlq";
   }
 
   private void publish() {

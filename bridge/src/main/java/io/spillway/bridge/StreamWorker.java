@@ -14,13 +14,15 @@ import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
 import io.micrometer.core.instrument.Counter;
+import io.spillway.kafka.KafkaRecords;
 import io.spillway.schemas.BufferedEvent;
-import io.spillway.schemas.KafkaForm;
+import io.spillway.schemas.Chunks;
 import io.spillway.schemas.RecordFormatException;
 import io.spillway.schemas.RedisForm;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,8 +38,6 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.errors.RecordBatchTooLargeException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
-import org.apache.kafka.common.header.internals.RecordHeader;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,6 +59,13 @@ final class StreamWorker implements Runnable {
   /** Batches produced but not yet acknowledged; bounds what an outage can leave in the producer. */
   static final int MAX_BATCHES_IN_FLIGHT = 16;
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
+  /**
+   * Bytes one read aims at: XREADGROUP counts entries, not bytes, so the count is derived from the
+   * average entry size seen so far (chunks of large events are up to 512 KiB each).
+   */
+  static final long READ_BUDGET_BYTES = 8L * 1024 * 1024;
+  /** Body bytes produced and not yet acknowledged: half the producer's buffer, so send() never blocks on it. */
+  static final long MAX_BYTES_IN_FLIGHT = KafkaLink.BUFFER_MEMORY / 2;
 
   private final String stream;
   private final Consumer<String> consumer;
@@ -81,6 +88,9 @@ final class StreamWorker implements Runnable {
   private final List<String> acksToRetry = new ArrayList<>();
   private volatile boolean running = true;
   private int batchesInFlight;
+  private long bytesInFlight;
+  /** Moving average of the body bytes per entry read, for the next read's count. */
+  private double averageEntryBytes = 64 * 1024;
 
   private StatefulRedisConnection<String, byte[]> connection;
   private RedisCommands<String, byte[]> redis;
@@ -170,7 +180,7 @@ final class StreamWorker implements Runnable {
     }
     // Kafka in trouble: one batch at a time, so the producer never holds more than that
     int limit = kafka.healthy() ? MAX_BATCHES_IN_FLIGHT : 1;
-    if (batchesInFlight >= limit) {
+    if (batchesInFlight >= limit || (batchesInFlight > 0 && bytesInFlight >= MAX_BYTES_IN_FLIGHT)) {
       drainCompleted(200);
       return;
     }
@@ -203,7 +213,7 @@ final class StreamWorker implements Runnable {
   /** Own pending entries first, then a periodic XAUTOCLAIM scan, then new entries. */
   private List<StreamMessage<String, byte[]>> next() {
     if (readingPending) {
-      List<StreamMessage<String, byte[]>> raw = redis.xreadgroup(consumer, XReadArgs.Builder.count(batchSize),
+      List<StreamMessage<String, byte[]>> raw = redis.xreadgroup(consumer, XReadArgs.Builder.count(readCount()),
           XReadArgs.StreamOffset.from(stream, pendingCursor));
       if (raw.isEmpty()) {
         readingPending = false;
@@ -215,7 +225,7 @@ final class StreamWorker implements Runnable {
     long claimEvery = Math.max(claimIdle.toNanos() / 2, TimeUnit.MILLISECONDS.toNanos(200));
     if (claimScanActive || System.nanoTime() - lastClaimScan >= claimEvery) {
       var result = redis.xautoclaim(stream, new XAutoClaimArgs<String>().consumer(consumer)
-          .minIdleTime(claimIdle).startId(claimCursor).count(batchSize));
+          .minIdleTime(claimIdle).startId(claimCursor).count(readCount()));
       claimCursor = result.getId();
       claimScanActive = !"0-0".equals(claimCursor);
       if (!claimScanActive) lastClaimScan = System.nanoTime();
@@ -226,9 +236,14 @@ final class StreamWorker implements Runnable {
         return taken;
       }
     }
-    XReadArgs args = XReadArgs.Builder.count(batchSize);
+    XReadArgs args = XReadArgs.Builder.count(readCount());
     if (batchesInFlight == 0) args.block(block); // with batches in flight, wait on their acks instead
     return redis.xreadgroup(consumer, args, XReadArgs.StreamOffset.lastConsumed(stream));
+  }
+
+  /** Entries to ask for: {@code bridge.batch_size}, fewer when entries are large (chunks), at least one. */
+  private int readCount() {
+    return (int) Math.max(1, Math.min(batchSize, READ_BUDGET_BYTES / Math.max(1.0, averageEntryBytes)));
   }
 
   /** Entries of ours still waiting for Kafka are not produced a second time. */
@@ -242,7 +257,9 @@ final class StreamWorker implements Runnable {
   private void submit(List<StreamMessage<String, byte[]>> entries) {
     metrics.batchSize.record(entries.size());
     Batch batch = new Batch(entries);
+    averageEntryBytes = 0.7 * averageEntryBytes + 0.3 * ((double) batch.bytes / entries.size());
     batchesInFlight++;
+    bytesInFlight += batch.bytes;
     try {
       send(entries, batch);
     } finally {
@@ -270,25 +287,34 @@ final class StreamWorker implements Runnable {
         deadLetter(m, "undecodable: " + e.getMessage());
         continue;
       }
-      batch.sending();
       if (refused == null && !running) refused = new KafkaException("not sent: the bridge is stopping");
       if (refused != null) {
+        batch.sending(m.getId(), 1);
         batch.done(m.getId(), refused); // stays pending; produced again later
         continue;
       }
       inFlightIds.add(m.getId());
-      ProducerRecord<byte[], byte[]> record = toRecord(kafka.topic(), event);
-      long start = System.nanoTime();
-      try {
-        Future<RecordMetadata> f = kafka.producer().send(record, (md, e) -> {
-          if (e == null) metrics.produceLatency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
-          batch.done(m.getId(), e);
-        });
-        if (f.isDone()) refused = failureOf(f); // a send that completed at once can only have failed
-      } catch (RuntimeException e) {
-        // thrown instead of calling back: producer closed or in a fatal state
-        refused = e instanceof KafkaException ? e : new KafkaException(e);
-        batch.done(m.getId(), refused);
+      // A large event the edge wrote whole (before it wrote chunks) travels in chunks all the same.
+      List<BufferedEvent> records = event.isChunk() ? List.of(event) : Chunks.split(event);
+      batch.sending(m.getId(), records.size());
+      for (BufferedEvent piece : records) {
+        if (refused != null) {
+          batch.done(m.getId(), refused);
+          continue;
+        }
+        ProducerRecord<byte[], byte[]> record = KafkaRecords.toRecord(kafka.topic(), piece);
+        long start = System.nanoTime();
+        try {
+          Future<RecordMetadata> f = kafka.producer().send(record, (md, e) -> {
+            if (e == null) metrics.produceLatency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            batch.done(m.getId(), e);
+          });
+          if (f.isDone()) refused = failureOf(f); // a send that completed at once can only have failed
+        } catch (RuntimeException e) {
+          // thrown instead of calling back: producer closed or in a fatal state
+          refused = e instanceof KafkaException ? e : new KafkaException(e);
+          batch.done(m.getId(), refused);
+        }
       }
     }
   }
@@ -307,13 +333,6 @@ final class StreamWorker implements Runnable {
     }
   }
 
-  static ProducerRecord<byte[], byte[]> toRecord(String topic, BufferedEvent event) {
-    KafkaForm form = KafkaForm.encode(event);
-    RecordHeaders headers = new RecordHeaders();
-    for (KafkaForm.Header h : form.headers()) headers.add(new RecordHeader(h.name(), h.value()));
-    return new ProducerRecord<>(topic, null, form.timestamp(), form.key(), form.value(), headers);
-  }
-
   /** Handles finished batches; waits up to {@code waitMillis} for the first one. */
   private void drainCompleted(long waitMillis) {
     if (!acksToRetry.isEmpty()) ackAndDelete(acksToRetry); // Redis was down last time: ack before anything else
@@ -327,6 +346,7 @@ final class StreamWorker implements Runnable {
     }
     while (b != null) {
       batchesInFlight--;
+      bytesInFlight -= b.bytes;
       List<String> ok = b.acknowledged();
       Exception failure = null;
       int failed = 0;
@@ -431,16 +451,27 @@ final class StreamWorker implements Runnable {
   /** The records of one read, completed by the producer's callbacks. */
   private final class Batch {
     private final Map<String, StreamMessage<String, byte[]>> entries = new LinkedHashMap<>();
+    /** Per entry: records sent and not yet answered (a large event is several records). */
+    private final Map<String, Integer> unanswered = new HashMap<>();
     private final List<String> acknowledged = new ArrayList<>();
     private final Map<String, Exception> failures = new LinkedHashMap<>();
     private int outstanding = 1; // the seal
+    final long bytes;
 
     Batch(List<StreamMessage<String, byte[]>> list) {
-      for (StreamMessage<String, byte[]> m : list) entries.put(m.getId(), m);
+      long n = 0;
+      for (StreamMessage<String, byte[]> m : list) {
+        entries.put(m.getId(), m);
+        byte[] body = m.getBody() == null ? null : m.getBody().get("body");
+        n += body == null ? 0 : body.length;
+      }
+      this.bytes = n;
     }
 
-    synchronized void sending() {
-      outstanding++;
+    /** {@code records} records of entry {@code id} are being produced; each is answered by {@link #done}. */
+    synchronized void sending(String id, int records) {
+      outstanding += records;
+      unanswered.merge(id, records, Integer::sum);
     }
 
     synchronized void ackWithoutRecord(String id) {
@@ -448,21 +479,22 @@ final class StreamWorker implements Runnable {
       acknowledged.add(id);
     }
 
+    /**
+     * One record of entry {@code id} answered. The entry is acknowledged once all its records are,
+     * and failed if any of them failed (then it stays pending and all its records are produced again).
+     */
     void done(String id, Exception e) {
       boolean last;
       synchronized (this) {
-        if (e == null) acknowledged.add(id);
-        else failures.put(id, e);
+        if (e != null) failures.putIfAbsent(id, e);
+        int left = unanswered.merge(id, -1, Integer::sum);
+        if (left == 0 && !failures.containsKey(id)) acknowledged.add(id);
         last = --outstanding == 0;
       }
       if (last) completed.add(this);
     }
 
     void seal() {
-      done0();
-    }
-
-    private void done0() {
       boolean last;
       synchronized (this) {
         last = --outstanding == 0;

@@ -104,6 +104,50 @@ class KafkaBridgeIntegrationTests {
     }
   }
 
+  /**
+   * A large event arrives in Kafka as chunks that join to the original, whether the edge wrote
+   * chunks (version 2 entries) or one whole entry (as edges did before chunks): records stay small
+   * and reads are bounded by bytes, not by entry count.
+   */
+  @Test
+  @Timeout(value = 90, unit = TimeUnit.SECONDS)
+  void largeEventsTravelAsChunksThatJoinToTheOriginal() {
+    try (RedisServer redis = RedisServer.launch()) {
+      SpillwayConfig config = Pipeline.config(redis.uri(), "s9", kafka.bootstrapServers(), "t9", 3, 1, 0, "");
+      List<BufferedEvent> small = Pipeline.events(50, 9);
+      BufferedEvent template = Pipeline.events(2, 10).get(0);
+      byte[] big = new byte[3 * 1024 * 1024 + 17];
+      new java.util.Random(9).nextBytes(big);
+      BufferedEvent wholeLarge = template.toBuilder().body(big).build();
+      BufferedEvent other = Pipeline.events(2, 11).get(1);
+      byte[] big2 = new byte[5 * io.spillway.schemas.Chunks.CHUNK_BYTES];
+      new java.util.Random(10).nextBytes(big2);
+      BufferedEvent chunkedLarge = other.toBuilder().body(big2).build();
+      Pipeline.xaddEvents(redis.uri(), "s9", small);
+      Pipeline.xaddEvents(redis.uri(), "s9", List.of(wholeLarge)); // one 3 MiB entry
+      Pipeline.xaddEvents(redis.uri(), "s9", io.spillway.schemas.Chunks.split(chunkedLarge)); // five entries
+      Pipeline.xaddEvents(redis.uri(), "s9", Pipeline.events(50, 12));
+      try (KafkaBridge bridge = KafkaBridge.start(config)) {
+        await("all entries moved", Duration.ofSeconds(60),
+            () -> Pipeline.metric(bridge.adminPort(), "spillway_bridge_entries_moved_total", "stream=\"s9\"") >= 100 + 1 + 5);
+      }
+      List<ConsumerRecord<byte[], byte[]>> records = Pipeline.consume(kafka.bootstrapServers(), "t9", 102, Duration.ofSeconds(60));
+      Map<String, List<BufferedEvent>> pieces = new HashMap<>();
+      for (ConsumerRecord<byte[], byte[]> r : records) {
+        assertThat(r.serializedValueSize()).isLessThanOrEqualTo(io.spillway.schemas.Chunks.CHUNK_BYTES);
+        List<KafkaForm.Header> hs = new ArrayList<>();
+        for (Header h : r.headers()) hs.add(new KafkaForm.Header(h.key(), h.value()));
+        BufferedEvent e = KafkaForm.decode(r.key(), r.value(), hs);
+        if (e.isChunk()) pieces.computeIfAbsent(e.id(), k -> new ArrayList<>()).add(e);
+      }
+      assertThat(pieces).containsOnlyKeys(wholeLarge.id(), chunkedLarge.id());
+      assertThat(pieces.get(wholeLarge.id())).hasSize(7);
+      assertThat(io.spillway.schemas.Chunks.join(pieces.get(wholeLarge.id()))).isEqualTo(wholeLarge);
+      assertThat(io.spillway.schemas.Chunks.join(pieces.get(chunkedLarge.id()))).isEqualTo(chunkedLarge);
+      assertThat(redis.xlen("s9")).isZero();
+    }
+  }
+
   @Test
   @Timeout(value = 90, unit = TimeUnit.SECONDS)
   void corruptEntriesGoToTheDeadLetterStreamAndTheRestFlows() {

@@ -15,7 +15,7 @@ class KafkaRecordUnitTests {
   @Test
   void producerRecordIsTheGoldenKafkaFormOfTheGoldenRedisEntry() {
     for (GoldenVectors.Valid v : GoldenVectors.valid()) {
-      ProducerRecord<byte[], byte[]> r = StreamWorker.toRecord("topic", RedisForm.decode(v.redisFields()));
+      ProducerRecord<byte[], byte[]> r = io.spillway.kafka.KafkaRecords.toRecord("topic", RedisForm.decode(v.redisFields()));
       assertThat(r.topic()).isEqualTo("topic");
       assertThat(r.partition()).as("partition chosen by key hash").isNull();
       assertThat(r.key()).as(v.name()).isEqualTo(v.kafka().key());

@@ -24,9 +24,10 @@ final class LegacyHttp1Client implements UpstreamClient {
   }
 
   @Override
-  public CompletableFuture<UpstreamResponse> send(UpstreamConfig upstream, Supplier<? extends Request> request, int sizeHint) {
+  public CompletableFuture<UpstreamResponse> send(UpstreamConfig upstream, Supplier<? extends Request> request, Duration timeout,
+      int sizeHint) {
     CompletableFuture<UpstreamResponse> out = new CompletableFuture<>();
-    client.send(upstream.url(), () -> (UpstreamRequest) request.get(), upstream.timeout(), sizeHint).whenComplete((r, e) -> {
+    client.send(upstream.url(), () -> (UpstreamRequest) request.get(), timeout, sizeHint).whenComplete((r, e) -> {
       if (e instanceof Http1Client.Unbuildable u && u.getCause() instanceof RuntimeException cause) {
         out.completeExceptionally(new UnbuildableRequest(cause));
       } else if (e != null) {

@@ -25,7 +25,8 @@ import java.util.Objects;
  * @param sentryVersion sentry_version from the auth, or null
  * @param clientIp      the client's address (first X-Forwarded-For hop if trusted, else peer), or null
  * @param eventId       the event id if the edge could read it (32 hex), or null
- * @param body          the raw body
+ * @param body          the raw body, or for a chunk its slice of the body
+ * @param chunk         null for a whole event; for one piece of a large event, which piece ({@link Chunks})
  */
 public record BufferedEvent(
     String id,
@@ -44,10 +45,35 @@ public record BufferedEvent(
     String sentryVersion,
     String clientIp,
     String eventId,
-    byte[] body) {
+    byte[] body,
+    Chunk chunk) {
 
-  /** Bumped on any change a reader of the previous version could not handle. */
-  public static final int SCHEMA_VERSION = 1;
+  /**
+   * Bumped on any change a reader of the previous version could not handle. Whole events are still
+   * written as version 1 (every reader takes them); chunks are version 2, so a reader that does not
+   * know chunks rejects them instead of taking a slice for the whole body.
+   */
+  public static final int SCHEMA_VERSION = 2;
+  /** The version of a whole (unchunked) event. */
+  public static final int WHOLE_EVENT_VERSION = 1;
+
+  /**
+   * One piece of an event too large for one record: piece {@code index} of {@code count} (from 0),
+   * of a body of {@code totalSize} bytes. Every piece carries the event's other fields.
+   */
+  public record Chunk(int index, int count, long totalSize) {
+    public Chunk {
+      if (count < 2) throw new IllegalArgumentException("a chunked event has at least 2 chunks, got " + count);
+      if (index < 0 || index >= count) throw new IllegalArgumentException("chunk " + index + " of " + count);
+      if (totalSize < count) throw new IllegalArgumentException("total size " + totalSize + " for " + count + " chunks");
+    }
+
+    /** As written in the record: {@code index/count}. */
+    @Override
+    public String toString() {
+      return index + "/" + count;
+    }
+  }
 
   public BufferedEvent {
     if (id == null) throw new NullPointerException("id == null");
@@ -58,10 +84,18 @@ public record BufferedEvent(
     if (method == null) throw new NullPointerException("method == null");
     if (path == null) throw new NullPointerException("path == null");
     if (body == null) throw new NullPointerException("body == null");
+    if (chunk != null && body.length > chunk.totalSize()) {
+      throw new IllegalArgumentException("chunk body " + body.length + " exceeds the total " + chunk.totalSize());
+    }
   }
 
   public int bodySize() {
     return body.length;
+  }
+
+  /** True for one piece of a large event (see {@link Chunks}), false for a whole event. */
+  public boolean isChunk() {
+    return chunk != null;
   }
 
   public static Builder builder() {
@@ -87,6 +121,7 @@ public record BufferedEvent(
     b.clientIp = clientIp;
     b.eventId = eventId;
     b.body = body;
+    b.chunk = chunk;
     return b;
   }
 
@@ -110,6 +145,7 @@ public record BufferedEvent(
         && Objects.equals(sentryVersion, e.sentryVersion)
         && Objects.equals(clientIp, e.clientIp)
         && Objects.equals(eventId, e.eventId)
+        && Objects.equals(chunk, e.chunk)
         && Arrays.equals(body, e.body);
   }
 
@@ -122,7 +158,7 @@ public record BufferedEvent(
   @Override
   public String toString() {
     return "BufferedEvent{id=" + id + ", route=" + route + ", kind=" + kind.wireName()
-        + ", eventId=" + eventId + ", bodySize=" + body.length + "}";
+        + ", eventId=" + eventId + ", bodySize=" + body.length + (chunk == null ? "" : ", chunk=" + chunk) + "}";
   }
 
   public static final class Builder {
@@ -143,6 +179,7 @@ public record BufferedEvent(
     private String clientIp;
     private String eventId;
     private byte[] body = new byte[0];
+    private Chunk chunk;
 
     private Builder() {}
 
@@ -163,10 +200,11 @@ public record BufferedEvent(
     public Builder clientIp(String v) { clientIp = v; return this; }
     public Builder eventId(String v) { eventId = v; return this; }
     public Builder body(byte[] v) { body = v; return this; }
+    public Builder chunk(Chunk v) { chunk = v; return this; }
 
     public BufferedEvent build() {
       return new BufferedEvent(id, receivedAt, edge, datacenter, route, kind, method, path, query,
-          contentType, contentEncoding, userAgent, sentryClient, sentryVersion, clientIp, eventId, body);
+          contentType, contentEncoding, userAgent, sentryClient, sentryVersion, clientIp, eventId, body, chunk);
     }
   }
 }

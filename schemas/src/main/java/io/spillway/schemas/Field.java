@@ -24,6 +24,10 @@ enum Field {
   CLIENT_IP("ip", "client-ip", false),
   EVENT_ID("eid", "event-id", false),
   BODY_SIZE("size", "spillway.size", true),
+  /** Version 2 only: {@code index/count} of a chunk. */
+  CHUNK("chunk", "spillway.chunk", false),
+  /** Version 2 only: the whole event's body size. */
+  TOTAL_SIZE("total", "spillway.total", false),
   BODY("body", null, true);
 
   final String redisName;

@@ -12,7 +12,7 @@ final class FieldValues {
 
   static EnumMap<Field, byte[]> of(BufferedEvent e) {
     EnumMap<Field, byte[]> m = new EnumMap<>(Field.class);
-    m.put(Field.VERSION, ascii(Integer.toString(BufferedEvent.SCHEMA_VERSION)));
+    m.put(Field.VERSION, ascii(Integer.toString(e.isChunk() ? BufferedEvent.SCHEMA_VERSION : BufferedEvent.WHOLE_EVENT_VERSION)));
     m.put(Field.ID, utf8(e.id()));
     m.put(Field.RECEIVED_AT, ascii(Long.toString(e.receivedAt())));
     m.put(Field.EDGE, utf8(e.edge()));
@@ -30,6 +30,10 @@ final class FieldValues {
     putIfPresent(m, Field.CLIENT_IP, e.clientIp());
     putIfPresent(m, Field.EVENT_ID, e.eventId());
     m.put(Field.BODY_SIZE, ascii(Integer.toString(e.body().length)));
+    if (e.isChunk()) {
+      m.put(Field.CHUNK, ascii(e.chunk().toString()));
+      m.put(Field.TOTAL_SIZE, ascii(Long.toString(e.chunk().totalSize())));
+    }
     m.put(Field.BODY, e.body());
     return m;
   }
@@ -41,7 +45,12 @@ final class FieldValues {
       }
     }
     String version = text(get.apply(Field.VERSION));
-    if (!version.equals(Integer.toString(BufferedEvent.SCHEMA_VERSION))) {
+    boolean chunked;
+    if (version.equals(Integer.toString(BufferedEvent.WHOLE_EVENT_VERSION))) {
+      chunked = false;
+    } else if (version.equals(Integer.toString(BufferedEvent.SCHEMA_VERSION))) {
+      chunked = true;
+    } else {
       throw new RecordFormatException("unsupported schema version " + version);
     }
     byte[] body = get.apply(Field.BODY);
@@ -49,6 +58,7 @@ final class FieldValues {
     if (size != body.length) {
       throw new RecordFormatException("body is " + body.length + " bytes, record says " + size);
     }
+    BufferedEvent.Chunk chunk = chunked ? chunk(get) : null;
     Route route;
     try {
       route = Route.parse(text(get.apply(Field.ROUTE)));
@@ -73,9 +83,30 @@ final class FieldValues {
           text(get.apply(Field.SENTRY_VERSION)),
           text(get.apply(Field.CLIENT_IP)),
           text(get.apply(Field.EVENT_ID)),
-          body);
+          body,
+          chunk);
     } catch (NullPointerException e) {
       throw new RecordFormatException("incomplete record: " + e.getMessage(), e);
+    } catch (IllegalArgumentException e) {
+      throw new RecordFormatException("inconsistent record: " + e.getMessage(), e);
+    }
+  }
+
+  /** Version 2: {@code chunk} = {@code index/count} and {@code total} are required. */
+  private static BufferedEvent.Chunk chunk(Function<Field, byte[]> get) {
+    String c = text(get.apply(Field.CHUNK));
+    String total = text(get.apply(Field.TOTAL_SIZE));
+    if (c == null) throw new RecordFormatException("missing field " + Field.CHUNK.redisName + " (version 2 is a chunk)");
+    if (total == null) throw new RecordFormatException("missing field " + Field.TOTAL_SIZE.redisName + " (version 2 is a chunk)");
+    int slash = c.indexOf('/');
+    if (slash <= 0 || slash == c.length() - 1) throw new RecordFormatException("field chunk is not index/count: " + c);
+    try {
+      return new BufferedEvent.Chunk(Integer.parseInt(c.substring(0, slash)), Integer.parseInt(c.substring(slash + 1)),
+          parseLong(Field.TOTAL_SIZE, total));
+    } catch (NumberFormatException e) {
+      throw new RecordFormatException("field chunk is not index/count: " + c, e);
+    } catch (IllegalArgumentException e) {
+      throw new RecordFormatException("bad chunk " + c + " of " + total + " bytes: " + e.getMessage(), e);
     }
   }
 

@@ -54,6 +54,7 @@ public final class GoldenVectors {
           .clientIp(text(e, "clientIp"))
           .eventId(text(e, "eventId"))
           .body(Base64.getDecoder().decode(e.get("body_base64").asText()))
+          .chunk(chunk(e.get("chunk")))
           .build();
       JsonNode k = n.get("kafka");
       List<KafkaForm.Header> headers = new ArrayList<>();
@@ -83,6 +84,11 @@ public final class GoldenVectors {
     JsonNode body = r.get("body_base64");
     if (body != null && !body.isNull()) fields.put("body", Base64.getDecoder().decode(body.asText()));
     return fields;
+  }
+
+  private static BufferedEvent.Chunk chunk(JsonNode c) {
+    if (c == null || c.isNull()) return null;
+    return new BufferedEvent.Chunk(c.get("index").asInt(), c.get("count").asInt(), c.get("total").asLong());
   }
 
   private static String text(JsonNode n, String field) {

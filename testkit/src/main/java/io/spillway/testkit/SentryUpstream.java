@@ -70,12 +70,13 @@ public final class SentryUpstream implements AutoCloseable {
    * @param key         the sentry_key the request authenticated with, or null
    * @param status      the status it was answered with (0 = connection dropped)
    * @param error       the X-Sentry-Error sent, or null
+   * @param bodySha256  SHA-256 of the raw body, hex (kept even when bodies are not)
    * @param protocol    {@code HTTP/1.1} or {@code HTTP/2.0}
    * @param peer        the client's address and port: one per connection
    */
   public record Received(long arrivedAt, String method, String path, String query, Map<String, String> headers,
       byte[] body, byte[] decoded, String eventId, String sentAt, List<String> itemTypes, String key, String secret,
-      int status, String error, String protocol, String peer) {
+      int status, String error, String bodySha256, String protocol, String peer) {
     public String header(String name) {
       return headers.get(name.toLowerCase(Locale.ROOT));
     }
@@ -86,6 +87,15 @@ public final class SentryUpstream implements AutoCloseable {
 
     public String decodedText() {
       return decoded == null ? null : new String(decoded, StandardCharsets.UTF_8);
+    }
+  }
+
+  /** SHA-256 of {@code b} as lower-case hex. */
+  public static String sha256(byte[] b) {
+    try {
+      return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(b == null ? new byte[0] : b));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
     }
   }
 
@@ -253,6 +263,8 @@ public final class SentryUpstream implements AutoCloseable {
     Undertow s = b
         .setIoThreads(2)
         .setWorkerThreads(4)
+        // like Relay: envelopes and crash uploads up to 200 MiB (Undertow's own default cuts at 10 MiB)
+        .setServerOption(io.undertow.UndertowOptions.MAX_ENTITY_SIZE, 200L << 20)
         .setHandler(this::handle)
         .build();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -407,10 +419,11 @@ public final class SentryUpstream implements AutoCloseable {
         status = 200;
       }
     }
+    String digest = sha256(body);
     String protocol = ex.getProtocol().toString();
     String peer = String.valueOf(ex.getSourceAddress());
     Received provisional = new Received(now, ex.getRequestMethod().toString(), path, query, Collections.unmodifiableMap(headers),
-        body, decoded, eventId, sentAt, types, key, secret, status, error, protocol, peer);
+        body, decoded, eventId, sentAt, types, key, secret, status, error, digest, protocol, peer);
     if (status == 200) {
       for (Rule r : rules) {
         if (r.untilMillis() > now && r.when().test(provisional)) {
@@ -424,9 +437,9 @@ public final class SentryUpstream implements AutoCloseable {
     }
     Received r = keepBodies
         ? new Received(now, provisional.method(), path, query, provisional.headers(), body, decoded, eventId,
-            sentAt, types, key, secret, status, error, protocol, peer)
+            sentAt, types, key, secret, status, error, digest, protocol, peer)
         : new Received(now, provisional.method(), path, query, provisional.headers(), null, null, eventId,
-            sentAt, types, key, secret, status, error, protocol, peer);
+            sentAt, types, key, secret, status, error, digest, protocol, peer);
     synchronized (received) {
       received.add(r);
     }

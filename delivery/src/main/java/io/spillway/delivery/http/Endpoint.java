@@ -74,7 +74,6 @@ final class Endpoint {
   final UpstreamConfig config;
   final EventLoop loop;
   final UpstreamClient.Options options;
-  final long timeoutNanos;
   /** The TLS context (with ALPN offering h2 and http/1.1 when {@code http2: auto}); null for http. */
   final SslContext tls;
   final String host;
@@ -108,7 +107,6 @@ final class Endpoint {
     this.loop = loop;
     this.options = options;
     this.resolver = resolver;
-    this.timeoutNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(1), config.timeout().toNanos());
     boolean https = "https".equalsIgnoreCase(config.url().getScheme());
     String h = config.url().getHost();
     this.host = h.startsWith("[") && h.endsWith("]") ? h.substring(1, h.length() - 1) : h;
@@ -200,7 +198,7 @@ final class Endpoint {
   private void enqueue(Exchange x, boolean first) {
     if (first) waiting.addFirst(x);
     else waiting.addLast(x);
-    long limit = options.connectTimeout().toNanos() + timeoutNanos;
+    long limit = options.connectTimeout().toNanos() + x.timeoutNanos;
     x.deadline(limit, () -> {
       if (waiting.remove(x)) {
         x.fail(new HttpTimeoutException("no connection to upstream " + config.name() + " within "
@@ -223,7 +221,7 @@ final class Endpoint {
     }
     x.retried = true;
     if (freshConnection) {
-      x.deadline(options.connectTimeout().toNanos() + timeoutNanos, () -> x.fail(new HttpTimeoutException(
+      x.deadline(options.connectTimeout().toNanos() + x.timeoutNanos, () -> x.fail(new HttpTimeoutException(
           "no connection to upstream " + config.name() + " within " + options.connectTimeout().toMillis() + " ms")));
       open(x);
     } else {

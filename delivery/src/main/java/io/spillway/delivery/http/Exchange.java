@@ -18,13 +18,17 @@ final class Exchange {
   final CompletableFuture<UpstreamResponse> result;
   private Supplier<? extends UpstreamClient.Request> supplier;
   UpstreamClient.Request request;
+  /** How long to wait for the answer's head, and again for its end. */
+  final long timeoutNanos;
   /** Sent again once already (the first try surely never reached the server): not again. */
   boolean retried;
   private ScheduledFuture<?> timer;
 
-  Exchange(Endpoint endpoint, Supplier<? extends UpstreamClient.Request> supplier, CompletableFuture<UpstreamResponse> result) {
+  Exchange(Endpoint endpoint, Supplier<? extends UpstreamClient.Request> supplier, java.time.Duration timeout,
+      CompletableFuture<UpstreamResponse> result) {
     this.endpoint = endpoint;
     this.supplier = supplier;
+    this.timeoutNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(1), timeout.toNanos());
     this.result = result;
   }
 

@@ -77,7 +77,7 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Conn
       endpoint.loop.execute(() -> endpoint.released(this));
       return;
     }
-    x.deadline(endpoint.timeoutNanos, () -> timedOut(x, "no answer within"));
+    x.deadline(x.timeoutNanos, () -> timedOut(x, "no answer within"));
     channel.writeAndFlush(req).addListener(f -> {
       if (!f.isSuccess() && current == x) {
         error = f.cause();
@@ -118,7 +118,7 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Conn
         status = code;
         headers = Exchange.headerMap(r.headers());
         keepAlive = HttpUtil.isKeepAlive(r);
-        x.deadline(endpoint.timeoutNanos, () -> timedOut(x, "answer not complete within"));
+        x.deadline(x.timeoutNanos, () -> timedOut(x, "answer not complete within"));
       }
       if (msg instanceof HttpContent c) {
         if (c.decoderResult().isFailure()) {
@@ -172,7 +172,7 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Conn
   private void timedOut(Exchange x, String what) {
     if (current != x) return;
     current = null;
-    x.fail(new HttpTimeoutException(what + " " + TimeUnit.NANOSECONDS.toMillis(endpoint.timeoutNanos) + " ms"));
+    x.fail(new HttpTimeoutException(what + " " + TimeUnit.NANOSECONDS.toMillis(x.timeoutNanos) + " ms"));
     channel.close(); // the answer may still come: this connection cannot carry another request
   }
 

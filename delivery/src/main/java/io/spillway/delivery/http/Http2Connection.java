@@ -160,7 +160,7 @@ final class Http2Connection extends ChannelInboundHandlerAdapter implements Conn
         ch.close();
         return;
       }
-      x.deadline(endpoint.timeoutNanos, () -> timedOut("no answer within"));
+      x.deadline(x.timeoutNanos, () -> timedOut("no answer within"));
       boolean body = x.hasBody();
       ch.write(new DefaultHttp2HeadersFrame(h, !body)).addListener(f -> {
         if (!f.isSuccess()) writeFailed(f.cause());
@@ -198,7 +198,7 @@ final class Http2Connection extends ChannelInboundHandlerAdapter implements Conn
             }
             status = code;
             headers = Exchange.headerMap(f.headers());
-            x.deadline(endpoint.timeoutNanos, () -> timedOut("answer not complete within"));
+            x.deadline(x.timeoutNanos, () -> timedOut("answer not complete within"));
           }
           if (f.isEndStream()) finish();
         } else if (msg instanceof Http2DataFrame d) {
@@ -266,7 +266,7 @@ final class Http2Connection extends ChannelInboundHandlerAdapter implements Conn
 
     private void timedOut(String what) {
       if (x.done()) return;
-      x.fail(new HttpTimeoutException(what + " " + TimeUnit.NANOSECONDS.toMillis(endpoint.timeoutNanos) + " ms"));
+      x.fail(new HttpTimeoutException(what + " " + TimeUnit.NANOSECONDS.toMillis(x.timeoutNanos) + " ms"));
       stream.close(); // RST_STREAM(CANCEL); the connection carries on
     }
   }

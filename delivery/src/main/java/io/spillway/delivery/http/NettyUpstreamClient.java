@@ -10,6 +10,7 @@ import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.spillway.schemas.config.UpstreamConfig;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.Collection;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -65,7 +66,8 @@ final class NettyUpstreamClient implements UpstreamClient {
   }
 
   @Override
-  public CompletableFuture<UpstreamResponse> send(UpstreamConfig upstream, Supplier<? extends Request> request, int sizeHint) {
+  public CompletableFuture<UpstreamResponse> send(UpstreamConfig upstream, Supplier<? extends Request> request, Duration timeout,
+      int sizeHint) {
     CompletableFuture<UpstreamResponse> f = new CompletableFuture<>();
     if (closed) {
       f.completeExceptionally(new IOException("client closed"));
@@ -78,7 +80,7 @@ final class NettyUpstreamClient implements UpstreamClient {
       f.completeExceptionally(new IOException(ex.getMessage(), ex));
       return f;
     }
-    Exchange x = new Exchange(e, request, f);
+    Exchange x = new Exchange(e, request, timeout, f);
     if (sizeHint > Options.BUILD_ELSEWHERE_BYTES) {
       // Re-compressing a large envelope would hold up every other exchange on the loop thread.
       try {

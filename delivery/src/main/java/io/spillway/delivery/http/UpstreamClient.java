@@ -45,9 +45,17 @@ public interface UpstreamClient extends AutoCloseable {
    * from it fails the future with {@link UnbuildableRequest}. Futures complete on a loop thread: keep
    * their callbacks short.
    *
+   * @param timeout  from sending the request to the answer's status and headers, and again to its end
+   *                 (delivery gives large events more than {@code upstreams.<u>.timeout})
    * @param sizeHint the stored event's size in bytes
    */
-  CompletableFuture<UpstreamResponse> send(UpstreamConfig upstream, Supplier<? extends Request> request, int sizeHint);
+  CompletableFuture<UpstreamResponse> send(UpstreamConfig upstream, Supplier<? extends Request> request, Duration timeout,
+      int sizeHint);
+
+  /** {@link #send(UpstreamConfig, Supplier, Duration, int)} with the upstream's {@code timeout}. */
+  default CompletableFuture<UpstreamResponse> send(UpstreamConfig upstream, Supplier<? extends Request> request, int sizeHint) {
+    return send(upstream, request, upstream.timeout(), sizeHint);
+  }
 
   /** Connections open (or being opened) to {@code upstream} now. */
   int connections(String upstream);

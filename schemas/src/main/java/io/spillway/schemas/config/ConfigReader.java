@@ -87,6 +87,34 @@ final class ConfigReader {
     return out;
   }
 
+  /**
+   * A list of scalar strings ({@code [a, b]}, or one scalar as a list of one); {@code def} when
+   * absent. Each element gets {@code ${ENV}} substitution; a non-scalar element is a problem.
+   */
+  java.util.List<String> stringList(String name, java.util.List<String> def) {
+    known.add(name);
+    JsonNode v = node == null ? null : node.get(name);
+    if (v == null || v.isNull()) return def;
+    java.util.List<String> out = new java.util.ArrayList<>();
+    if (v.isValueNode()) {
+      out.add(substitute(name, v.asText()));
+      return java.util.List.copyOf(out);
+    }
+    if (!v.isArray()) {
+      problem(name, "expected a list");
+      return def;
+    }
+    for (int i = 0; i < v.size(); i++) {
+      JsonNode e = v.get(i);
+      if (e == null || !e.isValueNode() || e.isNull()) {
+        problem(name, "element " + (i + 1) + " is not a single value");
+        continue;
+      }
+      out.add(substitute(name, e.asText()));
+    }
+    return java.util.List.copyOf(out);
+  }
+
   String string(String name, String def) {
     known.add(name);
     JsonNode v = node == null ? null : node.get(name);
@@ -154,6 +182,13 @@ final class ConfigReader {
 
   HostPort hostPort(String name, String def) {
     return parse(name, HostPort.parse(def), HostPort::parse, "host:port");
+  }
+
+  /** Whether {@code name} is present as a list. */
+  boolean isList(String name) {
+    known.add(name);
+    JsonNode v = node == null ? null : node.get(name);
+    return v != null && v.isArray();
   }
 
   /** Reports keys present in the file that nobody asked for (typos). Call after reading a section. */

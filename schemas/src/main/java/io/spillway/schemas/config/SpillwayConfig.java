@@ -30,7 +30,8 @@ public record SpillwayConfig(
     RedisConfig redis,
     KafkaConfig kafka,
     Map<String, UpstreamConfig> upstreams,
-    Route defaultRoute) {
+    Route defaultRoute,
+    FiltersConfig filters) {
 
   /** Loads a file, substituting {@code ${ENV}} from the process environment. */
   public static SpillwayConfig load(Path file) {
@@ -90,6 +91,7 @@ public record SpillwayConfig(
     EdgeConfig edge = readEdge(r.section("edge"));
     BridgeConfig bridge = readBridge(r.section("bridge"), redis);
     DeliveryConfig delivery = readDelivery(r.section("delivery"));
+    FiltersConfig filters = FiltersConfig.read(r, "filters", FiltersConfig.NONE);
 
     Map<String, UpstreamConfig> upstreams = new LinkedHashMap<>();
     r.sections("upstreams").forEach((name, u) -> {
@@ -97,7 +99,7 @@ public record SpillwayConfig(
         u.problem("", "upstream names may use letters, digits, '_', '-' and '.' only");
         return;
       }
-      UpstreamConfig upstream = readUpstream(name, u, baseDir);
+      UpstreamConfig upstream = readUpstream(name, u, filters, baseDir);
       if (upstream != null) upstreams.put(name, upstream);
     });
 
@@ -115,8 +117,9 @@ public record SpillwayConfig(
       }
     }
     r.rejectUnknownKeys();
-    SpillwayConfig config = new SpillwayConfig(edge, bridge, delivery, redis, kafka, inFileOrder(upstreams), defaultRoute);
+    SpillwayConfig config = new SpillwayConfig(edge, bridge, delivery, redis, kafka, inFileOrder(upstreams), defaultRoute, filters);
     RouteTable.checkUnique(config, r);
+    RouteTable.checkCopies(config, r);
     return config;
   }
 
@@ -130,10 +133,23 @@ public record SpillwayConfig(
         r.bytes("max_event_bytes", EdgeConfig.DEFAULT_MAX_EVENT_BYTES),
         r.bytes("max_envelope_bytes", EdgeConfig.DEFAULT_MAX_ENVELOPE_BYTES),
         r.duration("read_timeout", EdgeConfig.DEFAULT_READ_TIMEOUT),
-        r.bool("trust_forwarded_for", false));
+        r.bool("trust_forwarded_for", false),
+        r.duration("request_timeout", EdgeConfig.DEFAULT_REQUEST_TIMEOUT),
+        r.string("tunnel_path", EdgeConfig.DEFAULT_TUNNEL_PATH),
+        r.stringList("allowed_origins", EdgeConfig.DEFAULT_ALLOWED_ORIGINS));
     if (c.maxEventBytes() <= 0) r.problem("max_event_bytes", "must be positive");
     if (c.maxEnvelopeBytes() < c.maxEventBytes()) r.problem("max_envelope_bytes", "must be at least max_event_bytes");
     if (c.publicUrl() != null) checkUrl(r, "public_url", c.publicUrl());
+    if (c.requestTimeout().toMillis() < 100) r.problem("request_timeout", "must be at least 100ms");
+    if (!c.tunnelPath().startsWith("/") || c.tunnelPath().startsWith("/api/") || c.tunnelPath().contains("?")
+        || c.tunnelPath().length() < 2) {
+      r.problem("tunnel_path", "must be a path like /tunnel, outside /api/, without a query");
+    }
+    for (String o : c.allowedOrigins()) {
+      if (!o.equals("*") && !o.matches("https?://[^/\\s]+")) {
+        r.problem("allowed_origins", "expected * or origins like https://app.example.com (scheme and host, no path), got \"" + o + "\"");
+      }
+    }
     r.rejectUnknownKeys();
     return c;
   }
@@ -160,12 +176,14 @@ public record SpillwayConfig(
         r.duration("retry_initial", DeliveryConfig.DEFAULT_RETRY_INITIAL),
         r.duration("retry_max", DeliveryConfig.DEFAULT_RETRY_MAX),
         r.string("state_dir", DeliveryConfig.DEFAULT_STATE_DIR),
-        r.duration("punctuate_interval", DeliveryConfig.DEFAULT_PUNCTUATE_INTERVAL));
+        r.duration("punctuate_interval", DeliveryConfig.DEFAULT_PUNCTUATE_INTERVAL),
+        r.duration("chunk_timeout", DeliveryConfig.DEFAULT_CHUNK_TIMEOUT));
     if (c.retryMax().compareTo(c.retryInitial()) < 0) r.problem("retry_max", "must be at least retry_initial");
     if (c.stateDir().isBlank()) r.problem("state_dir", "must not be empty");
     if (c.punctuateInterval().toMillis() < 1 || c.punctuateInterval().toMillis() > 1000) {
       r.problem("punctuate_interval", "must be between 1ms and 1s");
     }
+    if (c.chunkTimeout().toSeconds() < 1) r.problem("chunk_timeout", "must be at least 1s");
     r.rejectUnknownKeys();
     return c;
   }
@@ -202,7 +220,7 @@ public record SpillwayConfig(
     return c;
   }
 
-  private static UpstreamConfig readUpstream(String name, ConfigReader r, Path baseDir) {
+  private static UpstreamConfig readUpstream(String name, ConfigReader r, FiltersConfig filters, Path baseDir) {
     String url = r.requiredString("url");
     URI uri = url == null ? null : checkUrl(r, "url", url);
     UpstreamConfig.RateLimit limit = null;
@@ -222,7 +240,7 @@ public record SpillwayConfig(
         p.problem("", "project names may use letters, digits, '_', '-' and '.' only");
         return;
       }
-      projects.put(pname, readProject(pname, p));
+      projects.put(pname, readProject(pname, p, filters));
     });
     if (projects.isEmpty()) r.problem("projects", "an upstream needs at least one project");
     UpstreamConfig.Tls tls = readTls(r, uri, baseDir);
@@ -338,7 +356,7 @@ public record SpillwayConfig(
     return new UpstreamConfig.Proxy(host, uri.getPort(), user, password);
   }
 
-  private static ProjectConfig readProject(String name, ConfigReader r) {
+  private static ProjectConfig readProject(String name, ConfigReader r, FiltersConfig globalFilters) {
     String alias = r.string("alias", null);
     if (alias != null && (alias.isEmpty() || alias.contains(":") || alias.contains("@"))) {
       r.problem("alias", "must be non-empty and contain no ':' or '@'");
@@ -348,8 +366,21 @@ public record SpillwayConfig(
     String key = r.requiredString("key");
     String secret = r.string("secret", null);
     double quota = r.number("quota_events_per_second", 0, 0);
+    java.util.List<Route> copyTo = new java.util.ArrayList<>();
+    for (String target : r.stringList("copy_to", java.util.List.of())) {
+      try {
+        copyTo.add(Route.parse(target));
+      } catch (IllegalArgumentException e) {
+        r.problem("copy_to", e.getMessage());
+      }
+    }
+    double sampleRate = r.number("copy_to_sample_rate", ProjectConfig.DEFAULT_COPY_TO_SAMPLE_RATE, 0);
+    if (sampleRate > 1) r.problem("copy_to_sample_rate", "must be between 0 and 1, got " + sampleRate);
+    FiltersConfig filters = FiltersConfig.read(r, "filters", globalFilters);
+    QuotaGuardConfig guard = QuotaGuardConfig.read(r, "quota_guard");
     r.rejectUnknownKeys();
-    return new ProjectConfig(name, alias, id, key, secret == null || secret.isEmpty() ? null : secret, quota);
+    return new ProjectConfig(name, alias, id, key, secret == null || secret.isEmpty() ? null : secret, quota,
+        java.util.List.copyOf(copyTo), sampleRate, filters, guard);
   }
 
   /** Immutable, iterating in file order (so listings and checks are stable; Map.copyOf is not). */
@@ -392,10 +423,10 @@ public record SpillwayConfig(
 
   /** For tests: the same config with other sections. */
   public SpillwayConfig withRedis(RedisConfig r) {
-    return new SpillwayConfig(edge, bridge, delivery, r, kafka, upstreams, defaultRoute);
+    return new SpillwayConfig(edge, bridge, delivery, r, kafka, upstreams, defaultRoute, filters);
   }
 
   public SpillwayConfig withKafka(KafkaConfig k) {
-    return new SpillwayConfig(edge, bridge, delivery, redis, k, upstreams, defaultRoute);
+    return new SpillwayConfig(edge, bridge, delivery, redis, k, upstreams, defaultRoute, filters);
   }
 }

@@ -1,11 +1,13 @@
-package io.spillway.edge;
+package io.spillway.schemas.body;
+
+import java.util.UUID;
 
 /** Sentry event ids: 32 hex digits, also accepted hyphenated (UUID form); written lower-case without hyphens. */
-final class EventId {
-  private EventId() {}
+public final class EventIds {
+  private EventIds() {}
 
   /** The id as 32 lower-case hex digits, or null if {@code s} is not an event id. */
-  static String normalize(String s) {
+  public static String normalize(String s) {
     if (s == null) return null;
     int n = s.length();
     if (n != 32 && n != 36) return null;
@@ -24,14 +26,14 @@ final class EventId {
     return new String(out);
   }
 
-  /** A fresh random id (the edge's answer when the event brought none). */
-  static String random() {
-    java.util.UUID u = java.util.UUID.randomUUID();
+  /** A fresh random id (a UUID v4 as 32 hex digits). */
+  public static String random() {
+    UUID u = UUID.randomUUID();
     return hex(u.getMostSignificantBits()) + hex(u.getLeastSignificantBits());
   }
 
   /** 32 hex digits → {@code xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}, the minidump/unreal answer. */
-  static String hyphenated(String id32) {
+  public static String hyphenated(String id32) {
     return id32.substring(0, 8) + "-" + id32.substring(8, 12) + "-" + id32.substring(12, 16) + "-"
         + id32.substring(16, 20) + "-" + id32.substring(20);
   }
