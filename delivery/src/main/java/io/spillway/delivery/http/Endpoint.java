@@ -94,7 +94,7 @@ final class Endpoint {
   private final ArrayDeque<Http1Connection> idle = new ArrayDeque<>();
   private final List<Http2Connection> multiplexed = new ArrayList<>();
   private int opening;
-  /** What the server spoke on the last connection set up; null until one was. */
+  /** What the server spoke on the last connection set up; null until one was (HTTP/1.1 from the start where h2 is not offered). */
   private Protocol learned;
   /** The last SETTINGS_MAX_CONCURRENT_STREAMS heard: how many waiting requests one new HTTP/2 connection is expected to take. */
   private int streamsPerConnection = 100;
@@ -113,6 +113,8 @@ final class Endpoint {
     this.port = config.url().getPort() >= 0 ? config.url().getPort() : https ? 443 : 80;
     this.authority = config.url().getPort() >= 0 ? h + ":" + port : h;
     this.tls = https ? tlsContext(config) : null;
+    // Nothing to learn where HTTP/2 is not offered: a connection per waiting request from the start.
+    if (!https || config.http2() == UpstreamConfig.Http2.OFF) learned = Protocol.HTTP_1_1;
     UpstreamConfig.Proxy proxy = config.proxy();
     this.absoluteFormPrefix = proxy != null && !https ? "http://" + authority : null;
     this.proxyAuthorization = absoluteFormPrefix != null && proxy.username() != null ? basic(proxy) : null;
