@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
-# Delivery benchmark, side by side in one run with the legacy Python consumer (issue 4, acceptance 8), and
-# delivery's two HTTP clients side by side (issue 11, acceptance 3: the Netty client and the hand-written one).
+# Delivery benchmark, side by side in one run with the legacy Python consumer (issue 4, acceptance 8).
 #   bench/delivery/run.sh [-n EVENTS=100000] [-N DELAY_EVENTS=100000] [-w WINDOW_S=30] [-c MAX_IN_FLIGHT=256] [-W WARMUP_EVENTS=300000]
 #                         [-r ROUNDS=3] [-T TLS_MAX_IN_FLIGHT=384] [-o FRAGMENT.md]
 # For each upstream kind — an instant one (nginx `return 200`) and one answering after 50 ms — it runs
 #   1. the legacy consumer: ../shared/baseline/bench-consumer.sh (its own Redis + sink)
 #   2. Spillway's delivery: a real KRaft broker with a backlog of the same 1 KiB gzip'd envelope, one
-#      delivery instance (DeliveryBench) draining it to the baseline's sink.sh on its own port, once with the
-#      hand-written HTTP/1.1 client (client=http1) and once with the Netty client (client=netty)
-# then a third upstream, for the Netty client only: nginx over TLS (a CA made here with openssl) offering HTTP/2,
+#      delivery instance (DeliveryBench) draining it to the baseline's sink.sh on its own port
+# then a third upstream for Spillway only (issue 11): nginx over TLS (a CA made here with openssl) offering HTTP/2,
 # answering after 200 ms (like sentry.io from another continent), TLS_MAX_IN_FLIGHT in flight.
-# Legacy and Spillway run one after the other, never at the same time; the two clients alternate round by round.
-# Spillway's JVM first drains WARMUP_EVENTS to the instant upstream with each client, not measured: a long-running
-# delivery is JIT-compiled; a fresh JVM spends 15-30 us of compiler CPU per event during its first few hundred thousand.
-# Then ROUNDS drains of EVENTS to the instant upstream per client; each figure is the median (rounds differ by ~10 %).
+# Legacy and Spillway run one after the other, never at the same time.
+# Spillway's JVM first drains WARMUP_EVENTS to the instant upstream, not measured: a long-running delivery is
+# JIT-compiled; a fresh JVM spends 15-30 us of compiler CPU per event during its first few hundred thousand.
+# Then ROUNDS drains of EVENTS to the instant upstream; the figure is their median (rounds differ by ~10 %).
+# The hand-written HTTP/1.1 client that the Netty one replaced was measured beside it by this script in the commit
+# before its deletion (`--client http1` there); those figures are in docs/benchmarks.md.
 # The machine is small and shared: figures move from run to run; compare only the columns of one run.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -23,7 +23,7 @@ FRAG=""
 while getopts "n:N:w:c:W:r:T:o:h" o; do case "$o" in
   n) N="$OPTARG";; N) ND="$OPTARG";; w) WINDOW="$OPTARG";; c) INFLIGHT="$OPTARG";; W) WARM="$OPTARG";; r) ROUNDS="$OPTARG";;
   T) TLS_INFLIGHT="$OPTARG";; o) FRAG="$OPTARG";;
-  *) sed -n '2,19p' "$0"; exit 2;; esac; done
+  *) sed -n '2,18p' "$0"; exit 2;; esac; done
 SINK_FAST=18291; SINK_SLOW=18292; LEG_REDIS=16391; LEG_FAST=18293; LEG_SLOW=18294; SINK_TLS=18295
 OUT="${TMPDIR:-/tmp}/spillway-bench-delivery"; mkdir -p "$OUT"
 TLS_DIR="$OUT/tls-sink"
@@ -109,23 +109,15 @@ echo "## legacy consumer, 50 ms upstream (${WINDOW}s window)"
 "$B/sink.sh" up -p "$SINK_FAST" -m return >&2
 "$B/sink.sh" up -p "$SINK_SLOW" -m delay -d 0.05 >&2
 tls_sink_up
-echo "## spillway delivery (1 instance), clients http1 (hand-written) and netty: warm-up (not measured), instant upstream,"
-echo "## 50 ms upstream (${WINDOW}s window), then netty to a 200 ms TLS upstream over HTTP/2 (${WINDOW}s window)"
+echo "## spillway delivery (1 instance): warm-up (not measured), instant upstream, 50 ms upstream (${WINDOW}s window),"
+echo "## then a 200 ms TLS upstream over HTTP/2 (${WINDOW}s window)"
 RUNS=()
-if [ "$WARM" -gt 0 ]; then
-  for c in netty http1; do
-    RUNS+=(--upstream "http://127.0.0.1:$SINK_FAST" --label "warm-up" --client "$c" --events "$WARM" --max-in-flight "$INFLIGHT")
-  done
-fi
+[ "$WARM" -gt 0 ] && RUNS+=(--upstream "http://127.0.0.1:$SINK_FAST" --label "warm-up" --events "$WARM" --max-in-flight "$INFLIGHT")
 for r in $(seq "$ROUNDS"); do
-  for c in http1 netty; do
-    RUNS+=(--upstream "http://127.0.0.1:$SINK_FAST" --label "mode=return round=$r" --client "$c" --events "$N" --max-in-flight "$INFLIGHT")
-  done
+  RUNS+=(--upstream "http://127.0.0.1:$SINK_FAST" --label "mode=return round=$r" --events "$N" --max-in-flight "$INFLIGHT")
 done
-for c in http1 netty; do
-  RUNS+=(--upstream "http://127.0.0.1:$SINK_SLOW" --label "mode=delay(50ms)" --client "$c" --events "$ND" --window-s "$WINDOW" --max-in-flight "$INFLIGHT")
-done
-RUNS+=(--upstream "https://localhost:$SINK_TLS" --label "mode=tls-h2-delay(200ms)" --client netty --ca-file "$TLS_DIR/ca.pem"
+RUNS+=(--upstream "http://127.0.0.1:$SINK_SLOW" --label "mode=delay(50ms)" --events "$ND" --window-s "$WINDOW" --max-in-flight "$INFLIGHT")
+RUNS+=(--upstream "https://localhost:$SINK_TLS" --label "mode=tls-h2-delay(200ms)" --ca-file "$TLS_DIR/ca.pem"
   --events "$ND" --window-s "$WINDOW" --max-in-flight "$TLS_INFLIGHT")
 java -Xmx1g -cp "$CP" io.spillway.delivery.DeliveryBench "${RUNS[@]}" 2> "$OUT/spillway.log" | tee "$OUT/spillway.txt"
 echo "sink received: fast=$("$B/sink.sh" count -p "$SINK_FAST") slow=$("$B/sink.sh" count -p "$SINK_SLOW")"
@@ -134,23 +126,20 @@ lf=$(grep -o 'events/s=[0-9]*' "$OUT/legacy-return.txt" | tail -1 | cut -d= -f2)
 ld=$(grep -o 'events/s=[0-9]*' "$OUT/legacy-delay.txt" | tail -1 | cut -d= -f2)
 field() { grep -o "$1=[0-9.-]*" | cut -d= -f2; }
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
-# Per client: the median of the instant rounds (each its own backlog of N, in the same warm JVM), the 50 ms figure.
-for c in http1 netty; do
-  eval "sf_$c=\$(grep '^spillway: mode=return ' \"\$OUT/spillway.txt\" | grep \" client=$c \" | field steady_events_s | median)"
-  eval "sd_$c=\$(grep '^spillway: mode=delay(50ms) ' \"\$OUT/spillway.txt\" | grep \" client=$c \" | field steady_events_s)"
-  eval "cpu_$c=\$(grep '^spillway: mode=return ' \"\$OUT/spillway.txt\" | grep \" client=$c \" | field jvm_cpu_us_per_event | median)"
-done
+# The median of the rounds (each its own backlog of N, one after the other in the same warm JVM).
+sf=$(grep '^spillway: mode=return ' "$OUT/spillway.txt" | field steady_events_s | median)
+cpu=$(grep '^spillway: mode=return ' "$OUT/spillway.txt" | field jvm_cpu_us_per_event | median)
+sd=$(grep '^spillway: mode=delay(50ms) ' "$OUT/spillway.txt" | field steady_events_s)
 tls_line=$(grep '^spillway: mode=tls-h2-delay(200ms) ' "$OUT/spillway.txt" || true)
 st=$(echo "$tls_line" | field steady_events_s)
 st_conn=$(echo "$tls_line" | field connections)
 st_cpu=$(echo "$tls_line" | field jvm_cpu_us_per_event)
 st_machine=$(grep -A1 '^spillway: mode=tls-h2-delay(200ms) ' "$OUT/spillway.txt" | field machine_cpu_us_per_event)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b>0) printf "%.1fx", a/b; else print "-" }'; }
-echo "## summary (events/s; the delivery JVM's CPU per event in the instant rounds)"
-printf 'instant upstream: legacy=%s http1=%s netty=%s netty/legacy=%s netty/http1=%s cpu_us_per_event http1=%s netty=%s\n' \
-  "$lf" "$sf_http1" "$sf_netty" "$(ratio "$sf_netty" "$lf")" "$(ratio "$sf_netty" "$sf_http1")" "$cpu_http1" "$cpu_netty"
-printf '50 ms upstream:   legacy=%s http1=%s netty=%s netty/legacy=%s\n' "$ld" "$sd_http1" "$sd_netty" "$(ratio "$sd_netty" "$ld")"
-printf '200 ms TLS upstream over HTTP/2 (netty, %s in flight): %s events/s over %s connections, jvm_cpu_us_per_event=%s machine_cpu_us_per_event=%s\n' \
+echo "## summary (events/s)"
+printf 'instant upstream: legacy=%s spillway=%s ratio=%s jvm_cpu_us_per_event=%s\n' "$lf" "$sf" "$(ratio "$sf" "$lf")" "$cpu"
+printf '50 ms upstream:   legacy=%s spillway=%s ratio=%s\n' "$ld" "$sd" "$(ratio "$sd" "$ld")"
+printf '200 ms TLS upstream over HTTP/2 (%s in flight): spillway=%s over %s connections, jvm_cpu_us_per_event=%s machine_cpu_us_per_event=%s\n' \
   "$TLS_INFLIGHT" "$st" "$st_conn" "$st_cpu" "$st_machine"
 
 # --- Markdown fragment for bench/report.sh: -o FILE (or BENCH_FRAGMENT=FILE)
@@ -159,8 +148,8 @@ FRAG="${FRAG:-${BENCH_FRAGMENT:-}}"
 mkdir -p "$(dirname "$FRAG")"
 rat() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b>0) printf "%.1f×", a/b; else print "-" }'; }
 {
-  echo "<!-- summary: | delivery events/s, 1 instance, instant upstream | $lf | $sf_netty | $(rat "$sf_netty" "$lf") | -->"
-  echo "<!-- summary: | delivery events/s, 1 instance, 50 ms upstream | $ld | $sd_netty | $(rat "$sd_netty" "$ld") | -->"
+  echo "<!-- summary: | delivery events/s, 1 instance, instant upstream | $lf | $sf | $(rat "$sf" "$lf") | -->"
+  echo "<!-- summary: | delivery events/s, 1 instance, 50 ms upstream | $ld | $sd | $(rat "$sd" "$ld") | -->"
   echo "<!-- summary: | delivery events/s, 1 instance, 200 ms TLS upstream over HTTP/2 | - | $st | - | -->"
   echo "**Command:** \`bench/delivery/run.sh -n $N -N $ND -w $WINDOW -c $INFLIGHT -W $WARM -r $ROUNDS -T $TLS_INFLIGHT\` ($(date -u +%FT%TZ), $(nproc) cores)."
   echo
@@ -168,25 +157,23 @@ rat() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b>0) printf "%.1f×", a/b; else prin
   echo "of $N records to an instant upstream (\`-m return\`), then $ND records to a 50 ms upstream (\`-m delay -d 0.05\`,"
   echo "${WINDOW} s window). Spillway: \`DeliveryBench\` (delivery's test classes): a real KRaft broker holding a backlog"
   echo "of the same 1 KiB gzip'd envelope, one delivery instance (\`max_in_flight: $INFLIGHT\`) draining it to \`sink.sh\`"
-  echo "(steady rate between 10 % and 90 % of the backlog; 50 ms: events delivered in the window), with each of delivery's"
-  echo "two HTTP clients: \`http1\`, the hand-written HTTP/1.1 event loop, and \`netty\`, the Netty client that replaced it."
-  echo "One after the other. The delivery JVM first drains $WARM events to the instant upstream with each client"
-  echo "(\`warm-up\` lines, not measured): what is measured is a JIT-compiled delivery, as in production; then $ROUNDS drains"
-  echo "of $N to the instant upstream per client, alternating, whose median is the figure. Last, the Netty client"
-  echo "drains to nginx over TLS offering HTTP/2 (ALPN, 128 streams per connection) and answering after 200 ms, with"
-  echo "\`max_in_flight: $TLS_INFLIGHT\` (${WINDOW} s window). Each \`cpu_us_per_event_by_thread\` line splits the"
-  echo "delivery JVM's CPU per event by thread kind (\`http\`: the client's threads, TLS included; \`jit\`: compiler threads;"
-  echo "\`gc\`); \`machine_cpu_us_per_event\` is all processes on the machine (broker and sink included) per delivered event:"
-  echo "2 cores / that = the ceiling."
+  echo "(steady rate between 10 % and 90 % of the backlog; 50 ms: events delivered in the window). One after the other."
+  echo "The delivery JVM first drains $WARM events to the instant upstream (\`warm-up\` line, not measured): what is"
+  echo "measured is a JIT-compiled delivery, as in production; then $ROUNDS drains of $N to the instant upstream, whose"
+  echo "median is the figure. Last, delivery drains to nginx over TLS offering HTTP/2 (ALPN, 128 streams per connection)"
+  echo "and answering after 200 ms, with \`max_in_flight: $TLS_INFLIGHT\` (${WINDOW} s window). Each"
+  echo "\`cpu_us_per_event_by_thread\` line splits the delivery JVM's CPU per event by thread kind (\`http\`: the HTTP"
+  echo "client's threads, TLS included; \`jit\`: compiler threads; \`gc\`); \`machine_cpu_us_per_event\` is all processes"
+  echo "on the machine (broker and sink included) per delivered event: 2 cores / that = the ceiling."
   echo
-  echo "| upstream | legacy consumer | Spillway, hand-written client | Spillway, Netty client | Netty vs legacy |"
-  echo "|---|---|---|---|---|"
-  echo "| instant (\`sink.sh -m return\`) | $lf events/s | $sf_http1 events/s | $sf_netty events/s | **$(rat "$sf_netty" "$lf")** |"
-  echo "| 50 ms (\`sink.sh -m delay -d 0.05\`) | $ld events/s | $sd_http1 events/s | $sd_netty events/s | **$(rat "$sd_netty" "$ld")** |"
-  echo "| 200 ms, TLS, HTTP/2 (nginx, $TLS_INFLIGHT in flight) | - | - | $st events/s over $st_conn connections | - |"
+  echo "| upstream | legacy consumer | Spillway delivery (1 instance) | ratio |"
+  echo "|---|---|---|---|"
+  echo "| instant (\`sink.sh -m return\`) | $lf events/s | $sf events/s | **$(rat "$sf" "$lf")** |"
+  echo "| 50 ms (\`sink.sh -m delay -d 0.05\`) | $ld events/s | $sd events/s | **$(rat "$sd" "$ld")** |"
+  echo "| 200 ms, TLS, HTTP/2 (nginx, $TLS_INFLIGHT in flight) | - | $st events/s over $st_conn connections | - |"
   echo
-  echo "Delivery JVM CPU per event, instant upstream (median of the rounds): hand-written client $cpu_http1 µs, Netty client"
-  echo "$cpu_netty µs; 200 ms TLS HTTP/2 upstream: $st_cpu µs (machine: $st_machine µs, TLS on both ends included)."
+  echo "Delivery JVM CPU per event: instant upstream $cpu µs (median of the rounds); 200 ms TLS HTTP/2 upstream $st_cpu µs"
+  echo "(machine: $st_machine µs, TLS on both ends included)."
   echo
   echo '```'
   grep -h -E '^(consumer|spillway):|^cpu_us_per_event' "$OUT/legacy-return.txt" "$OUT/legacy-delay.txt" "$OUT/spillway.txt" 2>/dev/null || true

@@ -104,7 +104,7 @@ public final class DeliveryService implements AutoCloseable {
       long initial = Math.max(1, config.delivery().retryInitial().toMillis());
       this.backoff = IntervalFunction.ofExponentialRandomBackoff(initial, 2.0, 0.5,
           Math.max(initial, config.delivery().retryMax().toMillis()));
-      this.http = LegacyHttp1Client.selected() ? new LegacyHttp1Client() : UpstreamClient.create(config.upstreams().values());
+      this.http = UpstreamClient.create(config.upstreams().values());
       this.limits = new FleetRateLimit(config.redis().uri(), config.upstreams(), clock);
       CircuitBreakerRegistry breakers = CircuitBreakerRegistry.of(CircuitBreakerConfig.custom()
           .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)

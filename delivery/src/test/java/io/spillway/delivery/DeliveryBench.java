@@ -28,12 +28,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * the whole machine's (broker and upstream included), which bounds the rate on a small box.
  *
  * <p>Usage: {@code DeliveryBench --upstream URL --label L --events N [--window-s W] [--max-in-flight M] [--punctuate DURATION (default: the config default)] [--body FILE]
- * [--client netty|http1] [--ca-file PEM] [--http2 auto|off]}
+ * [--ca-file PEM] [--http2 auto|off]}
  * (repeatable: several {@code --upstream} groups run one after the other on the same broker).
- * {@code --client http1} runs the hand-written HTTP/1.1 client this one replaces ({@code LegacyHttp1Client}:
- * JVM trust store only, no proxy, no HTTP/2), to compare both in one run; {@code --ca-file} is the
- * upstream's {@code tls.ca_file}. Each line also gives the connections open to the upstream at the end
- * ({@code spillway_delivery_connections}; -1: not counted by the old client).
+ * {@code --ca-file} is the upstream's {@code tls.ca_file}. Each line also gives the connections open to
+ * the upstream at the end ({@code spillway_delivery_connections}).
  */
 final class DeliveryBench {
   public static void main(String[] args) throws Exception {
@@ -61,8 +59,6 @@ final class DeliveryBench {
     int maxInFlight = Integer.parseInt(opt.getOrDefault("max-in-flight", "256"));
     int threads = Integer.parseInt(opt.getOrDefault("stream-threads", "1"));
     byte[] body = Files.readAllBytes(Path.of(opt.getOrDefault("body", "/work/shared/baseline/wrk/body-envelope.gz")));
-    String client = opt.getOrDefault("client", "netty");
-    if (!client.equals("netty") && !client.equals("http1")) throw new IllegalArgumentException("--client netty|http1");
     String transport = (opt.containsKey("ca-file") ? "    tls: { ca_file: \"" + opt.get("ca-file") + "\" }\n" : "")
         + (opt.containsKey("http2") ? "    http2: " + opt.get("http2") + "\n" : "");
     int partitions = 6;
@@ -115,9 +111,6 @@ final class DeliveryBench {
 
     com.sun.management.OperatingSystemMXBean os =
         (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-    // The HTTP client is chosen when the service starts (LegacyHttp1Client.selected()).
-    if (client.equals("http1")) System.setProperty(LegacyHttp1Client.PROPERTY, "http1");
-    else System.clearProperty(LegacyHttp1Client.PROPERTY);
     try (DeliveryService service = DeliveryService.start(Pipeline.config(yaml))) {
       int port = service.adminPort();
       long start = System.nanoTime();
@@ -156,9 +149,9 @@ final class DeliveryBench {
       double retried = Pipeline.metric(port, "spillway_delivery_retried_total", null);
       double dlq = Pipeline.metric(port, "spillway_delivery_dlq_total", null);
       double connections = Pipeline.metric(port, "spillway_delivery_connections", "upstream=\"bench\"");
-      System.out.printf("spillway: %s client=%s events=%d delivered=%.0f in %.1fs (first after %.1fs) steady_events_s=%.0f retried=%.0f dlq=%.0f"
+      System.out.printf("spillway: %s events=%d delivered=%.0f in %.1fs (first after %.1fs) steady_events_s=%.0f retried=%.0f dlq=%.0f"
               + " connections=%.0f cpu_pct_delivery_jvm=%.0f stream_thread_us_per_event=%.0f jvm_cpu_us_per_event=%.0f load_avg=%.1f%n",
-          label, client, n, ok, secs, (first - start) / 1e9, steady, retried, dlq, connections, 100.0 * cpu / (end - first),
+          label, n, ok, secs, (first - start) / 1e9, steady, retried, dlq, connections, 100.0 * cpu / (end - first),
           streamCpu / 1e3 / Math.max(1, ok), cpu / 1e3 / Math.max(1, ok), os.getSystemLoadAverage());
       // Where the JVM's CPU went, per event; "rest": the process's CPU no listed thread accounts for (threads that ended).
       StringBuilder by = new StringBuilder();

@@ -82,17 +82,6 @@ public final class TestCertificate {
     }
   }
 
-  /** For JDK clients: trusts the test CA only. */
-  public SSLContext clientContext() {
-    try {
-      SSLContext c = SSLContext.getInstance("TLS");
-      c.init(null, trusting(ca).getTrustManagers(), null);
-      return c;
-    } catch (GeneralSecurityException | IOException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
   /** The test CA's certificate (PEM): what a client must trust. */
   public Path caPem() {
     return dir.resolve("ca.pem");
@@ -111,11 +100,6 @@ public final class TestCertificate {
   /** The client certificate's private key (PEM, PKCS#8). */
   public Path clientKeyPem() {
     return dir.resolve("client-key.pem");
-  }
-
-  /** A PKCS#12 trust store with the test CA (password {@code spillway-test}), for {@code -Djavax.net.ssl.trustStore}. */
-  public Path caTrustStore() {
-    return dir.resolve("ca-truststore.p12");
   }
 
   private static TrustManagerFactory trusting(X509Certificate cert) throws GeneralSecurityException, IOException {
@@ -156,16 +140,10 @@ public final class TestCertificate {
       Files.writeString(dir.resolve("other-ca.pem"), pem("CERTIFICATE", other.getEncoded()));
       Files.writeString(dir.resolve("client.pem"), pem("CERTIFICATE", client.getEncoded()));
       Files.writeString(dir.resolve("client-key.pem"), pem("PRIVATE KEY", clientKey.getEncoded()));
-      KeyStore trust = KeyStore.getInstance("PKCS12");
-      trust.load(null, null);
-      trust.setCertificateEntry("ca", ca);
-      try (var out = Files.newOutputStream(dir.resolve("ca-truststore.p12"))) {
-        trust.store(out, PASSWORD_CHARS);
-      }
       for (String f : List.of("ca.p12", "server.p12", "client.p12", "other.p12", "server.csr", "client.csr", "server.crt", "client.crt")) {
         Files.delete(dir.resolve(f));
       }
-      for (String f : List.of("ca.pem", "other-ca.pem", "client.pem", "client-key.pem", "ca-truststore.p12")) {
+      for (String f : List.of("ca.pem", "other-ca.pem", "client.pem", "client-key.pem")) {
         dir.resolve(f).toFile().deleteOnExit();
       }
       return new TestCertificate(dir, ca, server, serverKey, client, clientKey, other);
