@@ -243,44 +243,12 @@ public final class HttpProxy implements AutoCloseable {
     }
   }
 
-  /** The upstream side of a forwarded request: its answer goes back to the client. */
-  private static final class Back extends SimpleChannelInboundHandler<FullHttpResponse> {
-    private final Channel front;
+  /** A handler that forwards to another channel: either side closing closes both. */
+  private abstract static class Paired extends ChannelInboundHandlerAdapter {
+    final Channel other;
 
-    Back(Channel front) {
-      this.front = front;
-    }
-
-    @Override
-    protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse res) {
-      boolean keep = HttpUtil.isKeepAlive(res);
-      front.writeAndFlush(res.retain()).addListener(f -> {
-        if (!keep) front.close();
-      });
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-      front.close();
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      ctx.close();
-    }
-  }
-
-  /** Copies bytes to the other side of a tunnel; either side closing closes both. */
-  private static final class Relay extends ChannelInboundHandlerAdapter {
-    private final Channel other;
-
-    Relay(Channel other) {
+    Paired(Channel other) {
       this.other = other;
-    }
-
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      other.writeAndFlush(msg);
     }
 
     @Override
@@ -291,6 +259,37 @@ public final class HttpProxy implements AutoCloseable {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       ctx.close();
+    }
+  }
+
+  /** The upstream side of a forwarded request: its answer goes back to the client. */
+  private static final class Back extends Paired {
+    Back(Channel front) {
+      super(front);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (!(msg instanceof FullHttpResponse res)) {
+        ReferenceCountUtil.release(msg);
+        return;
+      }
+      boolean keep = HttpUtil.isKeepAlive(res);
+      other.writeAndFlush(res).addListener(f -> {
+        if (!keep) other.close();
+      });
+    }
+  }
+
+  /** Copies bytes to the other side of a tunnel. */
+  private static final class Relay extends Paired {
+    Relay(Channel other) {
+      super(other);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      other.writeAndFlush(msg);
     }
   }
 }
