@@ -38,14 +38,20 @@ final class InboundFilterStage implements EventStage {
   public Result apply(Input in) {
     InboundFilters filters = in.route() == null ? null : byRoute.get(in.route());
     if (filters == null) return new Keep(in);
-    InboundFilters.Verdict v = filters.check(new InboundFilters.Request(in.kind(), in.bodyBytes(), in.contentEncoding(),
-        in.contentType(), in.clientIp(), in.userAgent(), null));
+    // the payload the edge's checks already decoded, when it did (small bodies): not decompressed twice
+    boolean reuse = in.decoded() != null;
+    InboundFilters.Verdict v = filters.check(new InboundFilters.Request(in.kind(), reuse ? in.decoded() : in.bodyBytes(),
+        reuse ? null : in.contentEncoding(), in.contentType(), in.clientIp(), in.userAgent(), in.query()));
     if (v instanceof InboundFilters.Verdict.Drop d) {
       filtered(in.route(), d.filter().configName());
       return new Drop("filtered");
     }
     if (v instanceof InboundFilters.Verdict.Rewrite r) {
       filtered(in.route(), r.filter().configName());
+      if (reuse) { // rewritten from the decoded payload: stored in the client's encoding again
+        io.spillway.schemas.body.ContentEncoding enc = io.spillway.schemas.body.ContentEncoding.of(in.contentEncoding());
+        return new Keep(in.withBody(enc.reencode(r.body()), enc.reencodedAs().token(), in.contentType(), r.body()));
+      }
       return new Keep(in.withBody(r.body(), r.contentEncoding(), in.contentType()));
     }
     return new Keep(in);

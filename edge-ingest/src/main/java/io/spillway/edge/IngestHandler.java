@@ -127,6 +127,8 @@ final class IngestHandler implements HttpHandler {
     long held;
     volatile boolean bodyRead;
     volatile boolean answered;
+    /** The request deadline's timer, once the body did not come in one read; removed when it has. */
+    org.xnio.XnioExecutor.Key deadline;
 
     Ingest(HttpServerExchange ex, long start, Endpoint endpoint, String method, QueryString query) {
       this.ex = ex;
@@ -202,7 +204,6 @@ final class IngestHandler implements HttpHandler {
       }
       if (declared > 0) reserve(in, declared);
       ex.setMaxEntitySize(limit);
-      scheduleDeadline(in, declared);
       ex.getRequestReceiver().receivePartialBytes(new BodyCollector(in, limit), (e, failure) -> onReadFailure(in, failure));
     } catch (ProtocolException e) {
       refuse(in, e);
@@ -296,6 +297,10 @@ final class IngestHandler implements HttpHandler {
   }
 
   private void release(Ingest in) {
+    if (in.deadline != null && in.ex.isInIoThread()) {
+      in.deadline.remove();
+      in.deadline = null;
+    }
     long h = in.held;
     in.held = 0;
     if (h != 0) heldBytes.addAndGet(-h);
@@ -303,13 +308,14 @@ final class IngestHandler implements HttpHandler {
 
   /**
    * The whole request must arrive within {@code edge.request_timeout} (plus a second per MiB beyond
-   * 10 MiB): a client that trickles its body is answered 408 and disconnected, whatever its pace
-   * between reads. The request line and headers are bounded by Undertow's parse timeout
-   * ({@code edge.read_timeout}).
+   * 10 MiB), counted from when the handler got the headers: a client that trickles its body is
+   * answered 408 and disconnected, whatever its pace between reads. The request line and headers
+   * are bounded by Undertow's parse timeout ({@code edge.read_timeout}).
    */
-  private void scheduleDeadline(Ingest in, long declared) {
-    long allowedMillis = edge.requestDeadline(Math.max(0, declared)).toMillis();
-    in.ex.getIoThread().executeAfter(() -> checkDeadline(in), allowedMillis, TimeUnit.MILLISECONDS);
+  private void scheduleDeadline(Ingest in) {
+    long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - in.start);
+    long allowed = edge.requestDeadline(Math.max(0, in.ex.getRequestContentLength())).toMillis();
+    in.deadline = in.ex.getIoThread().executeAfter(() -> checkDeadline(in), Math.max(1, allowed - elapsed), TimeUnit.MILLISECONDS);
   }
 
   private void checkDeadline(Ingest in) {
@@ -317,7 +323,7 @@ final class IngestHandler implements HttpHandler {
     long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - in.start);
     long allowed = edge.requestDeadline(Math.max(in.bodyBytes, in.ex.getRequestContentLength())).toMillis();
     if (elapsed < allowed) { // a large chunked body earned more time as it grew
-      in.ex.getIoThread().executeAfter(() -> checkDeadline(in), allowed - elapsed, TimeUnit.MILLISECONDS);
+      in.deadline = in.ex.getIoThread().executeAfter(() -> checkDeadline(in), allowed - elapsed, TimeUnit.MILLISECONDS);
       return;
     }
     in.ex.getRequestReceiver().pause();
@@ -381,8 +387,12 @@ final class IngestHandler implements HttpHandler {
       in.bodyBytes += chunk.length;
       if (last) {
         done = true;
+        if (in.deadline != null) in.deadline.remove();
         pieces.add(size == current.length ? current : Arrays.copyOf(current, size));
         onBody(in, pieces);
+      } else if (in.deadline == null) {
+        // Most bodies arrive with their headers; only one that did not is put on the clock (timers are not free).
+        scheduleDeadline(in);
       }
     }
   }
@@ -473,20 +483,22 @@ final class IngestHandler implements HttpHandler {
     String eventId = null; // goes into the record
     String answerId = null; // what the SDK is told
     List<byte[]> body = pieces;
+    byte[] decoded = null; // the payload, when the checks decoded it (small bodies): the stages reuse it
     String contentEncoding = in.contentEncoding;
     String contentType = in.contentType;
     String path = in.endpoint.storedPath();
     switch (in.endpoint.kind()) {
       case ENVELOPE -> {
-        Envelope.Scan scan = scanEnvelope(in, pieces);
+        if (in.bodyBytes <= INLINE_LIMIT) decoded = decodeAll(in, pieces, edge.maxEnvelopeBytes());
+        Envelope.Scan scan = scanEnvelope(in, pieces, decoded);
         if (in.endpoint.tunnel()) path = "/api/" + tunnelProject(scan) + "/envelope/";
         eventId = scan.header().eventId();
         if (eventId == null && scan.needsEventId()) {
           eventId = EventIds.random();
-          byte[] decoded = decodeAll(in, pieces, edge.maxEnvelopeBytes());
-          byte[] stored = in.encoding.reencode(Envelope.withEventId(decoded, eventId));
-          body = List.of(stored);
+          byte[] withId = Envelope.withEventId(decoded != null ? decoded : decodeAll(in, pieces, edge.maxEnvelopeBytes()), eventId);
+          body = List.of(in.encoding.reencode(withId));
           contentEncoding = in.encoding.reencodedAs().token();
+          decoded = withId;
         }
         answerId = eventId;
       }
@@ -495,7 +507,8 @@ final class IngestHandler implements HttpHandler {
           if (in.auth == null) throw ProtocolException.unauthorized("missing authorization information");
           if (!in.query.has("sentry_data")) throw ProtocolException.badRequest("missing sentry_data");
         } else if (contentType != null && contentType.toLowerCase(Locale.ROOT).startsWith("application/x-sentry-envelope")) {
-          Envelope.Scan scan = scanEnvelope(in, pieces);
+          if (in.bodyBytes <= INLINE_LIMIT) decoded = decodeAll(in, pieces, edge.maxEnvelopeBytes());
+          Envelope.Scan scan = scanEnvelope(in, pieces, decoded);
           eventId = scan.header().eventId();
         } else {
           if (in.auth == null) throw ProtocolException.unauthorized("missing authorization information");
@@ -505,12 +518,14 @@ final class IngestHandler implements HttpHandler {
           } catch (StoreBody.Invalid e) {
             throw ProtocolException.badRequest(e.getMessage());
           }
+          decoded = json;
           if (eventId == null) {
             // Relay gives such an event an id; so does the edge, and stores it so Sentry keeps this one.
             eventId = EventIds.random();
             body = List.of(StoreBody.withEventId(json, eventId));
             contentEncoding = null;
             contentType = "application/json";
+            decoded = body.get(0);
           }
         }
         answerId = eventId != null ? eventId : EventIds.random();
@@ -543,14 +558,18 @@ final class IngestHandler implements HttpHandler {
     HttpServerExchange ex = in.ex;
     in.storedPath = path;
     return new Checked(new EventStage.Input(in.route, in.endpoint.kind(), in.method, contentType, contentEncoding, body,
-        emptyToNull(ex.getRequestHeaders().getFirst(Headers.USER_AGENT)), clientIp(ex), eventId), answerId);
+        emptyToNull(ex.getRequestHeaders().getFirst(Headers.USER_AGENT)), clientIp(ex), eventId, in.query.withoutCredentials(),
+        decoded), answerId);
   }
 
-  /** Walks the envelope (decompressing it, never parsing payloads); takes the {@code dsn} auth if it is the only one. */
-  private Envelope.Scan scanEnvelope(Ingest in, List<byte[]> pieces) {
+  /**
+   * Walks the envelope (the decoded array if there is one, else decompressing as a stream; payloads
+   * are never parsed); takes the {@code dsn} auth if it is the only one.
+   */
+  private Envelope.Scan scanEnvelope(Ingest in, List<byte[]> pieces, byte[] decoded) {
     Envelope.Scan scan;
     try {
-      scan = Envelope.scan(in.encoding.decoder(pieces), edge.maxEnvelopeBytes());
+      scan = decoded != null ? Envelope.scan(decoded) : Envelope.scan(in.encoding.decoder(pieces), edge.maxEnvelopeBytes());
     } catch (EnvelopeException e) {
       throw ProtocolException.badRequest(in.bodyBytes == 0 ? "empty envelope" : e.getMessage());
     } catch (ContentEncoding.TooLarge e) {
