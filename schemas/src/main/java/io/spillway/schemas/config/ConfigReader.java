@@ -224,7 +224,7 @@ final class ConfigReader {
     return best == null ? "" : " (did you mean " + best + "?)";
   }
 
-  private boolean hasProblemFor(String name) {
+  boolean hasProblemFor(String name) {
     String prefix = key(name) + ":";
     for (String p : problems) if (p.startsWith(prefix)) return true;
     return false;
