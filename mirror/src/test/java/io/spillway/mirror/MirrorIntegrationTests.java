@@ -32,6 +32,8 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(600)
 class MirrorIntegrationTests {
+  // The kill -9 and gap cases run in every mvn verify as part of proof's MultiDcSuiteIntegrationTests (whole
+  // pipeline, same assertions); here they are the module-level versions, for -Dspillway.mirror.it=all.
   static KafkaCluster dc1;
   static KafkaCluster dc2;
   static KafkaCluster central;
@@ -78,6 +80,7 @@ class MirrorIntegrationTests {
   }
 
   @Test
+  @org.junit.jupiter.api.condition.EnabledIfSystemProperty(named = "spillway.mirror.it", matches = "all")
   void copiesEveryDatacenterAndLosesNothingToAKill9() throws Exception {
     String topic = "copies.events";
     dc1.createTopic(topic, 3, (short) 1);
@@ -122,6 +125,7 @@ class MirrorIntegrationTests {
   }
 
   @Test
+  @org.junit.jupiter.api.condition.EnabledIfSystemProperty(named = "spillway.mirror.it", matches = "all")
   void reportsRecordsTheRetentionDeletedBeforeTheyWereCopied() throws Exception {
     String topic = "gap.events";
     dc1.createTopic(topic, 2, (short) 1);
