@@ -1,6 +1,7 @@
 package io.spillway.schemas.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -27,13 +28,20 @@ final class ConfigReader {
   private final String path;
   private final List<String> problems;
   private final Map<String, String> env;
+  private final Path baseDir;
   private final Set<String> known = new HashSet<>();
 
   ConfigReader(JsonNode node, String path, List<String> problems, Map<String, String> env) {
+    this(node, path, problems, env, Path.of(""));
+  }
+
+  /** {@code baseDir}: the config file's directory, against which relative file paths are resolved. */
+  ConfigReader(JsonNode node, String path, List<String> problems, Map<String, String> env, Path baseDir) {
     this.node = node;
     this.path = path;
     this.problems = problems;
     this.env = env;
+    this.baseDir = baseDir;
   }
 
   String key(String name) {
@@ -59,7 +67,7 @@ final class ConfigReader {
       problem(name, "expected a mapping");
       v = null;
     }
-    return new ConfigReader(v == null || v.isNull() ? null : v, key(name), problems, env);
+    return new ConfigReader(v == null || v.isNull() ? null : v, key(name), problems, env, baseDir);
   }
 
   /** A mapping of names to mappings, in file order. */
@@ -96,6 +104,43 @@ final class ConfigReader {
       return def;
     }
     return substitute(name, v.asText());
+  }
+
+  /** A list of scalar strings (a single scalar reads as a list of one). */
+  List<String> stringList(String name) {
+    known.add(name);
+    JsonNode v = node == null ? null : node.get(name);
+    List<String> out = new ArrayList<>();
+    if (v == null || v.isNull()) return out;
+    if (v.isValueNode()) {
+      out.add(substitute(name, v.asText()));
+      return out;
+    }
+    if (!v.isArray()) {
+      problem(name, "expected a list");
+      return out;
+    }
+    for (JsonNode item : v) {
+      if (item.isValueNode() && !item.isNull()) out.add(substitute(name, item.asText()));
+      else problem(name, "expected a list of strings");
+    }
+    return out;
+  }
+
+  /** A file path; a relative one is resolved against the config file's directory. Null if absent. */
+  Path file(String name) {
+    String s = string(name, null);
+    if (s == null) return null;
+    if (s.isEmpty()) {
+      problem(name, "must not be empty");
+      return null;
+    }
+    try {
+      return baseDir.resolve(s).normalize();
+    } catch (java.nio.file.InvalidPathException e) {
+      problem(name, "not a valid path: " + e.getReason());
+      return null;
+    }
   }
 
   String requiredString(String name) {

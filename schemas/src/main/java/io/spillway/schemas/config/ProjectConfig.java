@@ -9,14 +9,16 @@ package io.spillway.schemas.config;
  * @param key    the real public key (apps that only swap the host keep using it)
  * @param secret the real secret, for old Sentry servers that still check it; null = none
  * @param quotaEventsPerSecond edge-side quota for this route (429 above it); 0 = none
+ * @param privacy the route's data scrubbing, replacing the global {@code privacy:}; null = the global one
  */
-public record ProjectConfig(String name, String alias, long id, String key, String secret, double quotaEventsPerSecond) {
+public record ProjectConfig(String name, String alias, long id, String key, String secret, double quotaEventsPerSecond,
+    PrivacyConfig privacy) {
 
   /** Keys and secrets never reach logs: only whether they are set. */
   @Override
   public String toString() {
     return "ProjectConfig{name=" + name + ", alias=" + alias + ", id=" + id + ", key="
         + (key == null ? "unset" : "***") + ", secret=" + (secret == null ? "unset" : "***")
-        + ", quotaEventsPerSecond=" + quotaEventsPerSecond + "}";
+        + ", quotaEventsPerSecond=" + quotaEventsPerSecond + ", privacy=" + privacy + "}";
   }
 }

@@ -30,7 +30,8 @@ public record SpillwayConfig(
     RedisConfig redis,
     KafkaConfig kafka,
     Map<String, UpstreamConfig> upstreams,
-    Route defaultRoute) {
+    Route defaultRoute,
+    PrivacyConfig privacy) {
 
   /** Loads a file, substituting {@code ${ENV}} from the process environment. */
   public static SpillwayConfig load(Path file) {
@@ -40,11 +41,17 @@ public record SpillwayConfig(
     } catch (IOException e) {
       throw new ConfigException(file.toString(), List.of("cannot read file: " + e.getMessage()));
     }
-    return parse(text, System.getenv(), file.toString());
+    Path dir = file.toAbsolutePath().getParent();
+    return parse(text, System.getenv(), file.toString(), dir == null ? Path.of("") : dir);
   }
 
-  /** Parses YAML text; {@code source} names it in error messages. */
+  /** Parses YAML text; {@code source} names it in error messages; relative file paths resolve against the working directory. */
   public static SpillwayConfig parse(String yaml, Map<String, String> env, String source) {
+    return parse(yaml, env, source, Path.of(""));
+  }
+
+  /** Parses YAML text; relative file paths in it (such as {@code privacy.rules}) resolve against {@code baseDir}. */
+  public static SpillwayConfig parse(String yaml, Map<String, String> env, String source, Path baseDir) {
     JsonNode root;
     try {
       root = new ObjectMapper(new YAMLFactory()).readTree(yaml);
@@ -56,7 +63,7 @@ public record SpillwayConfig(
       throw new ConfigException(source, List.of("the top level must be a mapping"));
     }
     List<String> problems = new ArrayList<>();
-    SpillwayConfig config = read(new ConfigReader(root != null && root.isObject() ? root : null, "", problems, env));
+    SpillwayConfig config = read(new ConfigReader(root != null && root.isObject() ? root : null, "", problems, env, baseDir));
     if (!problems.isEmpty()) throw new ConfigException(source, problems);
     return config;
   }
@@ -96,8 +103,9 @@ public record SpillwayConfig(
         r.problem("default_route", e.getMessage());
       }
     }
+    PrivacyConfig privacy = PrivacyConfigReader.read(r, "privacy");
     r.rejectUnknownKeys();
-    SpillwayConfig config = new SpillwayConfig(edge, bridge, delivery, redis, kafka, inFileOrder(upstreams), defaultRoute);
+    SpillwayConfig config = new SpillwayConfig(edge, bridge, delivery, redis, kafka, inFileOrder(upstreams), defaultRoute, privacy);
     RouteTable.checkUnique(config, r);
     return config;
   }
@@ -221,8 +229,9 @@ public record SpillwayConfig(
     String key = r.requiredString("key");
     String secret = r.string("secret", null);
     double quota = r.number("quota_events_per_second", 0, 0);
+    PrivacyConfig privacy = PrivacyConfigReader.read(r, "privacy");
     r.rejectUnknownKeys();
-    return new ProjectConfig(name, alias, id, key, secret == null || secret.isEmpty() ? null : secret, quota);
+    return new ProjectConfig(name, alias, id, key, secret == null || secret.isEmpty() ? null : secret, quota, privacy);
   }
 
   /** Immutable, iterating in file order (so listings and checks are stable; Map.copyOf is not). */
@@ -265,10 +274,10 @@ public record SpillwayConfig(
 
   /** For tests: the same config with other sections. */
   public SpillwayConfig withRedis(RedisConfig r) {
-    return new SpillwayConfig(edge, bridge, delivery, r, kafka, upstreams, defaultRoute);
+    return new SpillwayConfig(edge, bridge, delivery, r, kafka, upstreams, defaultRoute, privacy);
   }
 
   public SpillwayConfig withKafka(KafkaConfig k) {
-    return new SpillwayConfig(edge, bridge, delivery, redis, k, upstreams, defaultRoute);
+    return new SpillwayConfig(edge, bridge, delivery, redis, k, upstreams, defaultRoute, privacy);
   }
 }
