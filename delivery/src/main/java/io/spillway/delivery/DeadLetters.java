@@ -117,8 +117,8 @@ public final class DeadLetters {
       String encoding = ToolClients.text(r, "content-encoding");
       String decodedNote;
       try {
-        body = EnvelopeBody.decode(body, encoding);
-        decodedNote = EnvelopeBody.isIdentity(encoding) ? "" : " (decoded from " + encoding + ")";
+        body = io.spillway.schemas.body.ContentEncoding.of(encoding).decode(body, EnvelopeBody.MAX_DECODED);
+        decodedNote = io.spillway.schemas.body.ContentEncoding.isIdentity(encoding) ? "" : " (decoded from " + encoding + ")";
       } catch (Exception e) {
         decodedNote = " (raw: could not decode " + encoding + ")";
       }

@@ -1,9 +1,12 @@
 package io.spillway.delivery;
 
 import io.spillway.schemas.BufferedEvent;
+import io.spillway.schemas.Chunks;
 import io.spillway.schemas.KafkaForm;
 import io.spillway.schemas.RecordFormatException;
+import io.spillway.schemas.Route;
 import io.spillway.schemas.config.ProjectConfig;
+import io.spillway.schemas.config.RouteTable;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -30,11 +33,13 @@ import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * One task's delivery loop. {@link #process} only files a record into the changelogged pending
- * store (or dead-letters it): once it is there, committing its offset is safe, because Streams
- * flushes the store's changelog before it commits offsets. A wall-clock punctuator then (1)
- * applies the outcomes of finished HTTP requests (queued by the HTTP client's threads, which never
- * touch the store) and (2) sends due events of each upstream that is not held, as far as the
- * in-flight and rate limits allow without waiting. Nothing here waits on HTTP, Redis or a limiter.
+ * store — once per destination (the route and the routes it is copied to), or its piece of a
+ * large event ({@link ChunkGroups}) — or dead-letters it: once it is there, committing its offset
+ * is safe, because Streams flushes the store's changelog before it commits offsets. A wall-clock
+ * punctuator then (1) applies the outcomes of finished HTTP requests (queued by the HTTP client's
+ * threads, which never touch the store) and (2) sends due events of each upstream that is not
+ * held, as far as the in-flight and rate limits allow without waiting. Nothing here waits on
+ * HTTP, Redis or a limiter.
  */
 final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[]> {
   static final String STORE = "pending";
@@ -43,6 +48,8 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
   static final long DLQ_SETTLE_MS = 3_000;
   /** Store entries looked at per upstream per tick: bounds a tick's work when much is held or backing off. */
   static final int MAX_SCAN = 2_000;
+  /** How often open and finished groups of large events are looked at. */
+  static final long SWEEP_EVERY_MS = 1_000;
 
   private final DeliveryService.Shared shared;
   private final Queue<Completion> completions = new ConcurrentLinkedQueue<>();
@@ -64,10 +71,8 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
   private final Map<Bytes, Long> deadLettered = new HashMap<>();
   /**
    * Events filed by {@link #process} and not sent yet, decoded: the common path sends them without
-   * reading them back from the store. Only a cache (the store stays the truth), and small: it only
-   * needs to cover what one tick sends. While an upstream is down or held it fills up and stays
-   * full (a 32 MiB bound, counted in body bytes only, ran a 384 MiB delivery out of heap in the
-   * fault suite's 2-minute outage), so each entry is charged its body plus {@link #FRESH_ENTRY_OVERHEAD}.
+   * reading them back from the store. Only a cache (the store stays the truth), bounded by an
+   * estimate of its heap (see RATIONALE in the module README).
    */
   private final Map<Bytes, Fresh> fresh = new HashMap<>();
   private long freshBytes;
@@ -77,13 +82,17 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
   /** Store entries per upstream, as this task counts them (published through {@link Upstream#pending}). */
   private final Map<Upstream, Long> pending = new HashMap<>();
   /**
-   * Per partition, the highest offset found in the store at init: records up to it may be processed
-   * again after a crash (their offsets were not committed) while their entry survived in the
-   * changelog, so for them {@link #process} checks before counting a new entry.
+   * Per source topic and partition, the highest offset found in the store at init: records up to
+   * it may be processed again after a crash (their offsets were not committed) while their entry
+   * survived in the changelog, so for them {@link #process} checks before counting a new entry.
    */
-  private final Map<Integer, Long> restoredUpTo = new HashMap<>();
+  private final Map<String, Long> restoredUpTo = new HashMap<>();
   private ProcessorContext<byte[], byte[]> context;
   private KeyValueStore<Bytes, byte[]> store;
+  private ChunkGroups chunks;
+  /** The newest received-at (record timestamp) this task has processed: how far its partitions got. */
+  private long streamTime;
+  private long lastSweep;
   private volatile boolean closed;
 
   private record Fresh(PendingEvent pending, BufferedEvent event) {}
@@ -99,58 +108,121 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
   public void init(ProcessorContext<byte[], byte[]> context) {
     this.context = context;
     this.store = context.getStateStore(STORE);
+    this.chunks = new ChunkGroups(store);
     countRestored();
     context.schedule(shared.punctuateInterval(), PunctuationType.WALL_CLOCK_TIME, this::tick);
   }
 
+  // ---- taking records in ----
+
   @Override
   public void process(Record<byte[], byte[]> record) {
     long now = shared.clock().getAsLong();
+    streamTime = Math.max(streamTime, record.timestamp());
     List<KafkaForm.Header> headers = new ArrayList<>();
     for (Header h : record.headers()) headers.add(new KafkaForm.Header(h.key(), h.value()));
+    RecordMetadata md = context.recordMetadata().orElseThrow();
+    PendingEvent asCame = new PendingEvent(0, 0, null, record.key(), record.value(), record.timestamp(), headers);
     BufferedEvent event;
     try {
       event = KafkaForm.decode(record.key(), record.value(), headers);
     } catch (RecordFormatException e) {
-      deadLetter(record.key(), record.value(), record.timestamp(), headers, null, "undecodable", 0, e.getMessage(), 0);
+      deadLetter(asCame, null, "undecodable", 0, e.getMessage());
       return;
     }
-    Upstream upstream = shared.upstreams().get(event.route().upstream());
-    ProjectConfig project = shared.routes().project(event.route()).orElse(null);
-    if (upstream == null || project == null) {
-      deadLetter(record.key(), record.value(), record.timestamp(), headers, null, "unknown_route", 0,
-          "no upstream/project " + event.route() + " in this delivery's config", 0);
-      return;
+    if (event.isChunk()) {
+      takePiece(event, asCame, md, now);
+    } else if (record.value().length > Chunks.CHUNK_BYTES) {
+      // A whole record above a chunk (written before events travelled in chunks): held in pieces
+      // like any large event, so no store entry (and no changelog record) is ever that large.
+      takeWholeLarge(event, md, now);
+    } else {
+      file(event, asCame, md, 0, now);
+    }
+  }
+
+  /** A piece of a large event; the last missing one files the event. */
+  private void takePiece(BufferedEvent piece, PendingEvent asCame, RecordMetadata md, long now) {
+    ChunkGroups.Added added = chunks.add(piece, asCame, now);
+    if (added instanceof ChunkGroups.Completed c) {
+      List<byte[]> keys = file(piece, null, md, c.group().count(), now);
+      chunks.complete(piece.id(), c.group(), keys, now); // after the entries: see ChunkGroups
+    } else if (added instanceof ChunkGroups.Conflicting conflict) {
+      deadLetter(asCame, shared.upstreams().get(piece.route().upstream()), "undecodable", 0, conflict.detail());
+    } else if (added instanceof ChunkGroups.Repeated) {
+      shared.repeatedChunk();
+    }
+  }
+
+  private void takeWholeLarge(BufferedEvent whole, RecordMetadata md, long now) {
+    List<BufferedEvent> pieces = Chunks.split(whole);
+    for (BufferedEvent piece : pieces) {
+      KafkaForm form = KafkaForm.encode(piece);
+      takePiece(piece, new PendingEvent(0, 0, null, form.key(), form.value(), form.timestamp(), form.headers()), md, now);
+    }
+  }
+
+  /**
+   * Files an event for each of its destinations (its route, then the routes that route is copied
+   * to, each taking its sampled share by event id). {@code asCame} is the record for a whole event,
+   * null for a large one (then {@code pieces} > 0 and the entries refer to its pieces). Returns the
+   * keys filed.
+   */
+  private List<byte[]> file(BufferedEvent event, PendingEvent asCame, RecordMetadata md, int pieces, long now) {
+    PendingEvent base = asCame != null ? asCame : chunkedEntry(event, pieces);
+    Upstream own = shared.upstreams().get(event.route().upstream());
+    if (own == null || shared.routes().project(event.route()).isEmpty()) {
+      deadLetter(base, null, "unknown_route", 0, "no upstream/project " + event.route() + " in this delivery's config");
+      return List.of();
     }
     if (expired(event, now)) {
-      deadLetter(record.key(), record.value(), record.timestamp(), headers, upstream, "expired", 0,
-          "older than delivery.max_event_age", 0);
-      return;
+      deadLetter(base, own, "expired", 0, "older than delivery.max_event_age");
+      return List.of();
     }
-    RecordMetadata md = context.recordMetadata().orElseThrow();
-    // Categories are worked out only when a hold needs them (see sendDue): most events never meet one,
-    // and reading them means decompressing the body.
-    PendingEvent pending = new PendingEvent(0, 0, null, record.key(), record.value(), record.timestamp(), headers);
-    Bytes key = Bytes.wrap(PendingEvent.storeKey(upstream.name, md.partition(), md.offset()));
-    boolean known = md.offset() <= restoredUpTo.getOrDefault(md.partition(), -1L) && store.get(key) != null;
-    store.put(key, pending.toBytes());
-    if (!known) count(upstream, 1);
-    long cost = (long) record.value().length + FRESH_ENTRY_OVERHEAD;
-    if (freshBytes + cost <= FRESH_MAX_BYTES && fresh.putIfAbsent(key, new Fresh(pending, event)) == null) freshBytes += cost;
-    nextScan.remove(upstream.name);
+    String sampleBy = event.eventId() != null ? event.eventId() : event.id();
+    String only = header(base, KafkaForm.ONLY_DESTINATION);
+    List<byte[]> keys = new ArrayList<>();
+    for (RouteTable.Destination d : shared.routes().destinations(event.route())) {
+      if (only != null ? !only.equals(d.route().toString()) : !d.takes(sampleBy)) continue;
+      Upstream u = shared.upstreams().get(d.route().upstream());
+      if (u == null) continue;
+      PendingEvent entry = d.route().equals(event.route()) ? base : base.forTarget(d.route().toString());
+      byte[] k = PendingKey.of(u.name, md.topic(), md.partition(), md.offset(), d.route().project());
+      Bytes key = Bytes.wrap(k);
+      boolean known = md.offset() <= restoredUpTo.getOrDefault(md.topic() + "\0" + md.partition(), -1L) && store.get(key) != null;
+      store.put(key, entry.toBytes());
+      keys.add(k);
+      if (!known) count(u, 1);
+      if (pieces == 0) {
+        long cost = (long) entry.value().length + FRESH_ENTRY_OVERHEAD;
+        if (freshBytes + cost <= FRESH_MAX_BYTES && fresh.putIfAbsent(key, new Fresh(entry, event)) == null) freshBytes += cost;
+      }
+      nextScan.remove(u.name);
+    }
+    return keys;
   }
+
+  /** The pending entry of a large event: its first piece's record, without a body, referring to the pieces. */
+  private static PendingEvent chunkedEntry(BufferedEvent piece, int pieces) {
+    KafkaForm form = KafkaForm.encode(piece.toBuilder().body(new byte[0]).chunk(null).build());
+    return new PendingEvent(0, 0, null, form.key(), new byte[0], form.timestamp(), form.headers(), null, null, pieces);
+  }
+
+  // ---- the punctuator ----
 
   private void tick(long ignoredStreamClock) {
     long now = shared.clock().getAsLong();
     applyCompletions(now);
-    if (!deadLettered.isEmpty()) {
-      deadLettered.entrySet().removeIf(e -> {
-        if (now - e.getValue() < DLQ_SETTLE_MS) return false;
-        store.delete(e.getKey());
-        Upstream u = shared.upstreams().get(PendingEvent.upstreamOf(e.getKey().get()));
-        if (u != null) count(u, -1);
-        return true;
-      });
+    settleDeadLetters(now);
+    if (now - lastSweep >= SWEEP_EVERY_MS) {
+      lastSweep = now;
+      for (ChunkGroups.Abandoned a : chunks.sweep(now, streamTime, shared.chunkTimeoutMillis())) {
+        BufferedEvent first = a.pieces().isEmpty() ? null : decodeOrNull(a.pieces().get(0));
+        Upstream u = first == null ? null : shared.upstreams().get(first.route().upstream());
+        for (PendingEvent p : a.pieces()) deadLetter(p, null, "incomplete", 0, a.detail());
+        if (u != null) u.deadLettered("incomplete");
+        else shared.deadLetteredWithoutUpstream("incomplete");
+      }
     }
     if (shared.draining()) return;
     for (Upstream u : shared.upstreams().values()) {
@@ -167,16 +239,14 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
       shared.applied();
       Upstream u = c.upstream;
       PendingEvent p = c.event.withAttempt();
-      String project = projectOf(p);
       DeliveryOutcome o = c.outcome;
-      if (o instanceof DeliveryOutcome.Delivered d) {
+      if (o instanceof DeliveryOutcome.Delivered) {
         store.delete(c.key);
         count(u, -1);
         u.ok.increment();
-        if (!d.limits().isEmpty()) u.holds.apply(project, d.limits(), now);
-      } else if (o instanceof DeliveryOutcome.Held h) {
+        if (p.isChunked()) chunks.release(spillwayId(p));
+      } else if (o instanceof DeliveryOutcome.Held) {
         u.held.increment();
-        u.holds.apply(project, h.limits(), now);
         store.put(c.key, p.toBytes());
       } else if (o instanceof DeliveryOutcome.Retry) {
         u.retried.increment();
@@ -189,28 +259,59 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
     }
   }
 
+  /** Dead-lettered entries are deleted once their DLQ records are surely durable (see {@link #deadLettered}). */
+  private void settleDeadLetters(long now) {
+    if (deadLettered.isEmpty()) return;
+    deadLettered.entrySet().removeIf(e -> {
+      if (now - e.getValue() < DLQ_SETTLE_MS) return false;
+      byte[] raw = store.get(e.getKey());
+      store.delete(e.getKey());
+      Upstream u = shared.upstreams().get(PendingKey.upstreamOf(e.getKey().get()));
+      if (u != null) count(u, -1);
+      if (raw != null) {
+        PendingEvent p = PendingEvent.fromBytes(raw);
+        if (p.isChunked()) chunks.release(spillwayId(p));
+      }
+      return true;
+    });
+  }
+
+  /** The result of scanning an upstream's range: what to send, and where the next scan goes on. */
+  private record Scan(List<KeyValue<Bytes, byte[]>> toSend, Bytes last, boolean atEnd, long earliest, boolean skippedHeld) {}
+
   private void sendDue(Upstream u, long now) {
-    byte[][] range = PendingEvent.range(u.name);
     Bytes after = cursor.get(u.name);
-    boolean fromStart = after == null;
-    Bytes from = fromStart ? Bytes.wrap(range[0]) : Bytes.wrap(successor(after.get()));
+    Scan scan = scan(u, after, now);
+    if (scan.atEnd()) cursor.remove(u.name); // wrap: next scan starts at the head again
+    else if (scan.last() != null) cursor.put(u.name, scan.last());
+    for (KeyValue<Bytes, byte[]> kv : scan.toSend()) {
+      Fresh f = forget(kv.key);
+      if (f != null) send(u, kv.key, f.pending, f.event, now);
+      else send(u, kv.key, PendingEvent.fromBytes(kv.value), null, now);
+    }
+    if (scan.atEnd() && after == null && scan.toSend().isEmpty()) {
+      // A whole pass found nothing to send: sleep this upstream until the earliest backoff ends
+      // (new records and outcomes wake it at once; held events are looked at again every 200 ms).
+      nextScan.put(u.name, scan.skippedHeld() ? now + 200 : Math.min(scan.earliest(), now + 1_000));
+    }
+  }
+
+  /**
+   * Walks the upstream's range from after {@code after} (or its head), taking events that are due
+   * and not held, as long as an in-flight slot, the breaker's permission and a rate token can all
+   * be had ({@link #admit}); stops at the first refusal, at the end, or after {@link #MAX_SCAN}.
+   */
+  private Scan scan(Upstream u, Bytes after, long now) {
+    byte[][] range = PendingKey.range(u.name);
+    Bytes from = after == null ? Bytes.wrap(range[0]) : Bytes.wrap(successor(after.get()));
     List<KeyValue<Bytes, byte[]>> toSend = new ArrayList<>();
     long earliest = Long.MAX_VALUE;
-    boolean blocked = false;
     boolean skippedHeld = false;
-    boolean atEnd = false;
     Bytes last = after;
     int scanned = 0;
     try (KeyValueIterator<Bytes, byte[]> it = store.range(from, Bytes.wrap(range[1]))) {
-      while (true) {
-        if (!it.hasNext()) {
-          atEnd = true;
-          break;
-        }
-        if (++scanned > MAX_SCAN) {
-          blocked = true;
-          break;
-        }
+      while (it.hasNext()) {
+        if (++scanned > MAX_SCAN) return new Scan(toSend, last, false, earliest, skippedHeld);
         KeyValue<Bytes, byte[]> kv = it.next();
         if (inFlight.contains(kv.key)) {
           last = kv.key;
@@ -218,14 +319,7 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
         }
         PendingEvent.Peek peek = PendingEvent.peek(kv.value);
         if (peek.deadLettered()) {
-          if (!deadLettered.containsKey(kv.key)) {
-            // Marked by an earlier life of this task (crash or move): its DLQ record may not have
-            // been written. Write it again (a duplicate in the DLQ, never a loss).
-            PendingEvent full = PendingEvent.fromBytes(kv.value);
-            PendingEvent.DeadLetterMark m = full.deadLetter();
-            deadLetter(full.key(), full.value(), full.timestamp(), full.headers(), u, m.reason(), m.status(), m.detail(), full.attempts());
-            deadLettered.put(kv.key, now);
-          }
+          resendDeadLetterOfEarlierLife(u, kv, now);
           last = kv.key;
           continue;
         }
@@ -234,56 +328,75 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
           last = kv.key;
           continue;
         }
-        String project = project(peek.route());
-        if (u.holds.held(project, peek.categories(), now)) {
-          Set<String> categories = peek.categories();
-          if (categories == null && !u.holds.heldWhatever(project, now)) {
-            // A category-specific hold: find out whether this event is concerned, once, and remember it.
-            PendingEvent full = PendingEvent.fromBytes(kv.value);
-            categories = categories(KafkaForm.decode(full.key(), full.value(), full.headers()));
-            if (categories != null) {
-              store.put(kv.key, full.withCategories(categories).toBytes());
-              forget(kv.key);
-            }
-          }
-          if (categories == null || u.holds.held(project, categories, now)) {
-            skippedHeld = true;
-            last = kv.key;
-            continue;
-          }
+        if (isHeld(u, kv, peek, now)) {
+          skippedHeld = true;
+          last = kv.key;
+          continue;
         }
-        if (!u.tryStart()) {
-          blocked = true;
-          break;
+        long largeBytes = (long) peek.chunks() * Chunks.CHUNK_BYTES;
+        if (largeBytes > 0 && !shared.reserveLarge(largeBytes)) {
+          last = kv.key; // the large-event budget is spent: small events go on
+          continue;
         }
-        if (!u.breaker.tryAcquirePermission()) {
-          u.inFlight.decrementAndGet();
-          blocked = true;
-          break;
-        }
-        if (!shared.limits().tryAcquire(u.name)) {
-          u.inFlight.decrementAndGet();
-          u.breaker.releasePermission();
-          blocked = true;
-          break;
+        if (!admit(u)) {
+          if (largeBytes > 0) shared.releaseLarge(largeBytes);
+          return new Scan(toSend, last, false, earliest, skippedHeld);
         }
         toSend.add(kv);
         last = kv.key;
       }
     }
-    if (atEnd) cursor.remove(u.name); // wrap: next scan starts at the head again
-    else if (last != null) cursor.put(u.name, last);
-    for (KeyValue<Bytes, byte[]> kv : toSend) {
-      Fresh f = forget(kv.key);
-      if (f != null) send(u, kv.key, f.pending, f.event, now);
-      else send(u, kv.key, PendingEvent.fromBytes(kv.value), null, now);
+    return new Scan(toSend, last, true, earliest, skippedHeld);
+  }
+
+  /** Takes an in-flight slot, the breaker's permission and a rate token, all or none. */
+  private boolean admit(Upstream u) {
+    if (!u.tryStart()) return false;
+    if (!u.breaker.tryAcquirePermission()) {
+      u.inFlight.decrementAndGet();
+      return false;
     }
-    if (atEnd && fromStart && toSend.isEmpty()) {
-      // A whole pass found nothing to send: sleep this upstream until the earliest backoff ends
-      // (new records and outcomes wake it at once; held events are looked at again every 200 ms).
-      long wake = skippedHeld ? now + 200 : Math.min(earliest, now + 1_000);
-      nextScan.put(u.name, wake);
+    if (!shared.limits().tryAcquire(u.name)) {
+      u.inFlight.decrementAndGet();
+      u.breaker.releasePermission();
+      return false;
     }
+    return true;
+  }
+
+  /** Gives back what {@link #admit} took, for a send that did not happen. */
+  private static void unadmit(Upstream u) {
+    u.inFlight.decrementAndGet();
+    u.breaker.releasePermission();
+  }
+
+  /**
+   * Whether a hold of the upstream covers this event. For a category-specific hold, the event's
+   * categories are worked out once (it means decompressing the body) and remembered in its entry.
+   */
+  private boolean isHeld(Upstream u, KeyValue<Bytes, byte[]> kv, PendingEvent.Peek peek, long now) {
+    String project = project(peek.route());
+    if (!u.holds.held(project, peek.categories(), now)) return false;
+    Set<String> categories = peek.categories();
+    if (categories == null && !u.holds.heldWhatever(project, now)) {
+      PendingEvent full = PendingEvent.fromBytes(kv.value);
+      BufferedEvent e = full.isChunked() ? null : decodeOrNull(full);
+      categories = e == null ? null : categories(e);
+      if (categories != null) {
+        store.put(kv.key, full.withCategories(categories).toBytes());
+        forget(kv.key);
+      }
+    }
+    return categories == null || u.holds.held(project, categories, now);
+  }
+
+  /** An entry marked dead-lettered by an earlier life of this task (crash or move): its DLQ record may not exist. */
+  private void resendDeadLetterOfEarlierLife(Upstream u, KeyValue<Bytes, byte[]> kv, long now) {
+    if (deadLettered.containsKey(kv.key)) return;
+    PendingEvent full = PendingEvent.fromBytes(kv.value);
+    PendingEvent.DeadLetterMark m = full.deadLetter();
+    forwardToDlq(full, u, m.reason(), m.status(), m.detail()); // again: a duplicate in the DLQ, never a loss
+    deadLettered.put(kv.key, now);
   }
 
   /** The smallest key greater than {@code key}. */
@@ -298,21 +411,25 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
     return f;
   }
 
-  /** @param decoded {@code p} decoded, or null to decode it here */
+  /** @param decoded {@code p} decoded, or null to decode it (or join its pieces) here */
   private void send(Upstream u, Bytes key, PendingEvent p, BufferedEvent decoded, long now) {
+    long largeBytes = (long) p.chunks() * Chunks.CHUNK_BYTES;
     BufferedEvent event = decoded;
     if (event == null) {
       try {
-        event = KafkaForm.decode(p.key(), p.value(), p.headers());
-      } catch (RecordFormatException e) { // cannot happen: process() decoded it before storing
-        release(u);
+        event = p.isChunked() ? chunks.join(spillwayId(p), p.chunks()) : KafkaForm.decode(p.key(), p.value(), p.headers());
+      } catch (RecordFormatException e) { // pieces missing or not matching: cannot be sent as the original
+        unadmit(u);
+        shared.releaseLarge(largeBytes);
         deadLetterPending(key, p, u, "undecodable", 0, e.getMessage(), now);
         return;
       }
     }
-    ProjectConfig project = shared.routes().project(event.route()).orElse(null);
+    Route target = Route.parse(p.targetRoute());
+    ProjectConfig project = shared.routes().project(target).orElse(null);
     if (project == null || expired(event, now)) {
-      release(u);
+      unadmit(u);
+      shared.releaseLarge(largeBytes);
       deadLetterPending(key, p, u, project == null ? "unknown_route" : "expired", 0,
           project == null ? "route no longer configured" : "older than delivery.max_event_age", now);
       return;
@@ -328,10 +445,10 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
       if (r.rewritten()) u.rewritten.increment();
       return r;
     };
-    shared.http().send(u.config.url(), request, u.config.timeout(), event.body().length)
+    String projectName = target.project();
+    shared.http().send(u.config.url(), request, u.config.timeout(), (int) Math.min(Integer.MAX_VALUE, event.body().length))
         .whenComplete((response, error) -> {
           long nanos = System.nanoTime() - start;
-          u.inFlight.decrementAndGet();
           DeliveryOutcome outcome;
           if (error instanceof Http1Client.Unbuildable unbuildable) {
             // A record that cannot even become a request (a path or header no HTTP client accepts):
@@ -352,6 +469,13 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
               u.breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
             }
           }
+          // Holds are known before the slot is free: no task may send into a limit this answer announced.
+          if (outcome instanceof DeliveryOutcome.Held h) u.holds.apply(projectName, h.limits(), shared.clock().getAsLong());
+          else if (outcome instanceof DeliveryOutcome.Delivered d && !d.limits().isEmpty()) {
+            u.holds.apply(projectName, d.limits(), shared.clock().getAsLong());
+          }
+          u.inFlight.decrementAndGet();
+          shared.releaseLarge(largeBytes);
           if (closed) {
             shared.applied(); // the task moved or stopped: its store is restored elsewhere and the event sent again
           } else {
@@ -360,26 +484,38 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
         });
   }
 
+  // ---- dead letters ----
+
   /** Forwards to the DLQ now; the store entry is marked and deleted once the DLQ record is surely durable. */
   private void deadLetterPending(Bytes key, PendingEvent p, Upstream u, String reason, int status, String detail, long now) {
-    deadLetter(p.key(), p.value(), p.timestamp(), p.headers(), u, reason, status, detail, p.attempts());
+    forwardToDlq(p, u, reason, status, detail);
     store.put(key, p.withDeadLetter(reason, status, detail).toBytes());
     deadLettered.put(key, now);
   }
 
-  private void release(Upstream u) {
-    u.inFlight.decrementAndGet();
-    u.breaker.releasePermission();
+  /** The record(s) of a pending event to the DLQ: the record as it came, or every piece of a large event. */
+  private void forwardToDlq(PendingEvent p, Upstream u, String reason, int status, String detail) {
+    if (p.isChunked()) {
+      for (PendingEvent piece : chunks.pieces(spillwayId(p), p.chunks())) {
+        forward(piece, reason, status, detail, p.attempts(), p.targetRoute());
+      }
+    } else {
+      forward(p, reason, status, detail, p.attempts(), p.target());
+    }
+    if (u != null) u.deadLettered(reason);
+    else shared.deadLetteredWithoutUpstream(reason);
   }
 
-  private boolean expired(BufferedEvent e, long now) {
-    return now - e.receivedAt() > shared.maxEventAgeMillis();
+  /** A record that never became a pending event (undecodable, unknown route, expired on arrival). */
+  private void deadLetter(PendingEvent asCame, Upstream u, String reason, int status, String detail) {
+    forward(asCame, reason, status, detail, 0, null);
+    if (u != null) u.deadLettered(reason);
+    else if (!reason.equals("incomplete")) shared.deadLetteredWithoutUpstream(reason);
   }
 
-  private void deadLetter(byte[] key, byte[] value, long timestamp, List<KafkaForm.Header> headers, Upstream u,
-      String reason, int status, String detail, int attempts) {
+  private void forward(PendingEvent p, String reason, int status, String detail, int attempts, String target) {
     RecordHeaders out = new RecordHeaders();
-    for (KafkaForm.Header h : headers) {
+    for (KafkaForm.Header h : p.headers()) {
       if (!h.name().startsWith("spillway.dlq.")) out.add(h.name(), h.value());
     }
     out.add(KafkaForm.DeadLetter.REASON, bytes(reason));
@@ -387,15 +523,42 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
     out.add(KafkaForm.DeadLetter.DETAIL, bytes(detail == null ? "" : detail));
     out.add(KafkaForm.DeadLetter.AT, bytes(Long.toString(shared.clock().getAsLong())));
     out.add(KafkaForm.DeadLetter.ATTEMPTS, bytes(Integer.toString(attempts)));
-    context.forward(new Record<>(key, value, timestamp, out), DLQ_SINK);
-    if (u != null) u.deadLettered(reason);
-    else shared.deadLetteredWithoutUpstream(reason);
+    if (target != null) out.add(KafkaForm.DeadLetter.DESTINATION, bytes(target));
+    context.forward(new Record<>(p.key(), p.value(), p.timestamp(), out), DLQ_SINK);
+  }
+
+  // ---- helpers ----
+
+  private boolean expired(BufferedEvent e, long now) {
+    return now - e.receivedAt() > shared.maxEventAgeMillis();
+  }
+
+  private static BufferedEvent decodeOrNull(PendingEvent p) {
+    try {
+      return KafkaForm.decode(p.key(), p.value(), p.headers());
+    } catch (RecordFormatException e) {
+      return null;
+    }
+  }
+
+  private static String spillwayId(PendingEvent p) {
+    String id = header(p, "spillway.id");
+    if (id == null) throw new RecordFormatException("pending event without spillway.id");
+    return id;
+  }
+
+  private static String header(PendingEvent p, String name) {
+    String v = null;
+    for (KafkaForm.Header h : p.headers()) {
+      if (h.name().equals(name) && h.value() != null) v = new String(h.value(), StandardCharsets.UTF_8);
+    }
+    return v;
   }
 
   private static Set<String> categories(BufferedEvent e) {
     if (UpstreamRequest.isEnvelope(e)) {
       try {
-        return EnvelopeBody.categories(EnvelopeBody.decode(e.body(), e.contentEncoding()));
+        return EnvelopeBody.categories(e.body(), e.contentEncoding());
       } catch (IOException | RuntimeException ex) {
         return null;
       }
@@ -409,10 +572,6 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
     };
   }
 
-  private static String projectOf(PendingEvent p) {
-    return project(p.key() == null ? "" : new String(p.key(), StandardCharsets.UTF_8));
-  }
-
   private static String project(String route) {
     int slash = route.indexOf('/');
     return slash < 0 ? route : route.substring(slash + 1);
@@ -422,14 +581,16 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
     return s.getBytes(StandardCharsets.UTF_8);
   }
 
-  /** Counts what a restored store already holds, per upstream, and how far each partition got. */
+  /** Counts what a restored store already holds, per upstream, and how far each source partition got. */
   private void countRestored() {
+    String topic = shared.topic();
     try (KeyValueIterator<Bytes, byte[]> it = store.all()) {
       while (it.hasNext()) {
         byte[] k = it.next().key.get();
-        Upstream u = shared.upstreams().get(PendingEvent.upstreamOf(k));
+        if (!PendingKey.isEvent(k)) continue;
+        Upstream u = shared.upstreams().get(PendingKey.upstreamOf(k));
         if (u != null) count(u, 1);
-        restoredUpTo.merge(PendingEvent.partitionOf(k), PendingEvent.offsetOf(k), Math::max);
+        restoredUpTo.merge(PendingKey.topicOf(k, topic) + "\0" + PendingKey.partitionOf(k), PendingKey.offsetOf(k), Math::max);
       }
     }
   }

@@ -29,10 +29,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
+import io.spillway.kafka.KafkaClients;
+import io.spillway.kafka.KafkaTopics;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
@@ -53,6 +52,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class DeliveryService implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DeliveryService.class);
+  /** Large events being sent at once, counted by their pieces: about a quarter of the heap, at least 64 MiB. */
+  static final long MAX_LARGE_BYTES = Math.max(64L << 20, Runtime.getRuntime().maxMemory() / 4);
   /** How long {@link #close()} waits for requests in flight before committing anyway. */
   static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(15);
 
@@ -72,6 +73,11 @@ public final class DeliveryService implements AutoCloseable {
     private final LongSupplier clock;
     private final Duration punctuateInterval;
     private final long maxEventAgeMillis;
+    private final long chunkTimeoutMillis;
+    private final String topic;
+    /** Bytes of large events being sent (joined from their pieces): bounded by {@link #MAX_LARGE_BYTES}. */
+    private final java.util.concurrent.atomic.AtomicLong largeBytes = new java.util.concurrent.atomic.AtomicLong();
+    private final Counter repeatedChunks;
     private final IntervalFunction backoff;
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicInteger unapplied = new AtomicInteger();
@@ -84,6 +90,10 @@ public final class DeliveryService implements AutoCloseable {
       this.clock = clock;
       this.punctuateInterval = config.delivery().punctuateInterval();
       this.maxEventAgeMillis = config.delivery().maxEventAge().toMillis();
+      this.chunkTimeoutMillis = config.delivery().chunkTimeout().toMillis();
+      this.topic = config.kafka().topic();
+      this.repeatedChunks = Counter.builder("spillway_delivery_repeated_chunks")
+          .description("pieces of large events that arrived a second time (bridge re-sends), dropped").register(registry);
       long initial = Math.max(1, config.delivery().retryInitial().toMillis());
       this.backoff = IntervalFunction.ofExponentialRandomBackoff(initial, 2.0, 0.5,
           Math.max(initial, config.delivery().retryMax().toMillis()));
@@ -114,6 +124,27 @@ public final class DeliveryService implements AutoCloseable {
     long maxEventAgeMillis() { return maxEventAgeMillis; }
     IntervalFunction backoff() { return backoff; }
     boolean draining() { return draining.get(); }
+    long chunkTimeoutMillis() { return chunkTimeoutMillis; }
+    String topic() { return topic; }
+    void repeatedChunk() { repeatedChunks.increment(); }
+
+    /**
+     * Takes {@code bytes} of the budget for large events being sent (each is joined from its pieces
+     * and re-encoded: a few times its size in heap). One always fits, however large.
+     */
+    boolean reserveLarge(long bytes) {
+      if (bytes <= 0) return true;
+      while (true) {
+        long now = largeBytes.get();
+        if (now > 0 && now + bytes > MAX_LARGE_BYTES) return false;
+        if (largeBytes.compareAndSet(now, now + bytes)) return true;
+      }
+    }
+
+    void releaseLarge(long bytes) {
+      if (bytes > 0) largeBytes.addAndGet(-bytes);
+    }
+
     void started() { unapplied.incrementAndGet(); }
     void applied() { unapplied.decrementAndGet(); }
 
@@ -277,27 +308,10 @@ public final class DeliveryService implements AutoCloseable {
   }
 
   private static void ensureTopics(SpillwayConfig config) {
-    Properties p = new Properties();
-    p.putAll(config.kafka().properties());
-    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
-    try (Admin a = Admin.create(p)) {
-      List<NewTopic> topics = new ArrayList<>();
-      for (String t : List.of(config.kafka().topic(), config.kafka().dlqTopic())) {
-        NewTopic nt = new NewTopic(t, config.kafka().partitions(), config.kafka().replicationFactor());
-        if (config.kafka().minInsyncReplicas() > 0) {
-          nt.configs(Map.of("min.insync.replicas", Integer.toString(config.kafka().minInsyncReplicas())));
-        }
-        topics.add(nt);
-      }
-      a.createTopics(topics).values().forEach((name, f) -> {
-        try {
-          f.get(30, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-          if (!(e.getCause() instanceof TopicExistsException)) throw new IllegalStateException("cannot create topic " + name, e.getCause());
-        } catch (Exception e) {
-          throw new IllegalStateException("cannot create topic " + name, e);
-        }
-      });
+    try (Admin a = KafkaClients.newAdmin(config.kafka(), "spillway-delivery-admin")) {
+      KafkaTopics.ensure(a, KafkaTopics.pipeline(config.kafka()), Duration.ofSeconds(30));
+    } catch (KafkaTopics.TopicsException e) {
+      throw new IllegalStateException(e.getMessage(), e);
     }
   }
 

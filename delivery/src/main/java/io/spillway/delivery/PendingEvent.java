@@ -6,24 +6,24 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
 /**
- * An event waiting in the pending store: the Kafka record as it came (so a DLQ copy or a redrive
- * is the original), plus the delivery bookkeeping. The store key is
- * {@code upstream \0 partition offset} (big-endian), so one range scan yields one upstream's
- * events in arrival order and one upstream's backlog never stands in front of another's.
+ * An event waiting in the pending store for one destination: the Kafka record as it came (so a DLQ
+ * copy or a redrive is the original), plus the delivery bookkeeping. Keys: {@link PendingKey}.
  *
  * @param attempts    HTTP attempts so far
  * @param notBefore   epoch ms before which it must not be sent again (retry backoff)
  * @param categories  data categories (for category holds), or null = unknown (every limit applies)
+ * @param target      the destination route ({@code upstream/project}); null = the record's own route
+ * @param chunks      0 for an event held whole in {@code value}; else the number of pieces of a large
+ *                    event held by {@link ChunkGroups} under its spillway id ({@code value} is empty)
  */
 record PendingEvent(int attempts, long notBefore, Set<String> categories, byte[] key, byte[] value,
-    long timestamp, List<KafkaForm.Header> headers, DeadLetterMark deadLetter) {
+    long timestamp, List<KafkaForm.Header> headers, DeadLetterMark deadLetter, String target, int chunks) {
 
   /**
    * Set once the event was forwarded to the DLQ: the entry stays until that record is surely
@@ -32,55 +32,44 @@ record PendingEvent(int attempts, long notBefore, Set<String> categories, byte[]
    */
   record DeadLetterMark(String reason, int status, String detail) {}
 
+  /** A record as it came, for its own route, held whole. */
   PendingEvent(int attempts, long notBefore, Set<String> categories, byte[] key, byte[] value, long timestamp,
       List<KafkaForm.Header> headers) {
-    this(attempts, notBefore, categories, key, value, timestamp, headers, null);
+    this(attempts, notBefore, categories, key, value, timestamp, headers, null, null, 0);
   }
 
   PendingEvent withDeadLetter(String reason, int status, String detail) {
     return new PendingEvent(attempts, notBefore, categories, key, value, timestamp, headers,
-        new DeadLetterMark(reason, status, detail == null ? "" : detail));
+        new DeadLetterMark(reason, status, detail == null ? "" : detail), target, chunks);
   }
 
-  private static final int FORMAT = 1;
+  /** Format 1 had neither target nor chunks; it is still read. */
+  private static final int FORMAT = 2;
 
   PendingEvent withNotBefore(long notBefore) {
-    return new PendingEvent(attempts, notBefore, categories, key, value, timestamp, headers, deadLetter);
+    return new PendingEvent(attempts, notBefore, categories, key, value, timestamp, headers, deadLetter, target, chunks);
   }
 
   PendingEvent withCategories(Set<String> categories) {
-    return new PendingEvent(attempts, notBefore, categories, key, value, timestamp, headers, deadLetter);
+    return new PendingEvent(attempts, notBefore, categories, key, value, timestamp, headers, deadLetter, target, chunks);
   }
 
   PendingEvent withAttempt() {
-    return new PendingEvent(attempts + 1, notBefore, categories, key, value, timestamp, headers, deadLetter);
+    return new PendingEvent(attempts + 1, notBefore, categories, key, value, timestamp, headers, deadLetter, target, chunks);
   }
 
-  static byte[] storeKey(String upstream, int partition, long offset) {
-    byte[] u = upstream.getBytes(StandardCharsets.US_ASCII);
-    return ByteBuffer.allocate(u.length + 1 + 4 + 8).put(u).put((byte) 0).putInt(partition).putLong(offset).array();
+  /** The same event for another destination route. */
+  PendingEvent forTarget(String targetRoute) {
+    return new PendingEvent(attempts, notBefore, categories, key, value, timestamp, headers, deadLetter, targetRoute, chunks);
   }
 
-  /** The parts of a {@link #storeKey}. */
-  static String upstreamOf(byte[] storeKey) {
-    return new String(storeKey, 0, storeKey.length - 13, StandardCharsets.US_ASCII);
+  /** The destination route: {@link #target}, or the record's own route. */
+  String targetRoute() {
+    return target != null ? target : key == null ? "" : new String(key, StandardCharsets.UTF_8);
   }
 
-  static int partitionOf(byte[] storeKey) {
-    return ByteBuffer.wrap(storeKey, storeKey.length - 12, 4).getInt();
-  }
-
-  static long offsetOf(byte[] storeKey) {
-    return ByteBuffer.wrap(storeKey, storeKey.length - 8, 8).getLong();
-  }
-
-  /** The first and one-past-the-last key of an upstream's range. */
-  static byte[][] range(String upstream) {
-    byte[] u = upstream.getBytes(StandardCharsets.US_ASCII);
-    byte[] from = java.util.Arrays.copyOf(u, u.length + 1);
-    byte[] to = java.util.Arrays.copyOf(u, u.length + 1);
-    to[u.length] = 1;
-    return new byte[][] {from, to};
+  boolean isChunked() {
+    return chunks > 0;
   }
 
   byte[] toBytes() {
@@ -96,6 +85,8 @@ record PendingEvent(int attempts, long notBefore, Set<String> categories, byte[]
         out.writeInt(deadLetter.status());
         out.writeUTF(truncate(deadLetter.detail()));
       }
+      out.writeUTF(target == null ? "" : target);
+      out.writeInt(chunks);
       writeBytes(out, key);
       out.writeLong(timestamp);
       writeBytes(out, value);
@@ -113,31 +104,42 @@ record PendingEvent(int attempts, long notBefore, Set<String> categories, byte[]
   static PendingEvent fromBytes(byte[] b) {
     try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(b))) {
       int format = in.readByte();
-      if (format != FORMAT) throw new IOException("unknown pending format " + format);
+      if (format != FORMAT && format != 1) throw new IOException("unknown pending format " + format);
       int attempts = in.readInt();
       long notBefore = in.readLong();
       String cats = in.readUTF();
       Set<String> categories = cats.equals("\u0000") ? null
           : cats.isEmpty() ? Set.of() : Set.of(cats.split(";"));
       DeadLetterMark mark = in.readBoolean() ? new DeadLetterMark(in.readUTF(), in.readInt(), in.readUTF()) : null;
+      String target = null;
+      int chunks = 0;
+      if (format >= 2) {
+        String t = in.readUTF();
+        target = t.isEmpty() ? null : t;
+        chunks = in.readInt();
+      }
       byte[] key = readBytes(in);
       long ts = in.readLong();
       byte[] value = readBytes(in);
       int n = in.readInt();
       List<KafkaForm.Header> headers = new ArrayList<>(n);
       for (int i = 0; i < n; i++) headers.add(new KafkaForm.Header(in.readUTF(), readBytes(in)));
-      return new PendingEvent(attempts, notBefore, categories, key, value, ts, headers, mark);
+      return new PendingEvent(attempts, notBefore, categories, key, value, ts, headers, mark, target, chunks);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
-  /** What the scan needs, read without copying the body. */
-  record Peek(long notBefore, Set<String> categories, String route, boolean deadLettered) {}
+  /**
+   * What the scan needs, read without copying the body.
+   *
+   * @param route the destination route ({@code upstream/project})
+   */
+  record Peek(long notBefore, Set<String> categories, String route, boolean deadLettered, int chunks) {}
 
   static Peek peek(byte[] b) {
     try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(b))) {
-      in.readByte();
+      int format = in.readByte();
       in.readInt();
       long notBefore = in.readLong();
       String cats = in.readUTF();
@@ -149,8 +151,16 @@ record PendingEvent(int attempts, long notBefore, Set<String> categories, byte[]
         in.readInt();
         in.readUTF();
       }
+      String target = null;
+      int chunks = 0;
+      if (format >= 2) {
+        String t = in.readUTF();
+        target = t.isEmpty() ? null : t;
+        chunks = in.readInt();
+      }
       byte[] key = readBytes(in);
-      return new Peek(notBefore, categories, key == null ? "" : new String(key, StandardCharsets.UTF_8), dead);
+      String route = target != null ? target : key == null ? "" : new String(key, StandardCharsets.UTF_8);
+      return new Peek(notBefore, categories, route, dead, chunks);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -84,16 +84,11 @@ record UpstreamRequest(String method, URI uri, List<String[]> headers, byte[] bo
     boolean rewritten = false;
     if (isEnvelope(e) && body.length > 0) {
       try {
-        byte[] decoded = EnvelopeBody.decode(body, encoding);
-        byte[] fixed = EnvelopeBody.rewriteSentAt(decoded, Math.max(0, nowMillis - e.receivedAt()));
+        EnvelopeBody.Rewritten fixed = EnvelopeBody.withSentAtShifted(body, encoding, Math.max(0, nowMillis - e.receivedAt()));
         if (fixed != null) {
           rewritten = true;
-          if (EnvelopeBody.isIdentity(encoding)) {
-            body = fixed;
-          } else {
-            body = EnvelopeBody.gzip(fixed); // br cannot be re-encoded here; gzip is accepted by every Sentry
-            encoding = "gzip";
-          }
+          body = fixed.body();
+          encoding = fixed.contentEncoding();
         }
       } catch (IOException | RuntimeException ignored) {
         // Undecodable: send it exactly as the client did; the upstream will judge it (400 → DLQ).

@@ -256,7 +256,7 @@ class DeliveryIntegrationTests {
     // …so the drift Sentry computes (arrival − sent_at) is the client's own 7 minutes, not 2 h 7 min.
     assertThat(got.arrivedAt() - shifted).isBetween(7 * 60_000L, 7 * 60_000L + 60_000L);
     // the rest of the envelope is the client's, byte for byte
-    String original = new String(EnvelopeBody.decode(waited.body(), "gzip"), "UTF-8");
+    String original = new String(io.spillway.schemas.body.ContentEncoding.GZIP.decode(waited.body(), 1 << 30), "UTF-8");
     assertThat(got.decodedText().replace(got.sentAt(), "S")).isEqualTo(original.replace(clientSentAt.toString(), "S"));
 
     SentryUpstream.Received plain = b.accepted().stream().filter(r -> r.eventId().equals(noSentAt.eventId())).findFirst().orElseThrow();
@@ -292,7 +292,7 @@ class DeliveryIntegrationTests {
     BufferedEvent java17 = BufferedEvent.builder().id(ids.next(now)).receivedAt(now).route(new Route("b", "b1"))
         .kind(io.spillway.schemas.EndpointKind.STORE).path("/api/42/store/").contentType("application/json").contentEncoding("gzip")
         .sentryClient("sentry-java/1.7.30-7a445").sentryVersion("6").clientIp("192.0.2.11")
-        .eventId(legacyId).body(EnvelopeBody.gzip(("{\"event_id\":\"" + legacyId + "\",\"message\":\"old\"}").getBytes("UTF-8"))).build();
+        .eventId(legacyId).body(io.spillway.schemas.body.ContentEncoding.gzip(("{\"event_id\":\"" + legacyId + "\",\"message\":\"old\"}").getBytes("UTF-8"))).build();
     // raven-python 6: zlib with Content-Encoding: deflate → b/b2 (key + secret)
     String pyId = eventId();
     BufferedEvent python = BufferedEvent.builder().id(ids.next(now)).receivedAt(now).route(new Route("b", "b2"))
@@ -378,7 +378,7 @@ class DeliveryIntegrationTests {
   }
 
   static void assertSamePayloadApartFromSentAt(SentryUpstream.Received got, BufferedEvent sent) throws Exception {
-    String original = new String(EnvelopeBody.decode(sent.body(), sent.contentEncoding()), "UTF-8");
+    String original = new String(io.spillway.schemas.body.ContentEncoding.of(sent.contentEncoding()).decode(sent.body(), 1 << 30), "UTF-8");
     String originalSentAt = EnvelopeBody.sentAt(original.getBytes("UTF-8"));
     String received = got.decodedText();
     if (originalSentAt == null) {

@@ -117,7 +117,7 @@ final class Pipeline {
     return BufferedEvent.builder().id(IDS.next(receivedAt)).receivedAt(receivedAt).route(route).kind(EndpointKind.ENVELOPE)
         .path("/api/42/envelope/").contentType("application/x-sentry-envelope").contentEncoding("gzip")
         .userAgent("sentry.java/8.63.0").sentryClient("sentry.java/8.63.0").sentryVersion("7").clientIp("198.51.100.7")
-        .eventId(eventId).body(EnvelopeBody.gzip(env.getBytes(StandardCharsets.UTF_8))).build();
+        .eventId(eventId).body(io.spillway.schemas.body.ContentEncoding.gzip(env.getBytes(StandardCharsets.UTF_8))).build();
   }
 
   static BufferedEvent envelope(Route route, String eventId) {

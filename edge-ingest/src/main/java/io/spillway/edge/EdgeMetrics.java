@@ -22,6 +22,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * spillway_edge_redis_buffer_bytes                  Redis used_memory at the last poll
  * spillway_edge_in_flight                           XADDs waiting for Redis
  * spillway_edge_body_bytes_total{route,kind}        accepted body bytes
+ * spillway_edge_dropped_total{route,kind,reason}    answered as accepted but not stored (a stage's
+ *                                                   decision, e.g. an inbound filter)
+ * spillway_edge_held_body_bytes                     bodies held while received, checked or written
  * </pre>
  */
 final class EdgeMetrics {
@@ -58,6 +61,16 @@ final class EdgeMetrics {
             .description("request handled until answered").tag("kind", k)
             .publishPercentileHistogram().register(registry))
         .record(now - startNanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** Answered like an accepted event (200) but not stored, by a stage's decision. */
+  void dropped(String route, String kind, String reason) {
+    counter("spillway.edge.dropped", "route", route, "kind", kind, "reason", reason).increment();
+  }
+
+  void heldBodyBytes(java.util.function.LongSupplier held) {
+    Gauge.builder("spillway.edge.held.body", held, java.util.function.LongSupplier::getAsLong)
+        .baseUnit("bytes").description("request bodies held while received, checked or written").register(registry);
   }
 
   void rejected(String route, String kind, String reason) {

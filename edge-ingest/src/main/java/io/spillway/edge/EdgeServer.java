@@ -12,7 +12,11 @@ import io.undertow.server.handlers.GracefulShutdownHandler;
 import io.undertow.server.handlers.HttpContinueReadHandler;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xnio.Options;
@@ -38,14 +42,28 @@ public final class EdgeServer implements AutoCloseable {
   private final GracefulShutdownHandler graceful;
   private final AdminServer admin;
   private final RedisBuffer redis;
+  private final ExecutorService checks;
   private final CountDownLatch closed = new CountDownLatch(1);
   private volatile boolean closing;
 
-  private EdgeServer(Undertow server, GracefulShutdownHandler graceful, AdminServer admin, RedisBuffer redis) {
+  private EdgeServer(Undertow server, GracefulShutdownHandler graceful, AdminServer admin, RedisBuffer redis,
+      ExecutorService checks) {
     this.server = server;
     this.graceful = graceful;
     this.admin = admin;
     this.redis = redis;
+    this.checks = checks;
+  }
+
+  /**
+   * Threads that check large bodies (decompress and walk an envelope, scan a multipart upload) and
+   * run the stages on them, off the IO threads; beyond 256 waiting, requests get 503.
+   */
+  static final int CHECK_THREADS = Math.max(2, Runtime.getRuntime().availableProcessors());
+
+  /** Request bodies the edge holds at once (received, checked, being written): half the heap, at least 64 MiB. */
+  static long maxHeldBytes() {
+    return Math.max(64L << 20, Runtime.getRuntime().maxMemory() / 2);
   }
 
   /** Binds {@code edge.listen} and {@code edge.admin} (port 0 picks a free port) and starts serving. */
@@ -55,10 +73,18 @@ public final class EdgeServer implements AutoCloseable {
     RedisBuffer redis = new RedisBuffer(config.redis());
     AdminServer admin = null;
     Undertow server = null;
+    ThreadPoolExecutor checks = null;
     try {
       PrometheusMeterRegistry registry = Metrics.registry("edge", edge.instance());
       EdgeMetrics metrics = new EdgeMetrics(registry, redis);
-      IngestHandler ingest = new IngestHandler(edge, config.routes(), redis, new RouteQuota(config.routes()), metrics);
+      checks = new ThreadPoolExecutor(CHECK_THREADS, CHECK_THREADS, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(256), r -> {
+        Thread t = new Thread(r, "spillway-edge-check");
+        t.setDaemon(true);
+        return t;
+      });
+      IngestHandler ingest = new IngestHandler(edge, config.routes(), redis, new RouteQuota(config.routes()), metrics,
+          EventStages.of(config, registry), checks, maxHeldBytes());
+      metrics.heldBodyBytes(ingest::heldBytes);
       GracefulShutdownHandler graceful = new GracefulShutdownHandler(new HttpContinueReadHandler(ingest));
       int readTimeoutMs = (int) Math.min(Integer.MAX_VALUE, edge.readTimeout().toMillis());
       server = Undertow.builder()
@@ -72,7 +98,8 @@ public final class EdgeServer implements AutoCloseable {
           .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, readTimeoutMs)
           .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, 60_000)
           .setServerOption(UndertowOptions.ALWAYS_SET_KEEP_ALIVE, false)
-          // A client that stops sending mid-body is disconnected after read_timeout (slowloris).
+          // A client that stops sending is disconnected after read_timeout; a whole request (headers and
+          // body) must arrive within request_timeout, enforced by IngestHandler (slowloris).
           .setSocketOption(Options.READ_TIMEOUT, readTimeoutMs)
           .setSocketOption(Options.BACKLOG, 4096)
           .setHandler(graceful)
@@ -80,13 +107,14 @@ public final class EdgeServer implements AutoCloseable {
       server.start();
       admin = new AdminServer(edge.admin(), registry).register(redis)
           .route("/status", StatusPage.forConfig(config)).start();
-      EdgeServer s = new EdgeServer(server, graceful, admin, redis);
+      EdgeServer s = new EdgeServer(server, graceful, admin, redis, checks);
       LOG.info("edge {} listening on {}:{} (admin {}:{}), redis {} streams {}", edge.instance(), edge.listen().host(),
           s.port(), edge.admin().host(), s.adminPort(), config.redis().redactedUri(), config.redis().streamKeys());
       return s;
     } catch (RuntimeException e) {
       if (server != null) server.stop();
       if (admin != null) admin.close();
+      if (checks != null) checks.shutdownNow();
       redis.close();
       throw e;
     }
@@ -117,6 +145,7 @@ public final class EdgeServer implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     server.stop();
+    checks.shutdownNow();
     admin.close();
     redis.close();
     closed.countDown();

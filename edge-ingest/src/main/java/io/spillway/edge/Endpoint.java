@@ -12,8 +12,19 @@ import io.spillway.schemas.EndpointKind;
  * @param storedPath  request path without the key segment
  * @param pathKey     sentry key from the path, or null
  * @param pathEventId event id from the attachments path (32 hex), or null
+ * @param tunnel      the browser tunnel ({@code edge.tunnel_path}): an envelope authenticated by its dsn
+ *                    header only; its stored path is derived from that dsn
  */
-record Endpoint(EndpointKind kind, String storedPath, String pathKey, String pathEventId) {
+record Endpoint(EndpointKind kind, String storedPath, String pathKey, String pathEventId, boolean tunnel) {
+
+  Endpoint(EndpointKind kind, String storedPath, String pathKey, String pathEventId) {
+    this(kind, storedPath, pathKey, pathEventId, false);
+  }
+
+  /** The tunnel endpoint: an envelope, POST only. */
+  static Endpoint forTunnel() {
+    return new Endpoint(EndpointKind.ENVELOPE, null, null, null, true);
+  }
 
   /** The endpoint of {@code path}, null if no Sentry endpoint lives there (404). */
   static Endpoint parse(String path) {
@@ -52,7 +63,7 @@ record Endpoint(EndpointKind kind, String storedPath, String pathKey, String pat
           ? new Endpoint(kind, "/api/" + pid + "/cron/" + s[2] + tail, s[3], null)
           : new Endpoint(kind, path, null, null);
       case ATTACHMENTS -> {
-        String eid = EventId.normalize(s[2]);
+        String eid = io.spillway.schemas.body.EventIds.normalize(s[2]);
         if (eid == null) throw ProtocolException.badRequest("invalid event id");
         yield new Endpoint(kind, path, null, eid);
       }

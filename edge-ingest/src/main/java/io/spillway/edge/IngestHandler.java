@@ -4,13 +4,19 @@ import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisException;
 import io.spillway.runtime.Json;
 import io.spillway.schemas.BufferedEvent;
+import io.spillway.schemas.Chunks;
 import io.spillway.schemas.EndpointKind;
 import io.spillway.schemas.Route;
 import io.spillway.schemas.SpillwayId;
+import io.spillway.schemas.body.ContentEncoding;
+import io.spillway.schemas.body.Envelope;
+import io.spillway.schemas.body.EnvelopeException;
+import io.spillway.schemas.body.EventIds;
+import io.spillway.schemas.body.StoreBody;
 import io.spillway.schemas.config.EdgeConfig;
 import io.spillway.schemas.config.RouteTable;
-import io.undertow.server.HttpHandler;
 import io.undertow.io.Receiver;
+import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.RequestTooBigException;
 import io.undertow.util.HeaderMap;
@@ -21,11 +27,17 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xnio.IoUtils;
@@ -33,8 +45,9 @@ import org.xnio.IoUtils;
 /**
  * One request, end to end, without blocking a thread: route and auth from the request line and
  * headers (cheap refusals happen before the body is read), the body through Undertow's receiver
- * (size limit enforced while it streams in), just enough decoding to answer, one XADD, and the
- * answer from the XADD's completion — 200 only once Redis confirmed the entry.
+ * into 512 KiB pieces (size limit and deadline enforced while it streams in), the checks Sentry
+ * would make (envelope framing, event ids), the {@link EventStage}s, then one atomic Redis write
+ * — and the answer from its completion: 200 only once Redis confirmed the entry (or entries).
  */
 final class IngestHandler implements HttpHandler {
   private static final Logger LOG = LoggerFactory.getLogger(IngestHandler.class);
@@ -56,25 +69,45 @@ final class IngestHandler implements HttpHandler {
   static final String RETRY_AFTER_UNAVAILABLE = "1";
   /** Retry-After when the buffer is full: the bridge needs time to drain it. */
   static final String RETRY_AFTER_FULL = "10";
+  /** Retry-After when the edge holds as many large bodies as it may. */
+  static final String RETRY_AFTER_BUSY = "5";
+  /** Bodies above this are checked (decompressed, walked) on a worker thread, not on the IO thread. */
+  static final int INLINE_LIMIT = 64 * 1024;
 
   private final EdgeConfig edge;
   private final RouteTable routes;
   private final RedisBuffer redis;
   private final RouteQuota quota;
   private final EdgeMetrics metrics;
+  private final List<EventStage> stages;
+  private final Executor workers;
+  /** Body bytes held by requests (received, being checked or written): bounded by {@link #maxHeldBytes}. */
+  private final AtomicLong heldBytes = new AtomicLong();
+  private final long maxHeldBytes;
   private final SpillwayId ids = new SpillwayId();
 
-  IngestHandler(EdgeConfig edge, RouteTable routes, RedisBuffer redis, RouteQuota quota, EdgeMetrics metrics) {
+  IngestHandler(EdgeConfig edge, RouteTable routes, RedisBuffer redis, RouteQuota quota, EdgeMetrics metrics,
+      List<EventStage> stages, Executor workers, long maxHeldBytes) {
     if (edge == null) throw new NullPointerException("edge == null");
     if (routes == null) throw new NullPointerException("routes == null");
     if (redis == null) throw new NullPointerException("redis == null");
     if (quota == null) throw new NullPointerException("quota == null");
     if (metrics == null) throw new NullPointerException("metrics == null");
+    if (stages == null) throw new NullPointerException("stages == null");
+    if (workers == null) throw new NullPointerException("workers == null");
     this.edge = edge;
     this.routes = routes;
     this.redis = redis;
     this.quota = quota;
     this.metrics = metrics;
+    this.stages = List.copyOf(stages);
+    this.workers = workers;
+    this.maxHeldBytes = maxHeldBytes;
+  }
+
+  /** Body bytes held right now (a gauge). */
+  long heldBytes() {
+    return heldBytes.get();
   }
 
   /** What the handler knows about a request so far. */
@@ -86,9 +119,14 @@ final class IngestHandler implements HttpHandler {
     final QueryString query;
     SentryAuth auth;
     Route route;
-    BodyDecoder.Encoding encoding;
-    int bodyBytes;
-    boolean bodyRead;
+    String storedPath;
+    ContentEncoding encoding;
+    String contentEncoding;
+    String contentType;
+    volatile long bodyBytes;
+    long held;
+    volatile boolean bodyRead;
+    volatile boolean answered;
 
     Ingest(HttpServerExchange ex, long start, Endpoint endpoint, String method, QueryString query) {
       this.ex = ex;
@@ -103,9 +141,12 @@ final class IngestHandler implements HttpHandler {
     }
 
     String kindLabel() {
-      return endpoint.kind().wireName();
+      return endpoint.tunnel() ? "tunnel" : endpoint.kind().wireName();
     }
   }
+
+  /** A checked request, ready for the stages and the write. */
+  private record Checked(EventStage.Input input, String answerId) {}
 
   @Override
   public void handleRequest(HttpServerExchange ex) {
@@ -113,7 +154,7 @@ final class IngestHandler implements HttpHandler {
     String method = ex.getRequestMethod().toString();
     Endpoint endpoint;
     try {
-      endpoint = Endpoint.parse(ex.getRequestPath());
+      endpoint = ex.getRequestPath().equals(edge.tunnelPath()) ? Endpoint.forTunnel() : Endpoint.parse(ex.getRequestPath());
     } catch (ProtocolException e) {
       error(ex, start, EdgeMetrics.UNKNOWN_ROUTE, "none", e.status(), e.detail(), reason(e.status()));
       return;
@@ -122,8 +163,9 @@ final class IngestHandler implements HttpHandler {
       error(ex, start, EdgeMetrics.UNKNOWN_ROUTE, "none", 404, "not found", "not_found");
       return;
     }
+    String origin = ex.getRequestHeaders().getFirst(Headers.ORIGIN);
     if (method.equals("OPTIONS")) {
-      preflight(ex);
+      preflight(ex, origin);
       return;
     }
     Ingest in = new Ingest(ex, start, endpoint, method, QueryString.parse(ex.getQueryString()));
@@ -133,13 +175,21 @@ final class IngestHandler implements HttpHandler {
       return;
     }
     try {
-      in.auth = headerAuth(ex, in);
+      if (origin != null && !edge.allowsOrigin(origin)) throw new ProtocolException(403, "origin not allowed");
+      in.auth = endpoint.tunnel() ? null : headerAuth(ex, in);
       long limit = endpoint.large() ? edge.maxEnvelopeBytes() : edge.maxEventBytes();
-      if (ex.getRequestContentLength() > limit) {
+      long declared = ex.getRequestContentLength();
+      if (declared > limit) {
         throw new ProtocolException(413, "request body exceeds the size limit (" + limit + " bytes)");
       }
-      in.encoding = BodyDecoder.Encoding.of(ex.getRequestHeaders().getFirst(Headers.CONTENT_ENCODING));
-      if (endpoint.kind() == EndpointKind.NEL) checkNelContentType(ex);
+      in.contentEncoding = emptyToNull(ex.getRequestHeaders().getFirst(Headers.CONTENT_ENCODING));
+      in.contentType = emptyToNull(ex.getRequestHeaders().getFirst(Headers.CONTENT_TYPE));
+      try {
+        in.encoding = ContentEncoding.of(in.contentEncoding);
+      } catch (ContentEncoding.Unsupported e) {
+        throw new ProtocolException(415, "unsupported content encoding");
+      }
+      if (endpoint.kind() == EndpointKind.NEL) checkNelContentType(in.contentType);
       if (in.auth != null) {
         resolve(in);
       } else if (endpoint.kind() != EndpointKind.ENVELOPE && endpoint.kind() != EndpointKind.STORE) {
@@ -147,10 +197,12 @@ final class IngestHandler implements HttpHandler {
       }
       refuseIfRedisUnavailable(in);
       if (method.equals("GET")) {
-        onBody(in, new byte[0]);
+        onBody(in, List.of(new byte[0]));
         return;
       }
+      if (declared > 0) reserve(in, declared);
       ex.setMaxEntitySize(limit);
+      scheduleDeadline(in, declared);
       ex.getRequestReceiver().receivePartialBytes(new BodyCollector(in, limit), (e, failure) -> onReadFailure(in, failure));
     } catch (ProtocolException e) {
       refuse(in, e);
@@ -226,78 +278,353 @@ final class IngestHandler implements HttpHandler {
     }
   }
 
-  private static void checkNelContentType(HttpServerExchange ex) {
-    String ct = ex.getRequestHeaders().getFirst(Headers.CONTENT_TYPE);
+  private static void checkNelContentType(String ct) {
     String base = ct == null ? "" : ct.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
     if (!base.equals("application/json") && !base.equals("application/reports+json")) {
       throw new ProtocolException(415, "unsupported media type: expected application/json or application/reports+json");
     }
   }
 
-  /** The whole body is here (IO thread): read what the answer needs, then write it to Redis. */
-  private void onBody(Ingest in, byte[] body) {
-    in.bodyRead = true;
-    try {
-      accept(in, body);
-    } catch (RuntimeException e) {
-      // A bug, not bad input (parsers only throw ProtocolException): answer 500 rather than drop the client.
-      LOG.error("unexpected failure handling a {} request", in.kindLabel(), e);
-      error(in, 500, "internal error", "internal_error");
+  /** Counts {@code bytes} more against the edge's bound on held bodies; refuses (503) beyond it. */
+  private void reserve(Ingest in, long bytes) {
+    long now = heldBytes.addAndGet(bytes);
+    in.held += bytes;
+    if (now > maxHeldBytes && in.held > INLINE_LIMIT) {
+      in.ex.getResponseHeaders().put(Headers.RETRY_AFTER, RETRY_AFTER_BUSY);
+      throw new ProtocolException(503, "edge busy: too many large uploads in progress");
     }
   }
 
-  private void accept(Ingest in, byte[] body) {
-    long receivedAt = System.currentTimeMillis();
-    in.bodyBytes = body.length;
-    HttpServerExchange ex = in.ex;
-    String eventId = null; // read from the request: goes into the record
-    String answerId = null; // what the SDK is told
-    String contentType = ex.getRequestHeaders().getFirst(Headers.CONTENT_TYPE);
-    try {
-      switch (in.endpoint.kind()) {
-        case ENVELOPE -> {
-          eventId = envelope(in, body);
-          answerId = eventId;
-        }
-        case STORE -> {
-          if (in.method.equals("GET")) {
-            if (in.auth == null) throw ProtocolException.unauthorized("missing authorization information");
-            if (!in.query.has("sentry_data")) throw ProtocolException.badRequest("missing sentry_data");
-          } else if (contentType != null && contentType.toLowerCase(Locale.ROOT).startsWith("application/x-sentry-envelope")) {
-            eventId = envelope(in, body);
-          } else {
-            if (in.auth == null) throw ProtocolException.unauthorized("missing authorization information");
-            eventId = BodyDecoder.storeEventId(BodyDecoder.storeJson(in.encoding, body, edge.maxEventBytes()));
-          }
-          answerId = eventId != null ? eventId : EventId.random();
-        }
-        case MINIDUMP -> {
-          if (body.length == 0) throw ProtocolException.badRequest("empty minidump");
-          boolean multipart = contentType != null && contentType.toLowerCase(Locale.ROOT).startsWith("multipart/form-data");
-          if (!multipart) {
-            String magic = new String(BodyDecoder.prefix(in.encoding, body, 4), StandardCharsets.ISO_8859_1);
-            if (!magic.equals("MDMP") && !magic.equals("PMDM")) throw ProtocolException.badRequest("invalid minidump");
-          }
-          answerId = EventId.random();
-        }
-        case UNREAL -> {
-          if (body.length == 0) throw ProtocolException.badRequest("empty unreal crash report");
-          answerId = EventId.random();
-        }
-        case ATTACHMENTS -> {
-          if (body.length == 0) throw ProtocolException.badRequest("empty attachments upload");
-          eventId = in.endpoint.pathEventId();
-        }
-        case SECURITY, CSP_REPORT, NEL -> {
-          if (body.length == 0) throw ProtocolException.badRequest("empty report");
-        }
-        case CRON -> { }
-      }
-    } catch (ProtocolException e) {
-      refuse(in, e);
+  private void release(Ingest in) {
+    long h = in.held;
+    in.held = 0;
+    if (h != 0) heldBytes.addAndGet(-h);
+  }
+
+  /**
+   * The whole request must arrive within {@code edge.request_timeout} (plus a second per MiB beyond
+   * 10 MiB): a client that trickles its body is answered 408 and disconnected, whatever its pace
+   * between reads. The request line and headers are bounded by Undertow's parse timeout
+   * ({@code edge.read_timeout}).
+   */
+  private void scheduleDeadline(Ingest in, long declared) {
+    long allowedMillis = edge.requestDeadline(Math.max(0, declared)).toMillis();
+    in.ex.getIoThread().executeAfter(() -> checkDeadline(in), allowedMillis, TimeUnit.MILLISECONDS);
+  }
+
+  private void checkDeadline(Ingest in) {
+    if (in.bodyRead || in.answered) return;
+    long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - in.start);
+    long allowed = edge.requestDeadline(Math.max(in.bodyBytes, in.ex.getRequestContentLength())).toMillis();
+    if (elapsed < allowed) { // a large chunked body earned more time as it grew
+      in.ex.getIoThread().executeAfter(() -> checkDeadline(in), allowed - elapsed, TimeUnit.MILLISECONDS);
       return;
     }
-    BufferedEvent event = BufferedEvent.builder()
+    in.ex.getRequestReceiver().pause();
+    in.ex.setPersistent(false);
+    release(in);
+    error(in, 408, "request timeout: the request did not arrive within " + allowed / 1000 + " s", "slow_client");
+    IoUtils.safeClose(in.ex.getConnection());
+  }
+
+  /**
+   * Collects the body as it streams in, in pieces of {@link Chunks#CHUNK_BYTES} (a large body is
+   * stored as chunks of exactly these pieces, so it is never copied into one array), and counts it:
+   * Undertow applies its entity limit to chunked bodies only listener-wide, so the per-endpoint
+   * limit is enforced here, at the chunk that crosses it.
+   */
+  private final class BodyCollector implements Receiver.PartialBytesCallback {
+    private final Ingest in;
+    private final long limit;
+    private final List<byte[]> pieces = new ArrayList<>(1);
+    private byte[] current;
+    private int size; // bytes in current
+    private boolean done;
+
+    BodyCollector(Ingest in, long limit) {
+      this.in = in;
+      this.limit = limit;
+      long declared = in.ex.getRequestContentLength();
+      this.current = new byte[(int) Math.min(declared >= 0 ? declared : 16 * 1024, Chunks.CHUNK_BYTES)];
+    }
+
+    @Override
+    public void handle(HttpServerExchange ex, byte[] chunk, boolean last) {
+      if (done || in.answered) return;
+      try {
+        if (in.bodyBytes + chunk.length > limit) {
+          throw new ProtocolException(413, "request body exceeds the size limit (" + limit + " bytes)");
+        }
+        if (in.bodyBytes + chunk.length > in.held) reserve(in, in.bodyBytes + chunk.length - in.held);
+      } catch (ProtocolException e) {
+        done = true;
+        ex.getRequestReceiver().pause();
+        refuse(in, e);
+        return;
+      }
+      int off = 0;
+      while (off < chunk.length) {
+        if (size == current.length) {
+          if (size < Chunks.CHUNK_BYTES) {
+            current = Arrays.copyOf(current, (int) Math.min(Chunks.CHUNK_BYTES, Math.max(size * 2L, size + chunk.length - off)));
+          } else {
+            pieces.add(current);
+            current = new byte[Chunks.CHUNK_BYTES];
+            size = 0;
+          }
+        }
+        int n = Math.min(chunk.length - off, current.length - size);
+        System.arraycopy(chunk, off, current, size, n);
+        size += n;
+        off += n;
+      }
+      in.bodyBytes += chunk.length;
+      if (last) {
+        done = true;
+        pieces.add(size == current.length ? current : Arrays.copyOf(current, size));
+        onBody(in, pieces);
+      }
+    }
+  }
+
+  /** The whole body is here (IO thread): small bodies are checked here, large ones on a worker. */
+  private void onBody(Ingest in, List<byte[]> pieces) {
+    in.bodyRead = true;
+    if (in.bodyBytes <= INLINE_LIMIT) {
+      process(in, pieces);
+      return;
+    }
+    try {
+      in.ex.dispatch(workers, () -> process(in, pieces));
+    } catch (RejectedExecutionException e) {
+      in.ex.getResponseHeaders().put(Headers.RETRY_AFTER, RETRY_AFTER_BUSY);
+      answerOnIoThread(in, () -> {
+        release(in);
+        error(in, 503, "edge busy", "busy");
+      });
+    }
+  }
+
+  /** Checks, stages, write. Runs on the IO thread (small bodies) or a worker (large ones). */
+  private void process(Ingest in, List<byte[]> pieces) {
+    long receivedAt = System.currentTimeMillis();
+    Checked checked;
+    try {
+      checked = check(in, pieces);
+      EventStage.Input input = checked.input();
+      for (EventStage stage : stages) {
+        EventStage.Result r = stage.apply(input);
+        if (r instanceof EventStage.Keep k) {
+          input = k.input();
+        } else if (r instanceof EventStage.Drop d) {
+          String answer = checked.answerId();
+          answerOnIoThread(in, () -> {
+            release(in);
+            metrics.dropped(in.routeLabel(), in.kindLabel(), d.reason());
+            succeed(in, answer);
+          });
+          return;
+        } else if (r instanceof EventStage.Refuse f) {
+          answerOnIoThread(in, () -> {
+            release(in);
+            refuse(in, new ProtocolException(f.status(), f.detail()), f.reason());
+          });
+          return;
+        }
+      }
+      checked = new Checked(input, checked.answerId());
+    } catch (ProtocolException e) {
+      answerOnIoThread(in, () -> {
+        release(in);
+        refuse(in, e);
+      });
+      return;
+    } catch (RuntimeException e) {
+      // A bug, not bad input (parsers only throw ProtocolException): answer 500 rather than drop the client.
+      LOG.error("unexpected failure handling a {} request", in.kindLabel(), e);
+      answerOnIoThread(in, () -> {
+        release(in);
+        error(in, 500, "internal error", "internal_error");
+      });
+      return;
+    }
+    List<BufferedEvent> records = records(in, checked.input(), receivedAt);
+    String answer = checked.answerId();
+    if (in.ex.isInIoThread()) {
+      // Keep the exchange open past this call: the answer comes from the write's completion.
+      in.ex.dispatch(SameThreadExecutor.INSTANCE, () -> write(in, records, answer));
+    } else {
+      write(in, records, answer);
+    }
+  }
+
+  private void answerOnIoThread(Ingest in, Runnable answer) {
+    if (in.ex.isInIoThread()) answer.run();
+    else in.ex.getIoThread().execute(answer);
+  }
+
+  /**
+   * What Sentry would check before accepting the request, and the id to answer with: the envelope's
+   * framing (every item), the store event's JSON, a minidump's magic. When the body names no event
+   * id but Sentry would give it one, the edge writes the id it answers into the body (store: the
+   * {@code event_id} field; envelope: the header), so the upstream keeps that id.
+   */
+  private Checked check(Ingest in, List<byte[]> pieces) {
+    String eventId = null; // goes into the record
+    String answerId = null; // what the SDK is told
+    List<byte[]> body = pieces;
+    String contentEncoding = in.contentEncoding;
+    String contentType = in.contentType;
+    String path = in.endpoint.storedPath();
+    switch (in.endpoint.kind()) {
+      case ENVELOPE -> {
+        Envelope.Scan scan = scanEnvelope(in, pieces);
+        if (in.endpoint.tunnel()) path = "/api/" + tunnelProject(scan) + "/envelope/";
+        eventId = scan.header().eventId();
+        if (eventId == null && scan.needsEventId()) {
+          eventId = EventIds.random();
+          byte[] decoded = decodeAll(in, pieces, edge.maxEnvelopeBytes());
+          byte[] stored = in.encoding.reencode(Envelope.withEventId(decoded, eventId));
+          body = List.of(stored);
+          contentEncoding = in.encoding.reencodedAs().token();
+        }
+        answerId = eventId;
+      }
+      case STORE -> {
+        if (in.method.equals("GET")) {
+          if (in.auth == null) throw ProtocolException.unauthorized("missing authorization information");
+          if (!in.query.has("sentry_data")) throw ProtocolException.badRequest("missing sentry_data");
+        } else if (contentType != null && contentType.toLowerCase(Locale.ROOT).startsWith("application/x-sentry-envelope")) {
+          Envelope.Scan scan = scanEnvelope(in, pieces);
+          eventId = scan.header().eventId();
+        } else {
+          if (in.auth == null) throw ProtocolException.unauthorized("missing authorization information");
+          byte[] json = storeJson(in, pieces);
+          try {
+            eventId = StoreBody.eventId(json);
+          } catch (StoreBody.Invalid e) {
+            throw ProtocolException.badRequest(e.getMessage());
+          }
+          if (eventId == null) {
+            // Relay gives such an event an id; so does the edge, and stores it so Sentry keeps this one.
+            eventId = EventIds.random();
+            body = List.of(StoreBody.withEventId(json, eventId));
+            contentEncoding = null;
+            contentType = "application/json";
+          }
+        }
+        answerId = eventId != null ? eventId : EventIds.random();
+      }
+      case MINIDUMP -> {
+        if (in.bodyBytes == 0) throw ProtocolException.badRequest("empty minidump");
+        boolean multipart = contentType != null && contentType.toLowerCase(Locale.ROOT).startsWith("multipart/form-data");
+        if (multipart) {
+          eventId = MultipartEventId.find(contentType, pieces);
+        } else {
+          String magic = new String(prefix(in, pieces, 4), StandardCharsets.ISO_8859_1);
+          if (!magic.equals("MDMP") && !magic.equals("PMDM")) throw ProtocolException.badRequest("invalid minidump");
+        }
+        answerId = eventId != null ? eventId : EventIds.random();
+      }
+      case UNREAL -> {
+        if (in.bodyBytes == 0) throw ProtocolException.badRequest("empty unreal crash report");
+        answerId = EventIds.random();
+      }
+      case ATTACHMENTS -> {
+        if (in.bodyBytes == 0) throw ProtocolException.badRequest("empty attachments upload");
+        eventId = in.endpoint.pathEventId();
+      }
+      case SECURITY, CSP_REPORT, NEL -> {
+        if (in.bodyBytes == 0) throw ProtocolException.badRequest("empty report");
+      }
+      case CRON -> { }
+    }
+    if (in.auth == null) throw ProtocolException.unauthorized("missing authorization information");
+    HttpServerExchange ex = in.ex;
+    in.storedPath = path;
+    return new Checked(new EventStage.Input(in.route, in.endpoint.kind(), in.method, contentType, contentEncoding, body,
+        emptyToNull(ex.getRequestHeaders().getFirst(Headers.USER_AGENT)), clientIp(ex), eventId), answerId);
+  }
+
+  /** Walks the envelope (decompressing it, never parsing payloads); takes the {@code dsn} auth if it is the only one. */
+  private Envelope.Scan scanEnvelope(Ingest in, List<byte[]> pieces) {
+    Envelope.Scan scan;
+    try {
+      scan = Envelope.scan(in.encoding.decoder(pieces), edge.maxEnvelopeBytes());
+    } catch (EnvelopeException e) {
+      throw ProtocolException.badRequest(in.bodyBytes == 0 ? "empty envelope" : e.getMessage());
+    } catch (ContentEncoding.TooLarge e) {
+      throw new ProtocolException(413, "envelope exceeds the size limit once decompressed (" + edge.maxEnvelopeBytes() + " bytes)");
+    } catch (IOException | RuntimeException e) {
+      throw ProtocolException.badRequest("invalid body encoding");
+    }
+    String dsn = scan.header().dsn();
+    if (dsn != null) {
+      SentryAuth fromDsn = Dsn.parse(dsn).auth();
+      if (in.auth == null) {
+        in.auth = fromDsn;
+        resolve(in);
+      } else if (!fromDsn.key().equals(in.auth.key())) {
+        throw ProtocolException.unauthorized("multiple authorization payloads detected");
+      }
+    } else if (in.endpoint.tunnel()) {
+      throw ProtocolException.unauthorized("missing authorization information: a tunnelled envelope needs its dsn header");
+    }
+    return scan;
+  }
+
+  /** The project id of a tunnelled envelope's DSN (delivery puts the real one in; this keeps the path well-formed). */
+  private static String tunnelProject(Envelope.Scan scan) {
+    String p = Dsn.parse(scan.header().dsn()).projectId();
+    return Endpoint.isProjectId(p) ? p : "0";
+  }
+
+  private byte[] storeJson(Ingest in, List<byte[]> pieces) {
+    try {
+      return StoreBody.json(in.encoding, joined(pieces), edge.maxEventBytes());
+    } catch (ContentEncoding.TooLarge e) {
+      throw new ProtocolException(413, "event exceeds the size limit");
+    } catch (StoreBody.Invalid e) {
+      throw ProtocolException.badRequest(e.getMessage());
+    } catch (IOException e) {
+      throw ProtocolException.badRequest("invalid body encoding");
+    }
+  }
+
+  private static byte[] decodeAll(Ingest in, List<byte[]> pieces, long limit) {
+    try {
+      return in.encoding.decode(joined(pieces), limit);
+    } catch (ContentEncoding.TooLarge e) {
+      throw new ProtocolException(413, "envelope exceeds the size limit once decompressed (" + limit + " bytes)");
+    } catch (IOException e) {
+      throw ProtocolException.badRequest("invalid body encoding");
+    }
+  }
+
+  private static byte[] prefix(Ingest in, List<byte[]> pieces, int n) {
+    try (var s = in.encoding.decoder(pieces)) {
+      return s.readNBytes(n);
+    } catch (IOException | RuntimeException e) {
+      throw ProtocolException.badRequest("invalid body encoding");
+    }
+  }
+
+  private static byte[] joined(List<byte[]> pieces) {
+    if (pieces.size() == 1) return pieces.get(0);
+    long total = 0;
+    for (byte[] p : pieces) total += p.length;
+    byte[] out = new byte[(int) total];
+    int off = 0;
+    for (byte[] p : pieces) {
+      System.arraycopy(p, 0, out, off, p.length);
+      off += p.length;
+    }
+    return out;
+  }
+
+  /** The record(s) to store: one, or the chunks of a body above 512 KiB. */
+  private List<BufferedEvent> records(Ingest in, EventStage.Input input, long receivedAt) {
+    BufferedEvent template = BufferedEvent.builder()
         .id(ids.next(receivedAt))
         .receivedAt(receivedAt)
         .edge(edge.instance())
@@ -305,87 +632,31 @@ final class IngestHandler implements HttpHandler {
         .route(in.route)
         .kind(in.endpoint.kind())
         .method(in.method)
-        .path(in.endpoint.storedPath())
+        .path(in.storedPath)
         .query(in.query.withoutCredentials())
-        .contentType(emptyToNull(contentType))
-        .contentEncoding(emptyToNull(ex.getRequestHeaders().getFirst(Headers.CONTENT_ENCODING)))
-        .userAgent(emptyToNull(ex.getRequestHeaders().getFirst(Headers.USER_AGENT)))
+        .contentType(input.contentType())
+        .contentEncoding(input.contentEncoding())
+        .userAgent(input.userAgent())
         .sentryClient(in.auth.client())
         .sentryVersion(in.auth.version())
-        .clientIp(clientIp(ex))
-        .eventId(eventId)
-        .body(body)
+        .clientIp(input.clientIp())
+        .eventId(input.eventId())
         .build();
-    String answer = answerId;
-    // Keep the exchange open past this call: the answer comes from the XADD's completion.
-    ex.dispatch(SameThreadExecutor.INSTANCE, () -> write(in, event, answer));
+    List<byte[]> body = input.body();
+    boolean collectorPieces = body.size() > 1;
+    for (int i = 0; i < body.size() - 1 && collectorPieces; i++) collectorPieces = body.get(i).length == Chunks.CHUNK_BYTES;
+    return collectorPieces ? Chunks.of(template, body) : Chunks.split(template.toBuilder().body(joined(body)).build());
   }
 
-  /**
-   * Collects the body as it streams in and counts it: Undertow applies its entity limit to chunked
-   * bodies only from the listener-wide maximum, so the per-endpoint limit is enforced here. An
-   * oversized body is refused at the chunk that crosses the limit; it is never held whole.
-   */
-  private final class BodyCollector implements Receiver.PartialBytesCallback {
-    private final Ingest in;
-    private final long limit;
-    private byte[] buf;
-    private int size;
-    private boolean done;
-
-    BodyCollector(Ingest in, long limit) {
-      this.in = in;
-      this.limit = limit;
-      long declared = in.ex.getRequestContentLength();
-      // Trust a declared length only up to 1 MiB: a client must not reserve 200 MiB by saying so.
-      this.buf = new byte[(int) Math.min(declared >= 0 ? declared : 16 * 1024, 1 << 20)];
-    }
-
-    @Override
-    public void handle(HttpServerExchange ex, byte[] chunk, boolean last) {
-      if (done) return;
-      if (size + (long) chunk.length > limit) {
-        done = true;
-        ex.getRequestReceiver().pause();
-        refuse(in, new ProtocolException(413, "request body exceeds the size limit (" + limit + " bytes)"));
-        return;
-      }
-      if (size + chunk.length > buf.length) {
-        buf = Arrays.copyOf(buf, (int) Math.min(limit, Math.max(buf.length * 2L, size + (long) chunk.length)));
-      }
-      System.arraycopy(chunk, 0, buf, size, chunk.length);
-      size += chunk.length;
-      if (last) {
-        done = true;
-        onBody(in, size == buf.length ? buf : Arrays.copyOf(buf, size));
-      }
-    }
-  }
-
-  /** The envelope's header: event id, and the {@code dsn} auth when the request had no other. */
-  private String envelope(Ingest in, byte[] body) {
-    EnvelopeHeader header = BodyDecoder.envelopeHeader(in.encoding, body);
-    if (header.dsn() != null) {
-      SentryAuth fromDsn = Dsn.parse(header.dsn()).auth();
-      if (in.auth == null) {
-        in.auth = fromDsn;
-        resolve(in);
-      } else if (!fromDsn.key().equals(in.auth.key())) {
-        throw ProtocolException.unauthorized("multiple authorization payloads detected");
-      }
-    }
-    if (in.auth == null) throw ProtocolException.unauthorized("missing authorization information");
-    return header.eventId();
-  }
-
-  private void write(Ingest in, BufferedEvent event, String answerId) {
+  private void write(Ingest in, List<BufferedEvent> records, String answerId) {
     long sent = System.nanoTime();
     metrics.inFlight.incrementAndGet();
-    redis.append(event).whenComplete((entryId, failure) -> {
+    redis.append(records).whenComplete((entryId, failure) -> {
       metrics.inFlight.decrementAndGet();
       metrics.redisWrite(System.nanoTime() - sent);
       // Lettuce completes on its own event loop: answer on the connection's IO thread.
       in.ex.getIoThread().execute(() -> {
+        release(in);
         if (failure == null) {
           succeed(in, answerId);
         } else {
@@ -400,7 +671,7 @@ final class IngestHandler implements HttpHandler {
     String reason;
     String detail;
     String retryAfter = RETRY_AFTER_UNAVAILABLE;
-    if (msg.startsWith("OOM")) {
+    if (msg.startsWith("OOM") || msg.contains("OOM command not allowed")) {
       reason = "buffer_full";
       detail = "buffer full";
       retryAfter = RETRY_AFTER_FULL;
@@ -420,13 +691,14 @@ final class IngestHandler implements HttpHandler {
 
   private void succeed(Ingest in, String answerId) {
     HttpServerExchange ex = in.ex;
+    if (!markAnswered(in)) return;
     cors(ex);
     int status = switch (in.endpoint.kind()) {
       case ATTACHMENTS -> 201;
       case CRON -> 202;
       default -> 200;
     };
-    metrics.answered(in.routeLabel(), in.kindLabel(), status, null, in.start, in.bodyBytes);
+    metrics.answered(in.routeLabel(), in.kindLabel(), status, null, in.start, (int) Math.min(Integer.MAX_VALUE, in.bodyBytes));
     switch (in.endpoint.kind()) {
       case ENVELOPE, STORE -> {
         if (in.method.equals("GET")) {
@@ -442,7 +714,7 @@ final class IngestHandler implements HttpHandler {
       case MINIDUMP, UNREAL -> {
         ex.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/plain; charset=utf-8");
         ex.setStatusCode(200);
-        ex.getResponseSender().send(EventId.hyphenated(answerId));
+        ex.getResponseSender().send(EventIds.hyphenated(answerId));
       }
       case ATTACHMENTS -> {
         ex.setStatusCode(201);
@@ -460,12 +732,16 @@ final class IngestHandler implements HttpHandler {
   }
 
   private void onReadFailure(Ingest in, IOException failure) {
+    release(in);
     if (failure instanceof RequestTooBigException) {
       refuse(in, new ProtocolException(413, "request body exceeds the size limit"));
       return;
     }
+    if (in.answered) return; // cut by the request deadline
     // Slow (read timeout) or vanished client: nobody is left to answer. Count it and drop the connection.
-    metrics.rejected(in.routeLabel(), in.kindLabel(), "read_failed");
+    in.answered = true;
+    metrics.rejected(in.routeLabel(), in.kindLabel(), failure instanceof java.net.SocketTimeoutException
+        || String.valueOf(failure.getMessage()).toLowerCase(Locale.ROOT).contains("timed out") ? "slow_client" : "read_failed");
     IoUtils.safeClose(in.ex.getConnection());
   }
 
@@ -473,17 +749,29 @@ final class IngestHandler implements HttpHandler {
   static final long DRAIN_LIMIT = 64 * 1024;
 
   private void refuse(Ingest in, ProtocolException e) {
+    String reason = e.status() != 503 ? reason(e.status())
+        : e.detail().equals("buffer full") ? "buffer_full" : e.detail().startsWith("edge busy") ? "busy" : "redis_unavailable";
+    refuse(in, e, reason);
+  }
+
+  private void refuse(Ingest in, ProtocolException e, String reason) {
     HttpServerExchange ex = in.ex;
+    release(in);
     boolean bodyUnread = !in.bodyRead && !in.method.equals("GET");
     if (e.status() == 413 || bodyUnread && (ex.getRequestContentLength() < 0 || ex.getRequestContentLength() > DRAIN_LIMIT)) {
       ex.setPersistent(false); // do not read (and throw away) a large body we already refused
     }
-    String reason = e.status() != 503 ? reason(e.status())
-        : e.detail().equals("buffer full") ? "buffer_full" : "redis_unavailable";
     error(in, e.status(), e.detail(), reason);
   }
 
+  private boolean markAnswered(Ingest in) {
+    if (in.answered) return false;
+    in.answered = true;
+    return true;
+  }
+
   private void error(Ingest in, int status, String detail, String reason) {
+    if (!markAnswered(in)) return;
     error(in.ex, in.start, in.routeLabel(), in.kindLabel(), status, detail, reason);
   }
 
@@ -500,17 +788,28 @@ final class IngestHandler implements HttpHandler {
     ex.getResponseSender().send("{\"detail\":" + Json.quote(detail) + "}");
   }
 
-  private static void cors(HttpServerExchange ex) {
-    if (ex.getRequestHeaders().contains(Headers.ORIGIN)) {
-      ex.getResponseHeaders().put(ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+  /** CORS headers on an answer to a browser ({@code Origin} present) whose origin is allowed. */
+  private void cors(HttpServerExchange ex) {
+    String origin = ex.getRequestHeaders().getFirst(Headers.ORIGIN);
+    if (origin != null && edge.allowsOrigin(origin)) {
+      ex.getResponseHeaders().put(ACCESS_CONTROL_ALLOW_ORIGIN, edge.allowedOrigins().contains("*") ? "*" : origin);
+      if (!edge.allowedOrigins().contains("*")) ex.getResponseHeaders().put(Headers.VARY, "Origin");
       ex.getResponseHeaders().put(ACCESS_CONTROL_EXPOSE_HEADERS, CORS_EXPOSE_HEADERS);
     }
   }
 
-  /** Browser preflight, answered as Relay's CORS layer does (sentry-protocol.md §1). */
-  private static void preflight(HttpServerExchange ex) {
+  /** Browser preflight, answered as Relay's CORS layer does (sentry-protocol.md §1), for allowed origins. */
+  private void preflight(HttpServerExchange ex, String origin) {
+    if (origin != null && !edge.allowsOrigin(origin)) {
+      ex.setStatusCode(403);
+      ex.getResponseHeaders().put(Headers.CONTENT_LENGTH, "0");
+      ex.endExchange();
+      return;
+    }
     ex.setStatusCode(200);
-    ex.getResponseHeaders().put(ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+    boolean any = edge.allowedOrigins().contains("*");
+    ex.getResponseHeaders().put(ACCESS_CONTROL_ALLOW_ORIGIN, any || origin == null ? "*" : origin);
+    if (!any) ex.getResponseHeaders().put(Headers.VARY, "Origin");
     ex.getResponseHeaders().put(ACCESS_CONTROL_ALLOW_METHODS, "POST");
     ex.getResponseHeaders().put(ACCESS_CONTROL_ALLOW_HEADERS, CORS_ALLOW_HEADERS);
     ex.getResponseHeaders().put(ACCESS_CONTROL_EXPOSE_HEADERS, CORS_EXPOSE_HEADERS);
@@ -535,8 +834,10 @@ final class IngestHandler implements HttpHandler {
     return switch (status) {
       case 400 -> "bad_request";
       case 401 -> "unauthorized";
+      case 403 -> "forbidden";
       case 404 -> "not_found";
       case 405 -> "method_not_allowed";
+      case 408 -> "slow_client";
       case 413 -> "too_large";
       case 415 -> "unsupported_media_type";
       case 429 -> "rate_limited";

@@ -1,6 +1,8 @@
 package io.spillway.edge;
 
 import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.TimeoutOptions;
@@ -20,6 +22,8 @@ import io.spillway.runtime.Component;
 import io.spillway.schemas.BufferedEvent;
 import io.spillway.schemas.RedisForm;
 import io.spillway.schemas.config.RedisConfig;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -52,6 +56,12 @@ final class RedisBuffer implements Component, AutoCloseable {
   private final RedisClient client;
   private final ScheduledExecutorService poller;
   private volatile StatefulRedisConnection<String, byte[]> connection;
+  /**
+   * Large events (written as several chunk entries in one script call, up to the envelope limit)
+   * go over their own connection with a longer timeout, so a 100 MiB write never stands in front
+   * of the small XADDs pipelined on {@link #connection}.
+   */
+  private volatile StatefulRedisConnection<String, byte[]> large;
   private final AtomicLong usedMemory = new AtomicLong(-1);
   private volatile String lastProblem = "not connected yet";
 
@@ -78,7 +88,8 @@ final class RedisBuffer implements Component, AutoCloseable {
         .autoReconnect(true)
         .requestQueueSize(config.requestQueueSize())
         .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-        .timeoutOptions(TimeoutOptions.enabled(config.commandTimeout()))
+        // each connection's own timeout: redis.command_timeout (from the URI), or LARGE_WRITE_TIMEOUT for large writes
+        .timeoutOptions(TimeoutOptions.builder().timeoutCommands().connectionTimeout().build())
         .build());
     this.poller = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "spillway-edge-redis-poll");
@@ -133,14 +144,59 @@ final class RedisBuffer implements Component, AutoCloseable {
     return usedMemory.get();
   }
 
-  /** XADD of the record's fields; completes with the entry id once Redis confirmed it. */
-  CompletionStage<String> append(BufferedEvent event) {
-    StatefulRedisConnection<String, byte[]> c = connection;
-    if (c == null) return CompletableFuture.failedFuture(new IllegalStateException("not connected"));
-    Map<String, byte[]> fields = RedisForm.encode(event);
+  /**
+   * Writes an event's record(s) and completes once Redis confirmed them: one record with XADD; the
+   * chunks of a large event with one script that XADDs them all, so they enter the stream together,
+   * one after the other, or not at all (a crash or timeout never leaves part of an event behind).
+   */
+  CompletionStage<String> append(List<BufferedEvent> records) {
+    if (records.isEmpty()) throw new IllegalArgumentException("no records");
+    BufferedEvent first = records.get(0);
     String key = streams.size() == 1 ? streams.get(0)
-        : streams.get(Math.floorMod(event.route().hashCode(), streams.size())); // one route, one shard: keeps order
-    return c.async().xadd(key, fields);
+        : streams.get(Math.floorMod(first.route().hashCode(), streams.size())); // one route, one shard: keeps order
+    if (records.size() == 1) {
+      StatefulRedisConnection<String, byte[]> c = connection;
+      if (c == null) return CompletableFuture.failedFuture(new IllegalStateException("not connected"));
+      return c.async().xadd(key, RedisForm.encode(first));
+    }
+    StatefulRedisConnection<String, byte[]> c = largeConnection();
+    if (c == null) return CompletableFuture.failedFuture(new IllegalStateException("not connected"));
+    Map<String, byte[]> firstFields = RedisForm.encode(first);
+    int fieldsPerEntry = firstFields.size();
+    List<byte[]> args = new ArrayList<>(1 + records.size() * fieldsPerEntry * 2);
+    args.add(Integer.toString(fieldsPerEntry).getBytes(StandardCharsets.US_ASCII));
+    for (BufferedEvent r : records) {
+      Map<String, byte[]> fields = r == first ? firstFields : RedisForm.encode(r);
+      if (fields.size() != fieldsPerEntry) {
+        return CompletableFuture.failedFuture(new IllegalArgumentException("chunks of one event have different fields"));
+      }
+      fields.forEach((name, value) -> {
+        args.add(name.getBytes(StandardCharsets.UTF_8));
+        args.add(value);
+      });
+    }
+    RedisFuture<byte[]> f = c.async().eval(XADD_ALL, ScriptOutputType.VALUE, new String[] {key}, args.toArray(new byte[0][]));
+    return f.thenApply(id -> new String(id, StandardCharsets.US_ASCII));
+  }
+
+  /** XADDs entries of {@code ARGV[1]} fields each (name/value pairs following it); returns the last id. */
+  private static final String XADD_ALL = "local n = tonumber(ARGV[1]) * 2 local last "
+      + "for i = 2, #ARGV, n do last = redis.call('XADD', KEYS[1], '*', unpack(ARGV, i, i + n - 1)) end return last";
+
+  /** Large writes move up to the envelope limit over loopback: give them time, on a connection of their own. */
+  static final Duration LARGE_WRITE_TIMEOUT = Duration.ofSeconds(30);
+
+  private synchronized StatefulRedisConnection<String, byte[]> largeConnection() {
+    if (connection == null) return null;
+    if (large == null || !large.isOpen()) {
+      try {
+        large = client.connect(CODEC);
+        large.setTimeout(LARGE_WRITE_TIMEOUT);
+      } catch (RuntimeException e) {
+        return null;
+      }
+    }
+    return large;
   }
 
   @Override
@@ -164,6 +220,8 @@ final class RedisBuffer implements Component, AutoCloseable {
     poller.shutdownNow();
     StatefulRedisConnection<String, byte[]> c = connection;
     if (c != null) c.close();
+    StatefulRedisConnection<String, byte[]> l = large;
+    if (l != null) l.close();
     client.shutdown(0, 2, TimeUnit.SECONDS);
     resources.shutdown(0, 2, TimeUnit.SECONDS);
   }

@@ -218,7 +218,61 @@ class EdgeProtocolIntegrationTests {
         .header("X-Sentry-Auth", XSA).build());
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.body()).matches("\\{\"id\":\"[0-9a-f]{32}\"}");
-    assertThat(only().eventId()).isNull(); // the edge does not invent ids into the record
+    String answered = r.body().substring(7, 39);
+    // the id the SDK was told is the one Sentry will store: it is in the record and in the body
+    BufferedEvent stored = only();
+    assertThat(stored.eventId()).isEqualTo(answered);
+    assertThat(new String(stored.body(), StandardCharsets.UTF_8)).isEqualTo("{\"event_id\":\"" + answered + "\",\"message\":\"no id\"}");
+    assertThat(stored.contentEncoding()).isNull();
+  }
+
+  @Test
+  void legacyStoreBodyWithoutEventIdIsStoredAsJsonWithTheAnsweredId() {
+    byte[] b64zlib = Base64.getEncoder().encode(EdgeFixture.zlib("{\"message\":\"raven\"}".getBytes(StandardCharsets.UTF_8)));
+    HttpResponse<String> r = f.send(post("/api/20/store/", b64zlib).header("X-Sentry-Auth", XSA).build());
+    assertThat(r.statusCode()).isEqualTo(200);
+    String answered = r.body().substring(7, 39);
+    BufferedEvent stored = only();
+    assertThat(new String(stored.body(), StandardCharsets.UTF_8)).isEqualTo("{\"event_id\":\"" + answered + "\",\"message\":\"raven\"}");
+    assertThat(stored.contentType()).isEqualTo("application/json");
+  }
+
+  @Test
+  void envelopeWithAnEventButNoIdGetsTheAnsweredIdInItsHeader() throws Exception {
+    byte[] plain = "{\"sdk\":{\"name\":\"x\"}}\n{\"type\":\"event\",\"length\":2}\n{}\n".getBytes(StandardCharsets.UTF_8);
+    HttpResponse<String> r = f.send(post("/api/20/envelope/", EdgeFixture.gzip(plain)).header("X-Sentry-Auth", XSA)
+        .header("Content-Encoding", "gzip").build());
+    assertThat(r.statusCode()).isEqualTo(200);
+    String answered = r.body().substring(7, 39);
+    BufferedEvent stored = only();
+    assertThat(stored.eventId()).isEqualTo(answered);
+    assertThat(stored.contentEncoding()).isEqualTo("gzip");
+    byte[] decoded = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(stored.body())).readAllBytes();
+    assertThat(new String(decoded, StandardCharsets.UTF_8))
+        .isEqualTo("{\"event_id\":\"" + answered + "\",\"sdk\":{\"name\":\"x\"}}\n{\"type\":\"event\",\"length\":2}\n{}\n");
+  }
+
+  /** Sentry answers 400 to an envelope whose framing is broken; so does the edge, before anything is stored. */
+  @Test
+  void brokenEnvelopeFramingIs400NamingTheItem() {
+    String h = "{\"event_id\":\"9ec79c33ec9942ab8353589fcb2e04dc\"}\n";
+    Map<String, String> cases = Map.of(
+        h + "{\"type\":\"event\",\"length\":500}\n{\"message\":\"short\"}\n", "item 1 (event): length 500 runs past the end",
+        h + "{\"type\":\"event\",\"length\":2}\n{}\n{\"type\":\"attachment\",\"length\":3}\nabcd", "item 2 (attachment): no newline after its 3-byte payload",
+        h + "{\"length\":2}\n{}", "item 1: invalid item header (no type)",
+        h + "{\"type\":\"event\"\n{}", "item 1: invalid item header",
+        "{\"event_id\":42}\n", "invalid event id");
+    cases.forEach((body, detail) -> {
+      for (boolean gz : new boolean[] {false, true}) {
+        byte[] b = body.getBytes(StandardCharsets.UTF_8);
+        var req = post("/api/20/envelope/", gz ? EdgeFixture.gzip(b) : b).header("X-Sentry-Auth", XSA);
+        if (gz) req.header("Content-Encoding", "gzip");
+        HttpResponse<String> r = f.send(req.build());
+        assertThat(r.statusCode()).as(detail).isEqualTo(400);
+        assertThat(r.body()).as(detail).contains(detail);
+      }
+    });
+    assertThat(f.count()).isZero();
   }
 
   @Test
@@ -403,7 +457,7 @@ class EdgeProtocolIntegrationTests {
       StatefulRedisConnection<String, byte[]> c = client.connect(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE));
       for (GoldenVectors.Valid v : GoldenVectors.valid()) {
         f.clear();
-        buffer.append(v.event()).toCompletableFuture().get(5, TimeUnit.SECONDS);
+        buffer.append(List.of(v.event())).toCompletableFuture().get(5, TimeUnit.SECONDS);
         List<StreamMessage<String, byte[]>> entries = c.sync().xrange(EdgeFixture.STREAM, Range.create("-", "+"));
         assertThat(entries).hasSize(1);
         Map<String, byte[]> got = entries.get(0).getBody();

@@ -81,17 +81,18 @@ class ParsersUnitTests {
   }
 
   @Example
-  void envelopeHeaderExamples() {
-    byte[] h = "{\"event_id\":\"9EC79C33-EC99-42AB-8353-589FCB2E04DC\",\"dsn\":\"https://k@h/1\",\"sdk\":{\"name\":\"x\"}}".getBytes(StandardCharsets.UTF_8);
-    assertThat(EnvelopeHeader.parse(h, h.length)).isEqualTo(new EnvelopeHeader("9ec79c33ec9942ab8353589fcb2e04dc", "https://k@h/1"));
-    byte[] empty = "{}".getBytes(StandardCharsets.UTF_8);
-    assertThat(EnvelopeHeader.parse(empty, 2)).isEqualTo(new EnvelopeHeader(null, null));
-    byte[] badId = "{\"event_id\":\"nope\"}".getBytes(StandardCharsets.UTF_8);
-    assertStatus(() -> EnvelopeHeader.parse(badId, badId.length), 400, "invalid event id");
-    byte[] array = "[1]".getBytes(StandardCharsets.UTF_8);
-    assertStatus(() -> EnvelopeHeader.parse(array, array.length), 400, "invalid envelope header");
-    byte[] trailing = "{} x".getBytes(StandardCharsets.UTF_8);
-    assertStatus(() -> EnvelopeHeader.parse(trailing, trailing.length), 400, "invalid envelope header");
+  void multipartEventIds() {
+    String ct = "multipart/form-data; boundary=\"XyZ\"";
+    String body = "--XyZ\r\nContent-Disposition: form-data; name=\"upload_file_minidump\"; filename=\"m.dmp\"\r\n\r\nMDMP sentry[event_id]\r\n"
+        + "--XyZ\r\nContent-Disposition: form-data; name=\"sentry[event_id]\"\r\n\r\n9EC79C33-EC99-42AB-8353-589FCB2E04DC\r\n--XyZ--\r\n";
+    assertThat(MultipartEventId.find(ct, java.util.List.of(body.getBytes(StandardCharsets.ISO_8859_1))))
+        .isEqualTo("9ec79c33ec9942ab8353589fcb2e04dc");
+    String json = "--b\r\nContent-Disposition: form-data; name=\"sentry\"\r\n\r\n{\"event_id\":\"0123456789abcdef0123456789abcdef\"}\r\n--b--";
+    assertThat(MultipartEventId.find("multipart/form-data; boundary=b", java.util.List.of(json.getBytes(StandardCharsets.UTF_8))))
+        .isEqualTo("0123456789abcdef0123456789abcdef");
+    String none = "--b\r\nContent-Disposition: form-data; name=\"upload_file_minidump\"; filename=\"m\"\r\n\r\nMDMP\r\n--b--";
+    assertThat(MultipartEventId.find("multipart/form-data; boundary=b", java.util.List.of(none.getBytes(StandardCharsets.UTF_8)))).isNull();
+    assertThat(MultipartEventId.find("multipart/form-data", java.util.List.of(none.getBytes(StandardCharsets.UTF_8)))).isNull();
   }
 
   @Example
@@ -127,16 +128,13 @@ class ParsersUnitTests {
   }
 
   @Property
-  void envelopeHeaderParserOnlyThrowsItsOwnError(@ForAll("envelopeHeaders") String line) {
-    byte[] b = line.getBytes(StandardCharsets.UTF_8);
-    onlyProtocolException(() -> EnvelopeHeader.parse(b, b.length));
+  void multipartReaderNeverThrows(@ForAll byte[] bytes, @ForAll("boundaries") String boundary) {
+    MultipartEventId.find("multipart/form-data; boundary=" + boundary, java.util.List.of(bytes));
   }
 
-  @Property
-  void envelopeHeaderParserOnRandomBytes(@ForAll byte[] bytes) {
-    onlyProtocolException(() -> EnvelopeHeader.parse(bytes, bytes.length));
-    onlyProtocolException(() -> BodyDecoder.envelopeHeader(BodyDecoder.Encoding.GZIP, bytes));
-    onlyProtocolException(() -> BodyDecoder.storeEventId(BodyDecoder.storeJson(BodyDecoder.Encoding.DEFLATE, bytes, 1 << 16)));
+  @Provide
+  Arbitrary<String> boundaries() {
+    return Arbitraries.of("b", "XyZ", "--", "\"q\"", "");
   }
 
   @Property

@@ -59,5 +59,13 @@ public record KafkaForm(byte[] key, byte[] value, long timestamp, List<Header> h
     public static final String AT = "spillway.dlq.at";
     /** How many delivery attempts were made. */
     public static final String ATTEMPTS = "spillway.dlq.attempts";
+    /** The destination route that gave up, when it is not the record's own route (a copy). */
+    public static final String DESTINATION = "spillway.dlq.destination";
   }
+
+  /**
+   * On a record written back by {@code replay} or {@code dlq redrive} for one destination: delivery
+   * sends it to that route only (one of the record's route's destinations), not to all of them.
+   */
+  public static final String ONLY_DESTINATION = "spillway.destination";
 }

@@ -95,6 +95,34 @@ final class ConfigReader {
     return out;
   }
 
+  /**
+   * A list of scalar strings ({@code [a, b]}, or one scalar as a list of one); {@code def} when
+   * absent. Each element gets {@code ${ENV}} substitution; a non-scalar element is a problem.
+   */
+  java.util.List<String> stringList(String name, java.util.List<String> def) {
+    known.add(name);
+    JsonNode v = node == null ? null : node.get(name);
+    if (v == null || v.isNull()) return def;
+    java.util.List<String> out = new java.util.ArrayList<>();
+    if (v.isValueNode()) {
+      out.add(substitute(name, v.asText()));
+      return java.util.List.copyOf(out);
+    }
+    if (!v.isArray()) {
+      problem(name, "expected a list");
+      return def;
+    }
+    for (int i = 0; i < v.size(); i++) {
+      JsonNode e = v.get(i);
+      if (e == null || !e.isValueNode() || e.isNull()) {
+        problem(name, "element " + (i + 1) + " is not a single value");
+        continue;
+      }
+      out.add(substitute(name, e.asText()));
+    }
+    return java.util.List.copyOf(out);
+  }
+
   String string(String name, String def) {
     known.add(name);
     JsonNode v = node == null ? null : node.get(name);
@@ -104,27 +132,6 @@ final class ConfigReader {
       return def;
     }
     return substitute(name, v.asText());
-  }
-
-  /** A list of scalar strings (a single scalar reads as a list of one). */
-  List<String> stringList(String name) {
-    known.add(name);
-    JsonNode v = node == null ? null : node.get(name);
-    List<String> out = new ArrayList<>();
-    if (v == null || v.isNull()) return out;
-    if (v.isValueNode()) {
-      out.add(substitute(name, v.asText()));
-      return out;
-    }
-    if (!v.isArray()) {
-      problem(name, "expected a list");
-      return out;
-    }
-    for (JsonNode item : v) {
-      if (item.isValueNode() && !item.isNull()) out.add(substitute(name, item.asText()));
-      else problem(name, "expected a list of strings");
-    }
-    return out;
   }
 
   /** A file path; a relative one is resolved against the config file's directory. Null if absent. */

@@ -13,6 +13,8 @@ import java.time.Duration;
  * @param retryMax       backoff cap
  * @param stateDir       Kafka Streams state directory (the pending-events store lives there)
  * @param punctuateInterval how often each task applies HTTP outcomes and sends due events
+ * @param chunkTimeout   an event whose chunks stopped arriving this long ago, while newer events kept
+ *                       arriving, is given up as incomplete (its chunks go to the DLQ)
  */
 public record DeliveryConfig(
     HostPort admin,
@@ -22,7 +24,8 @@ public record DeliveryConfig(
     Duration retryInitial,
     Duration retryMax,
     String stateDir,
-    Duration punctuateInterval) {
+    Duration punctuateInterval,
+    Duration chunkTimeout) {
 
   public static final String DEFAULT_ADMIN = "127.0.0.1:9102";
   public static final String DEFAULT_APPLICATION_ID = "spillway-delivery";
@@ -38,4 +41,5 @@ public record DeliveryConfig(
    * of a core at 20, 5 and 2 ms alike.
    */
   public static final Duration DEFAULT_PUNCTUATE_INTERVAL = Duration.ofMillis(5);
+  public static final Duration DEFAULT_CHUNK_TIMEOUT = Duration.ofHours(1);
 }

@@ -11,9 +11,15 @@ import java.time.Duration;
  * @param instance          this edge's name in records and metrics
  * @param datacenter        this edge's datacenter in records
  * @param maxEventBytes     largest store/security/… body (Sentry: 1 MiB) → 413 above
- * @param maxEnvelopeBytes  largest envelope, minidump, unreal or attachment body (Sentry: 200 MiB) → 413 above
- * @param readTimeout       a client that sends nothing for this long is disconnected (slow clients)
+ * @param maxEnvelopeBytes  largest envelope, minidump, unreal or attachment body → 413 above; the one size
+ *                          limit of the whole pipeline (larger events travel as chunks)
+ * @param readTimeout       a client that sends nothing for this long is disconnected (slow clients); also
+ *                          the time allowed for the request line and headers
  * @param trustForwardedFor take the client IP from X-Forwarded-For (only behind a trusted proxy)
+ * @param requestTimeout    a whole request (headers and body) must arrive within this, plus one second
+ *                          per MiB of body beyond 10 MiB; slower clients get 408 and are disconnected
+ * @param tunnelPath        the browser tunnel endpoint (envelopes authenticated by their {@code dsn} header)
+ * @param allowedOrigins    CORS origins browsers may send from ({@code *} = any)
  */
 public record EdgeConfig(
     HostPort listen,
@@ -24,12 +30,32 @@ public record EdgeConfig(
     long maxEventBytes,
     long maxEnvelopeBytes,
     Duration readTimeout,
-    boolean trustForwardedFor) {
+    boolean trustForwardedFor,
+    Duration requestTimeout,
+    String tunnelPath,
+    java.util.List<String> allowedOrigins) {
 
   public static final String DEFAULT_LISTEN = "0.0.0.0:9000";
   public static final String DEFAULT_ADMIN = "127.0.0.1:9100";
   public static final long DEFAULT_MAX_EVENT_BYTES = 1L << 20;
-  public static final long DEFAULT_MAX_ENVELOPE_BYTES = 200L << 20;
+  /** Sentry's attachment limit; the rest of the pipeline carries what the edge accepts, in chunks. */
+  public static final long DEFAULT_MAX_ENVELOPE_BYTES = 100L << 20;
   public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(10);
   public static final String DEFAULT_DATACENTER = "default";
+  public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
+  public static final String DEFAULT_TUNNEL_PATH = "/tunnel";
+  public static final java.util.List<String> DEFAULT_ALLOWED_ORIGINS = java.util.List.of("*");
+  /** Bodies above this get one more second of request_timeout per MiB: at least 1 MiB/s is expected of them. */
+  public static final long SLOW_BODY_THRESHOLD = 10L << 20;
+
+  /** Whether a browser on {@code origin} may send here. */
+  public boolean allowsOrigin(String origin) {
+    return allowedOrigins.contains("*") || (origin != null && allowedOrigins.contains(origin));
+  }
+
+  /** How long a request with a body of {@code bodyBytes} may take to arrive, headers included. */
+  public Duration requestDeadline(long bodyBytes) {
+    long extraMiB = Math.max(0, bodyBytes - SLOW_BODY_THRESHOLD + (1 << 20) - 1) >> 20;
+    return requestTimeout.plusSeconds(extraMiB);
+  }
 }

@@ -23,8 +23,8 @@ final class PrivacyConfigReader {
     boolean scrubData = r.bool("scrub_data", PrivacyConfig.DEFAULT_SCRUB_DATA);
     boolean scrubDefaults = r.bool("scrub_defaults", PrivacyConfig.DEFAULT_SCRUB_DEFAULTS);
     boolean scrubIp = r.bool("scrub_ip_addresses", PrivacyConfig.DEFAULT_SCRUB_IP_ADDRESSES);
-    List<String> sensitive = r.stringList("sensitive_fields");
-    List<String> safe = r.stringList("safe_fields");
+    List<String> sensitive = r.stringList("sensitive_fields", List.of());
+    List<String> safe = r.stringList("safe_fields", List.of());
     Path rulesFile = r.file("rules");
     PiiConfig rules = rulesFile == null ? null : readRules(r, r.string("rules", ""), rulesFile);
     PrivacyConfig.Attachments attachments = PrivacyConfig.DEFAULT_ATTACHMENTS;

@@ -9,16 +9,25 @@ package io.spillway.schemas.config;
  * @param key    the real public key (apps that only swap the host keep using it)
  * @param secret the real secret, for old Sentry servers that still check it; null = none
  * @param quotaEventsPerSecond edge-side quota for this route (429 above it); 0 = none
+ * @param copyTo      other routes every event of this one is also delivered to (each destination on its own)
+ * @param copyToSampleRate the share of events copied to this route from others (by event id), 1.0 = all
  * @param privacy the route's data scrubbing, replacing the global {@code privacy:}; null = the global one
  */
 public record ProjectConfig(String name, String alias, long id, String key, String secret, double quotaEventsPerSecond,
-    PrivacyConfig privacy) {
+    java.util.List<io.spillway.schemas.Route> copyTo, double copyToSampleRate, PrivacyConfig privacy) {
+
+  public static final double DEFAULT_COPY_TO_SAMPLE_RATE = 1.0;
+
+  /** A project as before copies existed (tests and tools). */
+  public ProjectConfig(String name, String alias, long id, String key, String secret, double quotaEventsPerSecond) {
+    this(name, alias, id, key, secret, quotaEventsPerSecond, java.util.List.of(), DEFAULT_COPY_TO_SAMPLE_RATE, null);
+  }
 
   /** Keys and secrets never reach logs: only whether they are set. */
   @Override
   public String toString() {
     return "ProjectConfig{name=" + name + ", alias=" + alias + ", id=" + id + ", key="
         + (key == null ? "unset" : "***") + ", secret=" + (secret == null ? "unset" : "***")
-        + ", quotaEventsPerSecond=" + quotaEventsPerSecond + ", privacy=" + privacy + "}";
+        + ", quotaEventsPerSecond=" + quotaEventsPerSecond + ", copyTo=" + copyTo + ", privacy=" + privacy + "}";
   }
 }

@@ -73,6 +73,98 @@ public final class RouteTable {
     return Optional.ofNullable(projects.get(route));
   }
 
+  /**
+   * Where an event of {@code route} goes: the route itself, then every route it copies to, directly
+   * or through another copy (each once), with the share that target takes ({@code copy_to_sample_rate}).
+   */
+  public java.util.List<Destination> destinations(Route route) {
+    java.util.List<Destination> out = new java.util.ArrayList<>();
+    java.util.Set<Route> seen = new java.util.HashSet<>();
+    java.util.ArrayDeque<Route> todo = new java.util.ArrayDeque<>();
+    todo.add(route);
+    while (!todo.isEmpty()) {
+      Route r = todo.poll();
+      if (!seen.add(r)) continue;
+      ProjectConfig p = projects.get(r);
+      if (p == null) continue;
+      out.add(new Destination(r, r.equals(route) ? 1.0 : p.copyToSampleRate()));
+      todo.addAll(p.copyTo());
+    }
+    return java.util.List.copyOf(out);
+  }
+
+  /** One destination of a route's events: {@code route} takes a {@code sampleRate} share of them (1.0 = all). */
+  public record Destination(Route route, double sampleRate) {
+    /** Whether the event with this id goes here: decided by the id alone, so the same event is always in or out. */
+    public boolean takes(String eventId) {
+      if (sampleRate >= 1.0) return true;
+      if (sampleRate <= 0.0) return false;
+      return unitHash(eventId) < sampleRate;
+    }
+
+    /** A uniform value in [0, 1) from the id (FNV-1a, then SplitMix64's finalizer). */
+    static double unitHash(String id) {
+      long h = 0xcbf29ce484222325L;
+      for (int i = 0; i < id.length(); i++) {
+        h ^= id.charAt(i);
+        h *= 0x100000001b3L;
+      }
+      h ^= h >>> 30;
+      h *= 0xbf58476d1ce4e5b9L;
+      h ^= h >>> 27;
+      h *= 0x94d049bb133111ebL;
+      h ^= h >>> 31;
+      return (h >>> 11) * 0x1.0p-53;
+    }
+  }
+
+  /** {@code copy_to} must name configured routes, never the route itself, and never loop back. */
+  static void checkCopies(SpillwayConfig config, ConfigReader r) {
+    java.util.Map<Route, java.util.List<Route>> edges = new java.util.HashMap<>();
+    config.upstreams().forEach((uname, u) -> u.projects().forEach((pname, p) -> {
+      Route from = new Route(uname, pname);
+      String here = "upstreams." + uname + ".projects." + pname + ".copy_to";
+      for (Route to : p.copyTo()) {
+        if (to.equals(from)) {
+          r.problem(here, "a route cannot copy to itself (" + to + ")");
+        } else if (!config.upstreams().containsKey(to.upstream()) || !config.upstreams().get(to.upstream()).projects().containsKey(to.project())) {
+          r.problem(here, "no such route: " + to);
+        } else {
+          edges.computeIfAbsent(from, k -> new java.util.ArrayList<>()).add(to);
+        }
+      }
+    }));
+    java.util.Set<Route> done = new java.util.HashSet<>();
+    for (Route start : edges.keySet()) {
+      java.util.List<Route> cycle = findCycle(start, edges, new java.util.ArrayList<>(), done);
+      if (cycle != null) {
+        Route first = cycle.get(0);
+        r.problem("upstreams." + first.upstream() + ".projects." + first.project() + ".copy_to",
+            "copies loop back: " + String.join(" -> ", cycle.stream().map(Route::toString).toList()));
+        return;
+      }
+    }
+  }
+
+  private static java.util.List<Route> findCycle(Route at, java.util.Map<Route, java.util.List<Route>> edges,
+      java.util.List<Route> path, java.util.Set<Route> done) {
+    int i = path.indexOf(at);
+    if (i >= 0) {
+      java.util.List<Route> cycle = new java.util.ArrayList<>(path.subList(i, path.size()));
+      cycle.add(at);
+      return cycle;
+    }
+    if (done.contains(at)) return null;
+    path.add(at);
+    for (Route next : edges.getOrDefault(at, java.util.List.of())) {
+      java.util.List<Route> c = findCycle(next, edges, path, done);
+      if (c != null) return c;
+    }
+    path.remove(path.size() - 1);
+    done.add(at);
+    return null;
+  }
+
   /** Aliases and real keys must each select exactly one route. */
   static void checkUnique(SpillwayConfig config, ConfigReader r) {
     Map<String, String> seen = new HashMap<>();

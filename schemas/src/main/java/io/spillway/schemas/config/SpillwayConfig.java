@@ -107,6 +107,7 @@ public record SpillwayConfig(
     r.rejectUnknownKeys();
     SpillwayConfig config = new SpillwayConfig(edge, bridge, delivery, redis, kafka, inFileOrder(upstreams), defaultRoute, privacy);
     RouteTable.checkUnique(config, r);
+    RouteTable.checkCopies(config, r);
     return config;
   }
 
@@ -120,10 +121,23 @@ public record SpillwayConfig(
         r.bytes("max_event_bytes", EdgeConfig.DEFAULT_MAX_EVENT_BYTES),
         r.bytes("max_envelope_bytes", EdgeConfig.DEFAULT_MAX_ENVELOPE_BYTES),
         r.duration("read_timeout", EdgeConfig.DEFAULT_READ_TIMEOUT),
-        r.bool("trust_forwarded_for", false));
+        r.bool("trust_forwarded_for", false),
+        r.duration("request_timeout", EdgeConfig.DEFAULT_REQUEST_TIMEOUT),
+        r.string("tunnel_path", EdgeConfig.DEFAULT_TUNNEL_PATH),
+        r.stringList("allowed_origins", EdgeConfig.DEFAULT_ALLOWED_ORIGINS));
     if (c.maxEventBytes() <= 0) r.problem("max_event_bytes", "must be positive");
     if (c.maxEnvelopeBytes() < c.maxEventBytes()) r.problem("max_envelope_bytes", "must be at least max_event_bytes");
     if (c.publicUrl() != null) checkUrl(r, "public_url", c.publicUrl());
+    if (c.requestTimeout().toMillis() < 100) r.problem("request_timeout", "must be at least 100ms");
+    if (!c.tunnelPath().startsWith("/") || c.tunnelPath().startsWith("/api/") || c.tunnelPath().contains("?")
+        || c.tunnelPath().length() < 2) {
+      r.problem("tunnel_path", "must be a path like /tunnel, outside /api/, without a query");
+    }
+    for (String o : c.allowedOrigins()) {
+      if (!o.equals("*") && !o.matches("https?://[^/\\s]+")) {
+        r.problem("allowed_origins", "expected * or origins like https://app.example.com (scheme and host, no path), got \"" + o + "\"");
+      }
+    }
     r.rejectUnknownKeys();
     return c;
   }
@@ -150,12 +164,14 @@ public record SpillwayConfig(
         r.duration("retry_initial", DeliveryConfig.DEFAULT_RETRY_INITIAL),
         r.duration("retry_max", DeliveryConfig.DEFAULT_RETRY_MAX),
         r.string("state_dir", DeliveryConfig.DEFAULT_STATE_DIR),
-        r.duration("punctuate_interval", DeliveryConfig.DEFAULT_PUNCTUATE_INTERVAL));
+        r.duration("punctuate_interval", DeliveryConfig.DEFAULT_PUNCTUATE_INTERVAL),
+        r.duration("chunk_timeout", DeliveryConfig.DEFAULT_CHUNK_TIMEOUT));
     if (c.retryMax().compareTo(c.retryInitial()) < 0) r.problem("retry_max", "must be at least retry_initial");
     if (c.stateDir().isBlank()) r.problem("state_dir", "must not be empty");
     if (c.punctuateInterval().toMillis() < 1 || c.punctuateInterval().toMillis() > 1000) {
       r.problem("punctuate_interval", "must be between 1ms and 1s");
     }
+    if (c.chunkTimeout().toSeconds() < 1) r.problem("chunk_timeout", "must be at least 1s");
     r.rejectUnknownKeys();
     return c;
   }
@@ -229,9 +245,20 @@ public record SpillwayConfig(
     String key = r.requiredString("key");
     String secret = r.string("secret", null);
     double quota = r.number("quota_events_per_second", 0, 0);
+    java.util.List<Route> copyTo = new java.util.ArrayList<>();
+    for (String target : r.stringList("copy_to", java.util.List.of())) {
+      try {
+        copyTo.add(Route.parse(target));
+      } catch (IllegalArgumentException e) {
+        r.problem("copy_to", e.getMessage());
+      }
+    }
+    double sampleRate = r.number("copy_to_sample_rate", ProjectConfig.DEFAULT_COPY_TO_SAMPLE_RATE, 0);
+    if (sampleRate > 1) r.problem("copy_to_sample_rate", "must be between 0 and 1, got " + sampleRate);
     PrivacyConfig privacy = PrivacyConfigReader.read(r, "privacy");
     r.rejectUnknownKeys();
-    return new ProjectConfig(name, alias, id, key, secret == null || secret.isEmpty() ? null : secret, quota, privacy);
+    return new ProjectConfig(name, alias, id, key, secret == null || secret.isEmpty() ? null : secret, quota,
+        java.util.List.copyOf(copyTo), sampleRate, privacy);
   }
 
   /** Immutable, iterating in file order (so listings and checks are stable; Map.copyOf is not). */

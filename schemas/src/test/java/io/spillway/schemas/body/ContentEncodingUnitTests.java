@@ -62,6 +62,27 @@ class ContentEncodingUnitTests {
     assertThatThrownBy(() -> ContentEncoding.ZSTD.decode("not zstd".getBytes(UTF_8), 1000)).isInstanceOf(IOException.class);
   }
 
+  /** gzip written by tools that set FEXTRA, FNAME, FCOMMENT and FHCRC (RFC 1952), not only Java's minimal header. */
+  @Test
+  void gzipWithOptionalHeaderFields() throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes(new byte[] {0x1f, (byte) 0x8b, 8, 0x1e, 0, 0, 0, 0, 0, 3});
+    out.writeBytes(new byte[] {3, 0, 'a', 'b', 'c'}); // FEXTRA
+    out.writeBytes("envelope.txt\0".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1)); // FNAME
+    out.writeBytes("made by a test\0".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1)); // FCOMMENT
+    byte[] head = out.toByteArray();
+    java.util.zip.CRC32 hcrc = new java.util.zip.CRC32();
+    hcrc.update(head);
+    out.writeBytes(new byte[] {(byte) hcrc.getValue(), (byte) (hcrc.getValue() >> 8)}); // FHCRC
+    out.writeBytes(deflate(TEXT, true));
+    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    crc.update(TEXT);
+    long c = crc.getValue();
+    out.writeBytes(new byte[] {(byte) c, (byte) (c >> 8), (byte) (c >> 16), (byte) (c >> 24),
+        (byte) TEXT.length, (byte) (TEXT.length >> 8), 0, 0});
+    assertThat(ContentEncoding.GZIP.decode(out.toByteArray(), 1 << 20)).isEqualTo(TEXT);
+  }
+
   /** A gzip trailer that lies about the size is not trusted: the body still decodes right. */
   @Test
   void aLyingGzipTrailerIsHarmless() throws IOException {
@@ -70,6 +91,27 @@ class ContentEncodingUnitTests {
     assertThat(ContentEncoding.GZIP.decoder(gz).readNBytes(TEXT.length)).isEqualTo(TEXT);
     byte[] twoMembers = EnvelopeUnitTests.concat(gzip(TEXT), gzip(TEXT));
     assertThat(ContentEncoding.GZIP.decode(twoMembers, 1 << 20)).isEqualTo(EnvelopeUnitTests.concat(TEXT, TEXT));
+  }
+
+  /**
+   * decode() sizes its output from the gzip trailer: several members (whose last trailer states only
+   * the last member's size) decode to all of them, and a trailer that lies fails like the JDK's reader.
+   */
+  @Property(tries = 300)
+  void gzipDecodingDoesNotTrustTheTrailer(@ForAll @Size(max = 2000) byte[] first, @ForAll @Size(max = 2000) byte[] second,
+      @ForAll @net.jqwik.api.constraints.IntRange(min = -3, max = 3) int lie) throws IOException {
+    byte[] a = ContentEncoding.gzip(first);
+    byte[] b = ContentEncoding.gzip(second);
+    assertThat(ContentEncoding.GZIP.decode(EnvelopeUnitTests.concat(a, b), 1 << 20)).isEqualTo(EnvelopeUnitTests.concat(first, second));
+    assertThat(ContentEncoding.GZIP.decode(a, 1 << 20)).isEqualTo(first);
+    byte[] lying = a.clone();
+    int size = first.length + lie;
+    if (lie == 0 || size < 0) return;
+    lying[lying.length - 4] = (byte) size;
+    lying[lying.length - 3] = (byte) (size >> 8);
+    lying[lying.length - 2] = (byte) (size >> 16);
+    lying[lying.length - 1] = (byte) (size >> 24);
+    assertThatThrownBy(() -> ContentEncoding.GZIP.decode(lying, 1 << 20)).isInstanceOf(IOException.class);
   }
 
   @Property(tries = 200)

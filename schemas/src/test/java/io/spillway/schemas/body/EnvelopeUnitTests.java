@@ -194,6 +194,47 @@ class EnvelopeUnitTests {
     assertThatThrownBy(() -> Envelope.parse(truncated)).isInstanceOf(EnvelopeException.class).hasMessageContaining("item " + (idx + 1));
   }
 
+  /** Whatever the bytes, reading refuses them with an EnvelopeException or succeeds: nothing else escapes. */
+  @Property(tries = 500)
+  void randomBytesGiveAnEnvelopeOrAnEnvelopeException(@ForAll byte[] bytes) {
+    try {
+      Envelope.parse(bytes);
+    } catch (EnvelopeException expected) {
+      // fine
+    }
+    try {
+      Envelope.scan(ContentEncoding.GZIP.decoder(bytes), 1 << 20);
+    } catch (EnvelopeException | IOException expected) {
+      // fine: a corrupt gzip stream is an IOException the edge answers 400 to
+    }
+    try {
+      StoreBody.eventId(StoreBody.json(ContentEncoding.DEFLATE, bytes, 1 << 16));
+    } catch (StoreBody.Invalid | IOException expected) {
+      // fine
+    }
+  }
+
+  @Test
+  void storeBodiesAsRelayDecodesThem() throws IOException {
+    String id = "9ec79c33ec9942ab8353589fcb2e04dc";
+    byte[] json = ("{\"event_id\":\"" + id + "\",\"message\":\"m\"}").getBytes(UTF_8);
+    assertThat(StoreBody.eventId(StoreBody.json(ContentEncoding.IDENTITY, json, 1 << 20))).isEqualTo(id);
+    byte[] b64zlib = java.util.Base64.getEncoder().encode(ContentEncodingUnitTests.deflate(json, false));
+    assertThat(StoreBody.eventId(StoreBody.json(ContentEncoding.IDENTITY, b64zlib, 1 << 20))).isEqualTo(id);
+    assertThat(StoreBody.eventId(StoreBody.json(ContentEncoding.IDENTITY, java.util.Base64.getEncoder().encode(json), 1 << 20))).isEqualTo(id);
+    assertThat(StoreBody.eventId(StoreBody.json(ContentEncoding.DEFLATE, ContentEncodingUnitTests.deflate(json, false), 1 << 20))).isEqualTo(id);
+    assertThat(StoreBody.eventId("{\"message\":\"no id\"}".getBytes(UTF_8))).isNull();
+    assertThatThrownBy(() -> StoreBody.eventId("{\"event_id\":\"nope\"}".getBytes(UTF_8))).hasMessage("invalid event id");
+    assertThatThrownBy(() -> StoreBody.eventId("[1]".getBytes(UTF_8))).hasMessage("invalid JSON data");
+    assertThatThrownBy(() -> StoreBody.json(ContentEncoding.IDENTITY, "  ".getBytes(UTF_8), 100)).hasMessage("empty request body");
+    // a zip bomb stops at the limit
+    assertThatThrownBy(() -> StoreBody.json(ContentEncoding.GZIP, ContentEncodingUnitTests.gzip(new byte[1 << 20]), 1 << 16))
+        .isInstanceOf(ContentEncoding.TooLarge.class);
+    assertThat(new String(StoreBody.withEventId("{\"message\":\"m\"}".getBytes(UTF_8), id), UTF_8))
+        .isEqualTo("{\"event_id\":\"" + id + "\",\"message\":\"m\"}");
+    assertThat(new String(StoreBody.withEventId(" { } ".getBytes(UTF_8), id), UTF_8)).isEqualTo(" {\"event_id\":\"" + id + "\" } ");
+  }
+
   @Test
   void scanStopsAtItsByteLimit() {
     byte[] b = (HEADER + "\n{\"type\":\"attachment\",\"length\":100000}\n" + "a".repeat(100000)).getBytes(UTF_8);

@@ -172,4 +172,42 @@ class SpillwayConfigUnitTests {
     assertThatThrownBy(() -> SpillwayConfig.parse("delivery: { punctuate_interval: 5s }", Map.of(), "t"))
         .hasMessageContaining("delivery.punctuate_interval: must be between 1ms and 1s");
   }
+
+  @Test
+  void copiesNameConfiguredRoutesNeverThemselvesAndNeverLoop() {
+    String base = """
+        upstreams:
+          selfhosted: { url: "https://sentry.internal", projects: { shop: { alias: shop, id: 3, key: k1, copy_to: %s } } }
+          saas: { url: "https://o1.ingest.sentry.io", projects: { shop: { id: 4501234, key: k2, copy_to_sample_rate: %s %s } } }
+        """;
+    SpillwayConfig ok = SpillwayConfig.parse(base.formatted("[\"saas/shop\"]", "0.5", ""), Map.of(), "t");
+    assertThat(ok.routes().destinations(io.spillway.schemas.Route.parse("selfhosted/shop")))
+        .containsExactly(new RouteTable.Destination(io.spillway.schemas.Route.parse("selfhosted/shop"), 1.0),
+            new RouteTable.Destination(io.spillway.schemas.Route.parse("saas/shop"), 0.5));
+    assertThat(ok.routes().destinations(io.spillway.schemas.Route.parse("saas/shop"))).hasSize(1);
+    assertThatThrownBy(() -> SpillwayConfig.parse(base.formatted("[\"saas/nope\"]", "1", ""), Map.of(), "t"))
+        .hasMessageContaining("upstreams.selfhosted.projects.shop.copy_to: no such route: saas/nope");
+    assertThatThrownBy(() -> SpillwayConfig.parse(base.formatted("[\"selfhosted/shop\"]", "1", ""), Map.of(), "t"))
+        .hasMessageContaining("upstreams.selfhosted.projects.shop.copy_to: a route cannot copy to itself");
+    assertThatThrownBy(() -> SpillwayConfig.parse(base.formatted("[\"saas/shop\"]", "1", ", copy_to: [\"selfhosted/shop\"]"), Map.of(), "t"))
+        .hasMessageContaining("copies loop back: ");
+    assertThatThrownBy(() -> SpillwayConfig.parse(base.formatted("[\"saas/shop\"]", "1.5", ""), Map.of(), "t"))
+        .hasMessageContaining("upstreams.saas.projects.shop.copy_to_sample_rate: must be between 0 and 1");
+    assertThatThrownBy(() -> SpillwayConfig.parse(base.formatted("[\"not a route\"]", "1", ""), Map.of(), "t"))
+        .hasMessageContaining("upstreams.selfhosted.projects.shop.copy_to: ");
+  }
+
+  /** A sampled copy takes its share by event id: the same id always, and 10 % of 10,000 ids within a point or two. */
+  @Test
+  void aSampledCopyTakesItsShareByEventId() {
+    RouteTable.Destination d = new RouteTable.Destination(io.spillway.schemas.Route.parse("a/b"), 0.1);
+    java.util.Random random = new java.util.Random(7);
+    int taken = 0;
+    for (int i = 0; i < 10_000; i++) {
+      String id = String.format("%016x%016x", random.nextLong(), random.nextLong());
+      if (d.takes(id)) taken++;
+      assertThat(d.takes(id)).isEqualTo(d.takes(id));
+    }
+    assertThat(taken).isBetween(800, 1200);
+  }
 }
