@@ -38,7 +38,7 @@ public record PrivacyConfig(
   public enum Attachments {
     /** Stored and delivered unchanged. */
     KEEP,
-    /** Attachment items are removed from envelopes; the minidump, unreal and attachments endpoints refuse (403). */
+    /** Attachment items are removed from envelopes; minidump, unreal and attachments uploads are not stored (answered as accepted, counted). */
     DROP
   }
 
