@@ -5,6 +5,7 @@ import io.spillway.schemas.pii.Redaction;
 import io.spillway.schemas.pii.RuleType;
 import io.spillway.schemas.pii.RustRegex;
 import java.util.List;
+import io.spillway.rules.privacy.TextFeatures.Need;
 import java.util.regex.Pattern;
 
 /**
@@ -24,7 +25,7 @@ record CompiledRule(String id, String origin, RuleType type, Redaction redaction
    * for KEY/KEY_VALUE value matches, the whole value goes). {@code builtin}: one of the fast
    * keyword matchers rather than {@code pattern}.
    */
-  record Step(On on, Pattern pattern, int[] groups, boolean luhn, Builtin builtin, boolean guarded) {}
+  record Step(On on, Pattern pattern, int[] groups, boolean luhn, Builtin builtin, boolean guarded, TextFeatures.Need need) {}
 
   /** The password and token key checks, done without a regex for ASCII text. */
   enum Builtin { NONE, PASSWORD, TOKEN }
@@ -38,31 +39,36 @@ record CompiledRule(String id, String origin, RuleType type, Redaction redaction
     return switch (r.type()) {
       case ANYTHING, MULTIPLE, ALIAS -> List.of();
       case PASSWORD -> List.of(
-          value(Patterns.BEARER, null),
-          new Step(On.KEY, Patterns.TOKEN_KEY, null, false, Builtin.TOKEN, false),
-          new Step(On.KEY_VALUE, Patterns.PASSWORD, null, false, Builtin.PASSWORD, false));
+          value(Patterns.BEARER, null, Need.BEARER),
+          new Step(On.KEY, Patterns.TOKEN_KEY, null, false, Builtin.TOKEN, false, Need.NONE),
+          new Step(On.KEY_VALUE, Patterns.PASSWORD, null, false, Builtin.PASSWORD, false, Need.NONE));
       case REDACT_PAIR -> List.of(new Step(On.KEY_VALUE, RustRegex.compile(r.keyPattern(), r.caseInsensitive()), null,
-          false, Builtin.NONE, guarded));
+          false, Builtin.NONE, guarded, Need.NONE));
       case PATTERN -> List.of(new Step(On.VALUE, RustRegex.compile(r.pattern(), false),
           r.replaceGroups() == null ? null : r.replaceGroups().stream().mapToInt(Integer::intValue).sorted().distinct().toArray(),
-          false, Builtin.NONE, guarded));
-      case IP -> List.of(value(Patterns.IPV4, null), value(Patterns.IPV6, new int[] {1}));
-      case IMEI -> List.of(value(Patterns.IMEI, null));
-      case MAC -> List.of(value(Patterns.MAC, null));
-      case UUID -> List.of(value(Patterns.UUID, null));
-      case EMAIL -> List.of(value(Patterns.EMAIL, null));
-      case IBAN -> List.of(value(Patterns.IBAN, null));
-      case CREDITCARD -> List.of(new Step(On.VALUE, Patterns.CREDITCARD, null, true, Builtin.NONE, false));
-      case PEMKEY -> List.of(value(Patterns.PEMKEY, new int[] {1}));
-      case URLAUTH -> List.of(value(Patterns.URLAUTH, new int[] {1}));
-      case USSSN -> List.of(value(Patterns.USSSN, null));
-      case USERPATH -> List.of(value(Patterns.USERPATH, new int[] {1}));
-      case BEARER -> List.of(value(Patterns.BEARER, null));
+          false, Builtin.NONE, guarded, urlAuthLegacy(r) ? Need.URL_AUTH : Need.NONE));
+      case IP -> List.of(value(Patterns.IPV4, null, Need.IPV4), value(Patterns.IPV6, new int[] {1}, Need.IPV6));
+      case IMEI -> List.of(value(Patterns.IMEI, null, Need.IMEI));
+      case MAC -> List.of(value(Patterns.MAC, null, Need.MAC));
+      case UUID -> List.of(value(Patterns.UUID, null, Need.UUID));
+      case EMAIL -> List.of(value(Patterns.EMAIL, null, Need.EMAIL));
+      case IBAN -> List.of(value(Patterns.IBAN, null, Need.IBAN));
+      case CREDITCARD -> List.of(new Step(On.VALUE, Patterns.CREDITCARD, null, true, Builtin.NONE, false, Need.CARD));
+      case PEMKEY -> List.of(value(Patterns.PEMKEY, new int[] {1}, Need.PEM));
+      case URLAUTH -> List.of(value(Patterns.URLAUTH, new int[] {1}, Need.URL_AUTH));
+      case USSSN -> List.of(value(Patterns.USSSN, null, Need.SSN));
+      case USERPATH -> List.of(value(Patterns.USERPATH, new int[] {1}, Need.USER_PATH));
+      case BEARER -> List.of(value(Patterns.BEARER, null, Need.BEARER));
     };
   }
 
-  private static Step value(Pattern p, int[] groups) {
-    return new Step(On.VALUE, p, groups, false, Builtin.NONE, false);
+  /** Sentry's URL-password pattern (a built-in) needs {@code //} and {@code @} like {@code urlauth}. */
+  private static boolean urlAuthLegacy(PiiRule r) {
+    return r.pattern().equals(io.spillway.schemas.pii.BuiltinRules.get("@urlauth:legacy").pattern());
+  }
+
+  private static Step value(Pattern p, int[] groups, Need need) {
+    return new Step(On.VALUE, p, groups, false, Builtin.NONE, false, need);
   }
 
   String replacement(String text) {

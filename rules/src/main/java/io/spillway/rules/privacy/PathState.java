@@ -10,6 +10,7 @@ final class PathState {
   final int index;
   final int types;
   final int depth;
+  private String lowerKey;
 
   private PathState(PathState parent, String key, int index, int types) {
     this.parent = parent;
@@ -17,6 +18,12 @@ final class PathState {
     this.index = index;
     this.types = types;
     this.depth = parent == null ? 0 : parent.depth + 1;
+  }
+
+  /** The key in lower case (selectors compare keys ignoring case). */
+  String lowerKey() {
+    if (lowerKey == null && key != null) lowerKey = key.toLowerCase(java.util.Locale.ROOT);
+    return lowerKey;
   }
 
   static PathState root(int types) {

@@ -16,6 +16,7 @@ final class Redactable {
   /** The text with one NUL standing for each redaction, in order; null until something was redacted. */
   private String search;
   private List<String> redactions;
+  private TextFeatures features;
 
   Redactable(String original) {
     this.original = original;
@@ -64,7 +65,12 @@ final class Redactable {
    * Redacts the given groups of every match of {@code pattern} ({@code groups == null}: the whole
    * match) that {@code valid} accepts. Returns whether anything was redacted.
    */
-  boolean redact(CompiledRule rule, Pattern pattern, int[] groups, boolean luhn, boolean guarded, Counts counts) {
+  boolean redact(CompiledRule rule, Pattern pattern, int[] groups, boolean luhn, boolean guarded, TextFeatures.Need need,
+      Counts counts) {
+    if (need != TextFeatures.Need.NONE) {
+      if (features == null) features = new TextFeatures(original);
+      if (!features.mayMatch(need)) return false;
+    }
     String text = searchText();
     Matcher m = pattern.matcher(guarded ? new GuardedText(text) : text);
     if (!m.find()) return false;

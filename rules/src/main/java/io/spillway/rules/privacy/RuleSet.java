@@ -16,7 +16,7 @@ import java.util.TreeMap;
  * (the advanced rules first, then the ones derived from the data scrubbing settings).
  */
 final class RuleSet {
-  record App(Selector selector, List<CompiledRule> rules, boolean actsOnNonStrings) {}
+  record App(Selector selector, SelectorMatcher matcher, List<CompiledRule> rules, boolean actsOnNonStrings) {}
 
   final List<App> apps;
   final boolean actsOnNonStrings;
@@ -38,7 +38,7 @@ final class RuleSet {
         List<CompiledRule> ordered = new ArrayList<>(rules.values());
         ordered.sort(Comparator.comparing(CompiledRule::id).thenComparing(CompiledRule::origin));
         boolean nonStrings = ordered.stream().anyMatch(CompiledRule::actsOnNonStrings);
-        if (!ordered.isEmpty()) apps.add(new App(a.selector(), ordered, nonStrings));
+        if (!ordered.isEmpty()) apps.add(new App(a.selector(), SelectorMatcher.compile(a.selector()), ordered, nonStrings));
       }
     }
     return new RuleSet(apps);

@@ -19,10 +19,12 @@ import java.util.Map;
 public final class Scrubber {
   private final PrivacyConfig config;
   private final RuleSet rules;
+  private final Prefilter prefilter;
 
-  private Scrubber(PrivacyConfig config, RuleSet rules) {
+  private Scrubber(PrivacyConfig config, RuleSet rules, Prefilter prefilter) {
     this.config = config;
     this.rules = rules;
+    this.prefilter = prefilter;
   }
 
   /** The scrubber for these settings; {@link #isNoop()} when they ask for no change to JSON. */
@@ -32,7 +34,7 @@ public final class Scrubber {
     if (config.rules() != null) configs.add(config.rules()); // advanced rules first, as Relay runs them
     PiiConfig derived = DataScrubbing.toPiiConfig(config);
     if (derived != null) configs.add(derived);
-    return new Scrubber(config, RuleSet.compile(configs));
+    return new Scrubber(config, RuleSet.compile(configs), Prefilter.of(config));
   }
 
   public PrivacyConfig config() {
@@ -59,6 +61,12 @@ public final class Scrubber {
    */
   public Scrubbed scrub(Payload kind, byte[] json, int off, int len) {
     if (rules.isEmpty()) return new Scrubbed(json, off, len, false, Map.of());
+    if (prefilter != null && !prefilter.mayChange(json, off, len, kind == Payload.REPORT)) return new Scrubbed(json, off, len, false, Map.of());
+    return scrubFully(kind, json, off, len);
+  }
+
+  /** Without the byte-level fast path (tests compare the two). */
+  Scrubbed scrubFully(Payload kind, byte[] json, int off, int len) {
     Edits edits = new Edits();
     Counts counts = new Counts();
     new Walker(json, rules, edits, counts).walk(off, len, kind.shape);

@@ -260,7 +260,12 @@ final class Walker {
       long e1 = t1 == JsonToken.VALUE_NUMBER_INT || t1 == JsonToken.VALUE_NUMBER_FLOAT ? numberEnd(s1) : here();
       JsonToken t2 = p.nextToken();
       boolean pair = t2 == JsonToken.END_ARRAY;
-      if (pair && keyed) return; // scrubbed as a pair: the key stays
+      if (pair && keyed) {
+        // Scrubbed as a pair. Relay leaves the key alone; Spillway still runs the value patterns on it
+        // (a key does not name a secret, but it can hold an address or a card number).
+        keyElement(first, s0, e0, st, pii);
+        return;
+      }
       if (pair && !t1.isScalarValue()) {
         // The value's own state did not change; what its children got under the key stands (Relay would
         // go over them again under the index, which only adds what index-based selectors would match).
@@ -275,6 +280,24 @@ final class Walker {
       t = t2;
     }
     for (; t != JsonToken.END_ARRAY; t = p.nextToken()) visit(t, st, null, i++, Schema.UNTYPED, pii);
+  }
+
+  /** The key element of a [key, value] pair: only the rules' value patterns (IPs, cards …) run on it. */
+  private void keyElement(String text, long start, long end, PathState st, Pii pii) {
+    if (text.isEmpty() || text.equals("true") || text.equals("false") || text.equals("null") || text.equals("undefined")) return;
+    PathState el = st.index(0, ValueType.STRING.bit());
+    Redactable r = null;
+    for (RuleSet.App app : rules.apps) {
+      if (!app.matcher().matches(el, pii)) continue;
+      for (CompiledRule rule : app.rules()) {
+        for (Step s : rule.steps()) {
+          if (s.on() != On.VALUE) continue;
+          if (r == null) r = new Redactable(text);
+          r.redact(rule, s.pattern(), s.groups(), s.luhn(), s.guarded(), s.need(), counts);
+        }
+      }
+    }
+    if (r != null && r.touched()) edits.add(start, end, quote(r.result()));
   }
 
   /** Walks {@code json[start, end)} again, as element {@code index} of {@code parent}. */
@@ -433,7 +456,7 @@ final class Walker {
   /** Whether a rule removes the (non-string) value at {@code st}: an anything-rule, or a key-based one whose key matches. */
   private boolean removes(PathState st, Pii pii) {
     for (RuleSet.App app : rules.apps) {
-      if (!app.actsOnNonStrings() || !SelectorMatcher.matches(app.selector(), st, pii)) continue;
+      if (!app.actsOnNonStrings() || !app.matcher().matches(st, pii)) continue;
       for (CompiledRule r : app.rules()) {
         if (r.type() == RuleType.ANYTHING || r.keyMatches(st.key)) {
           counts.add(r.origin());
@@ -481,7 +504,7 @@ final class Walker {
   private String apply(String text, PathState st, Pii pii) {
     Redactable r = null;
     for (RuleSet.App app : rules.apps) {
-      if (!SelectorMatcher.matches(app.selector(), st, pii)) continue;
+      if (!app.matcher().matches(st, pii)) continue;
       for (CompiledRule rule : app.rules()) {
         if (r == null) r = new Redactable(text);
         if (!applyRule(rule, r, st.key)) return REMOVED;
@@ -502,7 +525,7 @@ final class Walker {
     }
     for (Step s : rule.steps()) {
       if (s.on() == On.VALUE) {
-        r.redact(rule, s.pattern(), s.groups(), s.luhn(), s.guarded(), counts);
+        r.redact(rule, s.pattern(), s.groups(), s.luhn(), s.guarded(), s.need(), counts);
         continue;
       }
       if (CompiledRule.keyStepMatches(s, key == null ? "" : key)) {
