@@ -87,9 +87,14 @@ final class EdgeFixture implements AutoCloseable {
 
   /** {@code edgeExtra} / {@code redisExtra}: more {@code key: value} lines for those sections. */
   static EdgeFixture start(RedisServer.Fsync fsync, String edgeExtra, String redisExtra) {
+    return start(fsync, edgeExtra, redisExtra, "");
+  }
+
+  /** {@code topLevelExtra}: more top-level sections (e.g. {@code filters:}). */
+  static EdgeFixture start(RedisServer.Fsync fsync, String edgeExtra, String redisExtra, String topLevelExtra) {
     RedisServer redis = RedisServer.launch(fsync);
     try {
-      SpillwayConfig config = SpillwayConfig.parse(yaml(redis.uri(), edgeExtra, redisExtra), Map.of(), "test");
+      SpillwayConfig config = SpillwayConfig.parse(yaml(redis.uri(), edgeExtra, redisExtra) + topLevelExtra, Map.of(), "test");
       return new EdgeFixture(redis, EdgeServer.start(config));
     } catch (RuntimeException e) {
       redis.close();

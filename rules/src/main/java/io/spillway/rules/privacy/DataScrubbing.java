@@ -57,9 +57,9 @@ final class DataScrubbing {
     List<String> applied = new ArrayList<>();
     List<PiiConfig.Application> apps = new ArrayList<>();
     List<Selector> safe = safeFields(c.safeFields());
+    boolean emails = c.scrubData() && c.scrubDefaults();
     if (c.scrubData() && c.scrubDefaults()) {
       applied.add("@common:filter");
-      applied.add("@email:replace");
       apps.add(new PiiConfig.Application(Selector.parse(SENSITIVE_COOKIES), List.of("@anything:filter")));
       apps.add(new PiiConfig.Application(Selector.parse(REPLACE_ONLY),
           List.of("@email:replace", "@creditcard:replace", "@iban:replace", "@usssn:replace", "@bearer:replace")));
@@ -83,7 +83,10 @@ final class DataScrubbing {
       conj.add(Selector.parse("$string || $number || $array || $object"));
       conj.add(new Selector.Not(Selector.parse(IGNORE)));
       for (Selector s : safe) conj.add(new Selector.Not(s));
-      apps.add(0, new PiiConfig.Application(new Selector.And(conj), applied));
+      Selector scrubbable = new Selector.And(conj);
+      apps.add(0, new PiiConfig.Application(scrubbable, applied));
+      // Spillway's e-mail rule runs after Sentry's rules (which order by id), so their results stay Sentry's.
+      if (emails) apps.add(1, new PiiConfig.Application(scrubbable, List.of("@email:replace")));
     }
     return new PiiConfig(rules, apps, "");
   }
