@@ -7,10 +7,13 @@
 #   -R  also measure latency at this fixed rate (req/s) on both edges; default: half of Spillway's median
 #       keep-alive throughput. Uses wrk2 (WRK2=/path/to/wrk2) if present, else `hey` with a per-worker rate limit
 #       (no coordinated-omission correction: the figure is labelled "hey" in the output)
+#   -F  also measure a second Spillway edge with every inbound filter on (filters: localhost, browser_extensions,
+#       legacy_browsers, web_crawlers, releases, error_messages, environments; none matches the benchmark's event, so
+#       each request is decoded, read and stored): rows "spillway-filters"
 #   -k  keep the state dir (/tmp/spillway-bench-edge) afterwards
 #   -o  also write the results as a Markdown fragment for bench/report.sh to FILE
 # What it does: installs what is missing (the baseline's Debian packages, plus hey), builds the edge
-# (mvn -pl edge-ingest package; -am on a clean clone), starts a redis-server for Spillway (AOF everysec, like the
+# (mvn -pl edge-ingest -am package: a reactor build, nothing installed into ~/.m2), starts a redis-server for Spillway (AOF everysec, like the
 # legacy Redis) and the edge JVM, runs the rounds, stops everything it started (by PID), prints a Markdown table.
 # Both edges run "alone": the legacy list is trimmed by bench-edge.sh -T, Spillway's stream by XTRIM every 100 ms
 # (as if a consumer kept up for free). The machine is small and shared: figures are noisy, compare only within a run.
@@ -19,17 +22,17 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 B="${SPILLWAY_BASELINE:-$ROOT/../shared/baseline}"
 [ -x "$B/bench-edge.sh" ] || { echo "baseline not found at $B (set SPILLWAY_BASELINE)" >&2; exit 1; }
-ROUNDS=3; DUR=15; CONNS=64; RATE=""; KEEP=0; FRAG=""; CMD="bench/edge/run.sh $*"
-while getopts "n:d:c:R:ko:h" o; do case "$o" in
-  n) ROUNDS="$OPTARG";; d) DUR="$OPTARG";; c) CONNS="$OPTARG";; R) RATE="$OPTARG";; k) KEEP=1;; o) FRAG="$OPTARG";;
-  *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2;; esac; done
+ROUNDS=3; DUR=15; CONNS=64; RATE=""; KEEP=0; FRAG=""; FILTERS=0; CMD="bench/edge/run.sh $*"
+while getopts "n:d:c:R:Fko:h" o; do case "$o" in
+  n) ROUNDS="$OPTARG";; d) DUR="$OPTARG";; c) CONNS="$OPTARG";; R) RATE="$OPTARG";; F) FILTERS=1;; k) KEEP=1;; o) FRAG="$OPTARG";;
+  *) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2;; esac; done
 
 ST=/tmp/spillway-bench-edge
-EDGE_PORT=19000; ADMIN_PORT=19100; RPORT=16390
+EDGE_PORT=19000; ADMIN_PORT=19100; RPORT=16390; EDGE2_PORT=19001; ADMIN2_PORT=19102
 STREAM="spillway:bench"
 log() { echo "[bench-edge] $*" >&2; }
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for p in $EDGE_PORT $ADMIN_PORT $RPORT 18080; do port_busy "$p" && { log "port $p is in use: stop what runs there"; exit 1; }; done
+for p in $EDGE_PORT $ADMIN_PORT $RPORT 18080 $( [ "$FILTERS" = 1 ] && echo "$EDGE2_PORT $ADMIN2_PORT" ); do port_busy "$p" && { log "port $p is in use: stop what runs there"; exit 1; }; done
 rm -rf "$ST"; mkdir -p "$ST"
 
 # --- packages (the baseline scripts install theirs; we add hey for the fixed-rate latency if wrk2 is missing)
@@ -44,12 +47,15 @@ fi
 
 # --- build the edge and get its runtime classpath (+ logback for its logs; nothing from the test scope)
 cd "$ROOT"
-if ! mvn -q -o -pl edge-ingest package -DskipTests >"$ST/build.log" 2>&1; then
-  log "building with -am and installing (schemas/runtime not in ~/.m2 yet?)"
-  mvn -q -pl edge-ingest -am install -DskipTests >"$ST/build.log" 2>&1 || { tail -30 "$ST/build.log" >&2; exit 1; }
+# One reactor build (the edge and the modules it needs, e.g. schemas and rules): their jars come from target/,
+# nothing is installed into ~/.m2 (a shared repository must not get this checkout's snapshots).
+build_cp() { # SCOPE OUTFILE [-o]
+  mvn -q $3 -pl edge-ingest -am package dependency:build-classpath -DskipTests -DincludeScope="$1" -Dmdep.outputFile="$2"
+}
+if ! build_cp runtime "$ST/cp.txt" -o >"$ST/build.log" 2>&1; then
+  build_cp runtime "$ST/cp.txt" >>"$ST/build.log" 2>&1 || { tail -30 "$ST/build.log" >&2; exit 1; }
 fi
-mvn -q -pl edge-ingest dependency:build-classpath -DincludeScope=runtime -Dmdep.outputFile="$ST/cp.txt" >>"$ST/build.log" 2>&1
-mvn -q -pl edge-ingest dependency:build-classpath -DincludeScope=test -Dmdep.outputFile="$ST/cp-test.txt" >>"$ST/build.log" 2>&1
+build_cp test "$ST/cp-test.txt" -o >>"$ST/build.log" 2>&1 || build_cp test "$ST/cp-test.txt" >>"$ST/build.log" 2>&1
 LOGBACK=$(tr ':' '\n' < "$ST/cp-test.txt" | grep -E '/logback-(classic|core)-' | paste -sd: -)
 CP="$ROOT/edge-ingest/target/classes:$(cat "$ST/cp.txt"):$LOGBACK"
 
@@ -82,7 +88,31 @@ java $JAVA_OPTS -Dlogback.configurationFile="$ROOT/bench/logback.xml" -cp "$CP" 
 PIDS_TO_STOP=("$EPID" "${PIDS_TO_STOP[@]}")
 for _ in $(seq 1 300); do curl -fsS "http://127.0.0.1:$ADMIN_PORT/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
 curl -fsS "http://127.0.0.1:$ADMIN_PORT/readyz" >/dev/null || { tail -30 "$ST/edge.log" >&2; exit 1; }
-log "edge pid=$EPID redis pid=$RPID; legacy: $B/up.sh -N"
+EPID2=""
+if [ "$FILTERS" = 1 ]; then
+  # The same edge with every inbound filter on; none matches the benchmark's event (release shop@1.4.2, environment
+  # production, message "Payment declined…", no user agent or URL in the event), so every request is decoded, read
+  # and stored like on the plain edge: the difference is the filters' cost.
+  sed -e "s/127.0.0.1:$EDGE_PORT/127.0.0.1:$EDGE2_PORT/" -e "s/127.0.0.1:$ADMIN_PORT/127.0.0.1:$ADMIN2_PORT/" \
+    -e 's/instance: "bench-edge"/instance: "bench-edge-filters"/' "$ST/spillway.yml" > "$ST/spillway-filters.yml"
+  cat >> "$ST/spillway-filters.yml" <<YML
+filters:
+  localhost: true
+  browser_extensions: true
+  legacy_browsers: true
+  web_crawlers: true
+  releases: ["*-rc*", "0.*"]
+  error_messages: ["*ChunkLoadError*", "*ResizeObserver loop*"]
+  environments: [staging, dev]
+YML
+  # shellcheck disable=SC2086
+  java $JAVA_OPTS -Dlogback.configurationFile="$ROOT/bench/logback.xml" -cp "$CP" io.spillway.edge.EdgeServer \
+    --config "$ST/spillway-filters.yml" >"$ST/edge-filters.log" 2>&1 & EPID2=$!
+  PIDS_TO_STOP=("$EPID2" "${PIDS_TO_STOP[@]}")
+  for _ in $(seq 1 300); do curl -fsS "http://127.0.0.1:$ADMIN2_PORT/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+  curl -fsS "http://127.0.0.1:$ADMIN2_PORT/readyz" >/dev/null || { tail -30 "$ST/edge-filters.log" >&2; exit 1; }
+fi
+log "edge pid=$EPID ${EPID2:+filters edge pid=$EPID2 }redis pid=$RPID; legacy: $B/up.sh -N"
 "$B/up.sh" -N >"$ST/legacy-up.txt" 2>&1 || { cat "$ST/legacy-up.txt" >&2; exit 1; }
 
 TRIMPID=""
@@ -95,6 +125,10 @@ log "warming up the edge JVM (20 s, not recorded)"
 redis-cli -p $RPORT -r -1 -i 0.1 xtrim "$STREAM" MAXLEN '~' 5000 >/dev/null 2>&1 </dev/null & WPID=$!
 wrk -t1 -c"$CONNS" -d10s -s "$B/wrk/sentry.lua" "http://127.0.0.1:$EDGE_PORT" -- envelope >"$ST/warmup.txt" 2>&1 || true
 wrk -t1 -c"$CONNS" -d10s -s "$B/wrk/sentry.lua" "http://127.0.0.1:$EDGE_PORT" -- envelope-close >>"$ST/warmup.txt" 2>&1 || true
+if [ "$FILTERS" = 1 ]; then
+  wrk -t1 -c"$CONNS" -d10s -s "$B/wrk/sentry.lua" "http://127.0.0.1:$EDGE2_PORT" -- envelope >>"$ST/warmup.txt" 2>&1 || true
+  wrk -t1 -c"$CONNS" -d10s -s "$B/wrk/sentry.lua" "http://127.0.0.1:$EDGE2_PORT" -- envelope-close >>"$ST/warmup.txt" 2>&1 || true
+fi
 kill "$WPID" 2>/dev/null || true; wait "$WPID" 2>/dev/null || true; redis-cli -p $RPORT del "$STREAM" >/dev/null
 measure() { # NAME VARIANT ARGS...
   local name=$1 variant=$2; shift 2
@@ -109,9 +143,15 @@ for r in $(seq 1 "$ROUNDS"); do
   log "round $r/$ROUNDS"
   measure legacy envelope -T
   trim_on; measure spillway envelope -u "http://127.0.0.1:$EDGE_PORT" -P "$EPID,$RPID"; trim_off
+  [ "$FILTERS" = 1 ] && { trim_on; measure spillway-filters envelope -u "http://127.0.0.1:$EDGE2_PORT" -P "$EPID2,$RPID"; trim_off; }
   measure legacy envelope-close -T
   trim_on; measure spillway envelope-close -u "http://127.0.0.1:$EDGE_PORT" -P "$EPID,$RPID"; trim_off
+  [ "$FILTERS" = 1 ] && { trim_on; measure spillway-filters envelope-close -u "http://127.0.0.1:$EDGE2_PORT" -P "$EPID2,$RPID"; trim_off; }
 done
+EDGES="legacy spillway"; [ "$FILTERS" = 1 ] && EDGES="legacy spillway spillway-filters"
+if [ "$FILTERS" = 1 ]; then
+  curl -fsS "http://127.0.0.1:$ADMIN2_PORT/metrics" | grep -E '^spillway_(filtered|edge_accepted)_total' > "$ST/filters-metrics.txt" || true
+fi
 
 median() { sort -n | awk '{a[NR]=$1} END{ if (NR==0) {print "-"} else if (NR%2) {print a[(NR+1)/2]} else {printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2} }'; }
 field() { grep "^$1 $2 " "$RES" | grep -o "$3=[0-9.]*" | cut -d= -f2; }
@@ -155,7 +195,7 @@ echo "Spillway edge vs legacy nginx+Lua edge — $(date -u +%FT%TZ), $(nproc) co
 echo
 echo "| variant | edge | req/s (median) | p50 ms | p99 ms | runs (req/s) |"
 echo "|---|---|---|---|---|---|"
-for v in envelope envelope-close; do for e in legacy spillway; do
+for v in envelope envelope-close; do for e in $EDGES; do
   runs=$(field "$e" "$v" req/s | tr '\n' ' ')
   echo "| $v | $e | $(field "$e" "$v" req/s | median) | $(field "$e" "$v" p50_ms | median) | $(field "$e" "$v" p99_ms | median) | $runs|"
 done; done
@@ -163,6 +203,10 @@ echo
 for v in envelope envelope-close; do
   l=$(field legacy "$v" req/s | median); s=$(field spillway "$v" req/s | median)
   awk -v v="$v" -v l="$l" -v s="$s" 'BEGIN{ if (l>0) printf "%s: spillway/legacy = %.2fx\n", v, s/l }'
+  if [ "$FILTERS" = 1 ]; then
+    f=$(field spillway-filters "$v" req/s | median)
+    awk -v v="$v" -v l="$l" -v s="$s" -v f="$f" 'BEGIN{ if (l>0 && s>0) printf "%s: spillway with filters/legacy = %.2fx, filters on/off = %.2f\n", v, f/l, f/s }'
+  fi
 done
 echo
 echo "Latency at a fixed rate of $RATE req/s (half of Spillway's median keep-alive maximum), 32 connections:"
@@ -181,6 +225,10 @@ TOOL=hey; command -v "${WRK2:-wrk2}" >/dev/null 2>&1 && TOOL="wrk2 (CO-corrected
     l=$(field legacy "$v" req/s | median); s=$(field spillway "$v" req/s | median)
     name="edge req/s, keep-alive (p50/p99 ms)"; [ "$v" = envelope-close ] && name="edge req/s, Connection: close (p50/p99 ms)"
     echo "<!-- summary: | $name | $l ($(field legacy "$v" p50_ms | median)/$(field legacy "$v" p99_ms | median)) | $s ($(field spillway "$v" p50_ms | median)/$(field spillway "$v" p99_ms | median)) | $(ratio "$l" "$s") | -->"
+    if [ "$FILTERS" = 1 ]; then
+      f=$(field spillway-filters "$v" req/s | median)
+      echo "<!-- summary: | ${name/edge req\/s/edge req\/s with every inbound filter on} | $l | $f ($(field spillway-filters "$v" p50_ms | median)/$(field spillway-filters "$v" p99_ms | median)) | $(ratio "$l" "$f") | -->"
+    fi
   done
   echo "<!-- summary: | edge latency at a fixed $RATE req/s, p50/p99 ms ($TOOL) | $(lat legacy p50_ms)/$(lat legacy p99_ms) ($(lat legacy req/s) req/s reached) | $(lat spillway p50_ms)/$(lat spillway p99_ms) ($(lat spillway req/s) req/s reached) | | -->"
   echo "**Command:** \`$CMD\` ($(date -u +%FT%TZ), $(nproc) cores)."
@@ -193,7 +241,7 @@ TOOL=hey; command -v "${WRK2:-wrk2}" >/dev/null 2>&1 && TOOL="wrk2 (CO-corrected
   echo
   echo "| variant | edge | req/s (median) | p50 ms | p99 ms | runs (req/s) |"
   echo "|---|---|---|---|---|---|"
-  for v in envelope envelope-close; do for e in legacy spillway; do
+  for v in envelope envelope-close; do for e in $EDGES; do
     echo "| $v | $e | $(field "$e" "$v" req/s | median) | $(field "$e" "$v" p50_ms | median) | $(field "$e" "$v" p99_ms | median) | $(field "$e" "$v" req/s | tr '\n' ' ')|"
   done; done
   echo

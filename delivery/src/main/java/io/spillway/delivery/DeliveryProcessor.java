@@ -90,6 +90,7 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
   private ProcessorContext<byte[], byte[]> context;
   private KeyValueStore<Bytes, byte[]> store;
   private ChunkGroups chunks;
+  private QuotaGuard guard;
   /** The newest received-at (record timestamp) this task has processed: how far its partitions got. */
   private long streamTime;
   private long lastSweep;
@@ -109,6 +110,7 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
     this.context = context;
     this.store = context.getStateStore(STORE);
     this.chunks = new ChunkGroups(store);
+    this.guard = new QuotaGuard(context.getStateStore(QuotaGuard.STORE), shared.guardMetrics, shared.guardRetentionMillis);
     countRestored();
     context.schedule(shared.punctuateInterval(), PunctuationType.WALL_CLOCK_TIME, this::tick);
   }
@@ -177,6 +179,11 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
     }
     if (expired(event, now)) {
       deadLetter(base, own, "expired", 0, "older than delivery.max_event_age");
+      return List.of();
+    }
+    // Once per event, before its copies (events stored in pieces are not read by the guard).
+    if (pieces == 0 && !guard.admit(event, shared.routes().project(event.route()).get().quotaGuard(),
+        header(base, DeadLetters.HEADER) != null, now)) {
       return List.of();
     }
     String sampleBy = event.eventId() != null ? event.eventId() : event.id();
@@ -446,7 +453,7 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
       return r;
     };
     String projectName = target.project();
-    shared.http().send(u.config.url(), request, u.config.timeout(), (int) Math.min(Integer.MAX_VALUE, event.body().length))
+    shared.http().send(u.config.url(), request, timeoutFor(u, event.body().length), (int) Math.min(Integer.MAX_VALUE, event.body().length))
         .whenComplete((response, error) -> {
           long nanos = System.nanoTime() - start;
           DeliveryOutcome outcome;
@@ -482,6 +489,14 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
             completions.add(new Completion(key, p, u, outcome));
           }
         });
+  }
+
+  /**
+   * {@code upstreams.<u>.timeout}, plus a second per MiB of body: an upstream reads and checks a
+   * large upload before it answers (the edge allows clients the same pace).
+   */
+  static java.time.Duration timeoutFor(Upstream u, long bodyBytes) {
+    return u.config.timeout().plusSeconds(bodyBytes >> 20);
   }
 
   // ---- dead letters ----

@@ -82,11 +82,16 @@ public final class DeliveryService implements AutoCloseable {
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicInteger unapplied = new AtomicInteger();
     private final PrometheusMeterRegistry registry;
+    final QuotaGuardMetrics guardMetrics;
+    final long guardRetentionMillis;
     volatile int liveInstances = 1;
 
     Shared(SpillwayConfig config, PrometheusMeterRegistry registry, LongSupplier clock) {
       this.registry = registry;
       this.routes = config.routes();
+      this.guardMetrics = new QuotaGuardMetrics(registry);
+      this.guardRetentionMillis = QuotaGuard.retentionFor(config.upstreams().values().stream()
+          .flatMap(u -> u.projects().values().stream()).map(p -> p.quotaGuard()).filter(g -> g != null).toList());
       this.clock = clock;
       this.punctuateInterval = config.delivery().punctuateInterval();
       this.maxEventAgeMillis = config.delivery().maxEventAge().toMillis();
@@ -174,6 +179,8 @@ public final class DeliveryService implements AutoCloseable {
     topology.addSource("events", new ByteArrayDeserializer(), new ByteArrayDeserializer(), config.kafka().topic());
     topology.addProcessor("deliver", () -> new DeliveryProcessor(shared), "events");
     topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DeliveryProcessor.STORE),
+        Serdes.Bytes(), Serdes.ByteArray()), "deliver");
+    topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(QuotaGuard.STORE),
         Serdes.Bytes(), Serdes.ByteArray()), "deliver");
     topology.addSink(DeliveryProcessor.DLQ_SINK, config.kafka().dlqTopic(), new ByteArraySerializer(),
         new ByteArraySerializer(), "deliver");

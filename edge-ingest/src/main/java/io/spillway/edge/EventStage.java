@@ -22,9 +22,13 @@ interface EventStage {
    * @param body            the body as it will be stored, in pieces (still in its Content-Encoding)
    * @param contentEncoding the body's Content-Encoding header value, or null
    * @param eventId         the event id the answer carries (and the stored body holds), or null
+   * @param query           the request's query string without credentials, or null
+   * @param decoded         the payload already decoded by the edge's checks, or null: for an envelope the
+   *                        envelope without its Content-Encoding, for a store body the event JSON (after
+   *                        base64/zlib); a stage that needs it should use it rather than decode again
    */
   record Input(Route route, EndpointKind kind, String method, String contentType, String contentEncoding,
-      List<byte[]> body, String userAgent, String clientIp, String eventId) {
+      List<byte[]> body, String userAgent, String clientIp, String eventId, String query, byte[] decoded) {
 
     /** The whole body in one array (a copy only when it is in pieces). */
     public byte[] bodyBytes() {
@@ -40,9 +44,15 @@ interface EventStage {
       return n;
     }
 
-    /** The same request with another body (e.g. scrubbed and re-encoded). */
+    /** The same request with another body (e.g. scrubbed and re-encoded); {@code newDecoded} as for {@link #decoded}, or null. */
+    public Input withBody(byte[] newBody, String newContentEncoding, String newContentType, byte[] newDecoded) {
+      return new Input(route, kind, method, newContentType, newContentEncoding, List.of(newBody), userAgent, clientIp, eventId,
+          query, newDecoded);
+    }
+
+    /** The same request with another body, not decoded. */
     public Input withBody(byte[] newBody, String newContentEncoding, String newContentType) {
-      return new Input(route, kind, method, newContentType, newContentEncoding, List.of(newBody), userAgent, clientIp, eventId);
+      return withBody(newBody, newContentEncoding, newContentType, null);
     }
   }
 

@@ -473,20 +473,22 @@ final class IngestHandler implements HttpHandler {
     String eventId = null; // goes into the record
     String answerId = null; // what the SDK is told
     List<byte[]> body = pieces;
+    byte[] decoded = null; // the payload, when the checks decoded it (small bodies): the stages reuse it
     String contentEncoding = in.contentEncoding;
     String contentType = in.contentType;
     String path = in.endpoint.storedPath();
     switch (in.endpoint.kind()) {
       case ENVELOPE -> {
-        Envelope.Scan scan = scanEnvelope(in, pieces);
+        if (in.bodyBytes <= INLINE_LIMIT) decoded = decodeAll(in, pieces, edge.maxEnvelopeBytes());
+        Envelope.Scan scan = scanEnvelope(in, pieces, decoded);
         if (in.endpoint.tunnel()) path = "/api/" + tunnelProject(scan) + "/envelope/";
         eventId = scan.header().eventId();
         if (eventId == null && scan.needsEventId()) {
           eventId = EventIds.random();
-          byte[] decoded = decodeAll(in, pieces, edge.maxEnvelopeBytes());
-          byte[] stored = in.encoding.reencode(Envelope.withEventId(decoded, eventId));
-          body = List.of(stored);
+          byte[] withId = Envelope.withEventId(decoded != null ? decoded : decodeAll(in, pieces, edge.maxEnvelopeBytes()), eventId);
+          body = List.of(in.encoding.reencode(withId));
           contentEncoding = in.encoding.reencodedAs().token();
+          decoded = withId;
         }
         answerId = eventId;
       }
@@ -495,7 +497,8 @@ final class IngestHandler implements HttpHandler {
           if (in.auth == null) throw ProtocolException.unauthorized("missing authorization information");
           if (!in.query.has("sentry_data")) throw ProtocolException.badRequest("missing sentry_data");
         } else if (contentType != null && contentType.toLowerCase(Locale.ROOT).startsWith("application/x-sentry-envelope")) {
-          Envelope.Scan scan = scanEnvelope(in, pieces);
+          if (in.bodyBytes <= INLINE_LIMIT) decoded = decodeAll(in, pieces, edge.maxEnvelopeBytes());
+          Envelope.Scan scan = scanEnvelope(in, pieces, decoded);
           eventId = scan.header().eventId();
         } else {
           if (in.auth == null) throw ProtocolException.unauthorized("missing authorization information");
@@ -505,12 +508,14 @@ final class IngestHandler implements HttpHandler {
           } catch (StoreBody.Invalid e) {
             throw ProtocolException.badRequest(e.getMessage());
           }
+          decoded = json;
           if (eventId == null) {
             // Relay gives such an event an id; so does the edge, and stores it so Sentry keeps this one.
             eventId = EventIds.random();
             body = List.of(StoreBody.withEventId(json, eventId));
             contentEncoding = null;
             contentType = "application/json";
+            decoded = body.get(0);
           }
         }
         answerId = eventId != null ? eventId : EventIds.random();
@@ -543,14 +548,18 @@ final class IngestHandler implements HttpHandler {
     HttpServerExchange ex = in.ex;
     in.storedPath = path;
     return new Checked(new EventStage.Input(in.route, in.endpoint.kind(), in.method, contentType, contentEncoding, body,
-        emptyToNull(ex.getRequestHeaders().getFirst(Headers.USER_AGENT)), clientIp(ex), eventId), answerId);
+        emptyToNull(ex.getRequestHeaders().getFirst(Headers.USER_AGENT)), clientIp(ex), eventId, in.query.withoutCredentials(),
+        decoded), answerId);
   }
 
-  /** Walks the envelope (decompressing it, never parsing payloads); takes the {@code dsn} auth if it is the only one. */
-  private Envelope.Scan scanEnvelope(Ingest in, List<byte[]> pieces) {
+  /**
+   * Walks the envelope (the decoded array if there is one, else decompressing as a stream; payloads
+   * are never parsed); takes the {@code dsn} auth if it is the only one.
+   */
+  private Envelope.Scan scanEnvelope(Ingest in, List<byte[]> pieces, byte[] decoded) {
     Envelope.Scan scan;
     try {
-      scan = Envelope.scan(in.encoding.decoder(pieces), edge.maxEnvelopeBytes());
+      scan = decoded != null ? Envelope.scan(decoded) : Envelope.scan(in.encoding.decoder(pieces), edge.maxEnvelopeBytes());
     } catch (EnvelopeException e) {
       throw ProtocolException.badRequest(in.bodyBytes == 0 ? "empty envelope" : e.getMessage());
     } catch (ContentEncoding.TooLarge e) {

@@ -64,7 +64,7 @@ final class PrivacyStage implements EventStage {
           }
           outcome = null;
         }
-        case ENVELOPE -> outcome = scrubber.envelope(in.bodyBytes(), in.contentEncoding());
+        case ENVELOPE -> outcome = envelope(scrubber, in);
         case STORE -> {
           if (in.method().equals("GET")) {
             // The event is in the query string (sentry_data), which this stage cannot rewrite.
@@ -75,9 +75,11 @@ final class PrivacyStage implements EventStage {
                   "unscrubbable");
             }
           } else if (in.contentType() != null && in.contentType().toLowerCase(Locale.ROOT).startsWith("application/x-sentry-envelope")) {
-            outcome = scrubber.envelope(in.bodyBytes(), in.contentEncoding());
+            outcome = envelope(scrubber, in);
           } else {
-            outcome = scrubber.store(in.bodyBytes(), in.contentEncoding(), in.contentType());
+            // The edge's checks decoded small bodies already: the event JSON, not decompressed twice.
+            outcome = in.decoded() != null ? scrubber.store(null, in.contentEncoding(), in.contentType(), in.decoded())
+                : scrubber.store(in.bodyBytes(), in.contentEncoding(), in.contentType());
           }
         }
         case SECURITY, CSP_REPORT, NEL -> outcome = scrubber.json(Payload.REPORT, in.bodyBytes(), in.contentEncoding(), in.contentType());
@@ -108,9 +110,15 @@ final class PrivacyStage implements EventStage {
     if (config.scrubIpAddresses() && out.clientIp() != null) {
       // The peer address would reach Sentry as X-Forwarded-For, and Sentry infers users' IPs from it.
       out = new Input(out.route(), out.kind(), out.method(), out.contentType(), out.contentEncoding(), out.body(),
-          out.userAgent(), null, out.eventId());
+          out.userAgent(), null, out.eventId(), out.query(), out.decoded());
     }
     return new Keep(out);
+  }
+
+  private static BodyScrubber.Outcome envelope(BodyScrubber scrubber, Input in) {
+    // The edge's checks decoded small envelopes already: not decompressed twice.
+    return in.decoded() != null ? scrubber.envelope(null, in.contentEncoding(), in.decoded())
+        : scrubber.envelope(in.bodyBytes(), in.contentEncoding());
   }
 
   private void count(Route route, String rule, int n) {

@@ -53,6 +53,33 @@ class UpIntegrationTests {
       });
       String key = up.config.upstreams().get("inspector").projects().get("demo").key();
       assertThat(page(up)).contains("/status").doesNotContain(key);
+
+      // Crash reports of the size native and mobile SDKs send arrive whole: a 30 MiB attachment
+      // envelope and a 20 MiB raw minidump upload, as curl would send them.
+      java.util.Random random = new java.util.Random(30);
+      byte[] attachment = new byte[30 * 1024 * 1024];
+      random.nextBytes(attachment);
+      String bigId = "b16b16b16b16b16b16b16b16b16b16b1";
+      java.io.ByteArrayOutputStream env = new java.io.ByteArrayOutputStream();
+      env.writeBytes(("{\"event_id\":\"" + bigId + "\"}\n{\"type\":\"event\",\"length\":19}\n{\"message\":\"big 1\"}\n"
+          + "{\"type\":\"attachment\",\"length\":" + attachment.length + ",\"filename\":\"big.bin\"}\n").getBytes());
+      env.writeBytes(attachment);
+      byte[] envelope = env.toByteArray();
+      HttpResponse<String> bigEnvelope = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:9000/api/1/envelope/?sentry_key=demo"))
+          .timeout(Duration.ofSeconds(60)).POST(HttpRequest.BodyPublishers.ofByteArray(envelope)).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(bigEnvelope.statusCode()).as(bigEnvelope.body()).isEqualTo(200);
+      byte[] dump = new byte[20 * 1024 * 1024];
+      random.nextBytes(dump);
+      System.arraycopy("MDMP".getBytes(), 0, dump, 0, 4);
+      HttpResponse<String> bigDump = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:9000/api/1/minidump/?sentry_key=demo"))
+          .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/octet-stream")
+          .POST(HttpRequest.BodyPublishers.ofByteArray(dump)).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(bigDump.statusCode()).as(bigDump.body()).isEqualTo(200);
+      String envelopeSha = io.spillway.testkit.SentryUpstream.sha256(envelope);
+      String dumpSha = io.spillway.testkit.SentryUpstream.sha256(dump);
+      await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).until(() ->
+          up.inspector.accepted().stream().anyMatch(r -> r.bodySha256().equals(envelopeSha))
+              && up.inspector.accepted().stream().anyMatch(r -> r.bodySha256().equals(dumpSha)));
       // Kafka Streams may still be settling a rebalance (delivery briefly NOT READY): wait for all three to be up.
       await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
         String status = HTTP.send(HttpRequest.newBuilder(URI.create(up.pageUrl() + "status?format=text")).build(),

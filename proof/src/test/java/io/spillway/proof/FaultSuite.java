@@ -43,7 +43,7 @@ final class FaultSuite {
    */
   record Row(String scenario, long sent, long acked, long delivered, long duplicates, long deadLettered, long lost,
       long rejected, String rejectedDetail, long noAnswer, long skipped, long deliveredUnacked, long poisonDelivered,
-      Map<String, Long> dlqReasons, String note, boolean lossAllowed, Duration drainedIn) {}
+      Map<String, Long> dlqReasons, String note, boolean lossAllowed, Duration drainedIn, long largeWhole, long largeNotWhole) {}
 
   private final Pipeline pipeline;
   private final int rate;
@@ -101,9 +101,11 @@ final class FaultSuite {
       if (d > 0) answers.append(answers.length() == 0 ? "" : ", ").append(status).append("×").append(d);
     });
     String note = s.note() + "; upstream answered " + answers;
+    long[] large = largeWholeness(ledger);
+    if (!ledger.largeDigests.isEmpty()) note += "; large events: " + large[0] + " delivered whole, " + large[1] + " not whole";
     row = new Row(row.scenario(), row.sent(), row.acked(), row.delivered(), row.duplicates(), row.deadLettered(), row.lost(),
         row.rejected(), row.rejectedDetail(), row.noAnswer(), row.skipped(), row.deliveredUnacked(), row.poisonDelivered(),
-        row.dlqReasons(), note, row.lossAllowed(), drained);
+        row.dlqReasons(), note, row.lossAllowed(), drained, large[0], large[1]);
     say("  " + s.name() + ": sent=" + row.sent() + " acked=" + row.acked() + " delivered=" + row.delivered() + " duplicates="
         + row.duplicates() + " dead-lettered=" + row.deadLettered() + " lost=" + row.lost() + " rejected=" + row.rejected()
         + " [" + row.rejectedDetail() + "] no-answer=" + row.noAnswer() + " skipped=" + row.skipped()
@@ -156,7 +158,25 @@ final class FaultSuite {
     }
     return new Row(s.name(), ledger.sent.size(), ledger.acked.size(), delivered, duplicates, dead, lost,
         ledger.rejectedTotal(), ledger.rejectedSummary(), ledger.noAnswer.get(), ledger.skipped.get(), deliveredUnacked,
-        poisonDelivered, reasons, s.note(), s.lossAllowed(), Duration.ZERO);
+        poisonDelivered, reasons, s.note(), s.lossAllowed(), Duration.ZERO, 0, 0);
+  }
+
+  /** Of the large events acknowledged: {delivered with exactly the bytes sent, every delivery; delivered otherwise (any copy)}. */
+  private long[] largeWholeness(Ledger ledger) {
+    long whole = 0;
+    long notWhole = 0;
+    Map<String, List<String>> digests = new HashMap<>();
+    for (SentryUpstream.Received r : pipeline.upstream.accepted()) {
+      if (r.eventId() != null && ledger.largeDigests.containsKey(r.eventId())) {
+        digests.computeIfAbsent(r.eventId(), k -> new ArrayList<>()).add(r.bodySha256());
+      }
+    }
+    for (var e : digests.entrySet()) {
+      String want = ledger.largeDigests.get(e.getKey());
+      if (e.getValue().stream().allMatch(want::equals)) whole++;
+      else notWhole++;
+    }
+    return new long[] {whole, notWhole};
   }
 
   static Map<String, Integer> acceptedCounts(SentryUpstream upstream) {

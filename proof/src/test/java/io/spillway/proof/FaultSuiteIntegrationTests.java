@@ -92,6 +92,26 @@ class FaultSuiteIntegrationTests {
           p.delivery.start();
           p.awaitDeliveryReady();
         }, "restarted " + z.restartAfter().toSeconds() + " s later on the same state dir", false));
+    list.add(new Scenario("large events, bridge and delivery kill -9", z.loadFor(z.restartAfter().multipliedBy(2).plusSeconds(6)),
+        z.at(), z.restartAfter().multipliedBy(2),
+        (p, l, g) -> {
+          Thread large = new Thread(() -> l.runLarge(g, 2, 3 * 1024 * 1024, z.load().minus(z.at())), "proof-large");
+          large.start();
+          p.largeLoad = large;
+          Pipeline.sleep(1500);
+          p.bridge.kill();
+          Pipeline.sleep(z.restartAfter().toMillis());
+          p.bridge.start();
+          p.awaitBridgeReady();
+          Pipeline.sleep(1500);
+          p.delivery.kill();
+        },
+        (p, l, g) -> {
+          p.delivery.start();
+          p.awaitDeliveryReady();
+          p.largeLoad.join();
+        }, "3 MiB envelopes (random bytes, 6 chunks each) 2/s beside the load; bridge killed 1.5 s in, restarted "
+            + z.restartAfter().toSeconds() + " s later, then delivery killed and restarted: each must arrive whole", false));
     list.add(new Scenario("redis kill -9 + restart (AOF always)", z.load(), z.at(), z.restartAfter(),
         (p, l, g) -> p.redis.kill(),
         (p, l, g) -> p.redis.start(), "edge answers 503 while Redis is down", false));
@@ -160,7 +180,10 @@ class FaultSuiteIntegrationTests {
       if (!r.lossAllowed()) {
         assertThat(r.lost()).as(r.scenario() + ": acknowledged but neither delivered nor dead-lettered; " + liveness).isZero();
       }
+      assertThat(r.largeNotWhole()).as(r.scenario() + ": large events delivered partial or mixed").isZero();
     }
+    Row large = rows.stream().filter(r -> r.scenario().startsWith("large events")).findFirst().orElseThrow();
+    assertThat(large.largeWhole()).as("large events delivered whole").isPositive();
     Row malformed = rows.get(rows.size() - 1);
     assertThat(malformed.rejected()).as("the malformed stream was refused").isPositive();
     assertThat(malformed.deadLettered()).as("events for an unknown upstream project were dead-lettered").isPositive();

@@ -18,6 +18,8 @@ final class Ledger {
   final Set<String> ackedPoison = ConcurrentHashMap.newKeySet();
   final Map<Integer, AtomicLong> rejectedByStatus = new ConcurrentHashMap<>();
   final AtomicLong noAnswer = new AtomicLong();
+  /** Large events sent: event id → SHA-256 of the body sent, to check they arrive whole. */
+  final Map<String, String> largeDigests = new ConcurrentHashMap<>();
   /** Sends the generator skipped because too many requests were already in flight (never sent, no id). */
   final AtomicLong skipped = new AtomicLong();
 

@@ -62,6 +62,52 @@ final class LoadGenerator implements AutoCloseable {
     });
   }
 
+  /**
+   * Sends large events (an event item and a {@code sizeBytes} attachment of random bytes, so
+   * nothing compresses) at {@code perSecond} for {@code duration}, one at a time, recording the
+   * SHA-256 of each body so the upstream's copy can be checked whole.
+   */
+  void runLarge(Ledger ledger, double perSecond, int sizeBytes, Duration duration) {
+    long interval = (long) (1_000_000_000L / perSecond);
+    long end = System.nanoTime() + duration.toNanos();
+    java.util.Random random = new java.util.Random();
+    while (System.nanoTime() < end && !Thread.currentThread().isInterrupted()) {
+      long next = System.nanoTime() + interval;
+      String id = newId();
+      byte[] attachment = new byte[sizeBytes];
+      random.nextBytes(attachment);
+      byte[] body = largeEnvelope(id, attachment);
+      ledger.sent.add(id);
+      ledger.largeDigests.put(id, io.spillway.testkit.SentryUpstream.sha256(body));
+      try {
+        HttpResponse<String> r = client.send(HttpRequest.newBuilder(pipeline.edgeUri("/api/1/envelope/"))
+            .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/x-sentry-envelope")
+            .header("X-Sentry-Auth", "Sentry sentry_version=7, sentry_client=spillway-proof/1.0, sentry_key=" + Pipeline.APP_ALIAS)
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 200 && r.body().contains(id)) ledger.acked.add(id);
+        else ledger.rejected(r.statusCode());
+      } catch (java.io.IOException e) {
+        ledger.noAnswer.incrementAndGet();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      long wait = next - System.nanoTime();
+      if (wait > 0) LockSupport.parkNanos(wait);
+    }
+  }
+
+  static byte[] largeEnvelope(String id, byte[] attachment) {
+    String event = "{\"event_id\":\"" + id + "\",\"message\":\"spillway proof large event\",\"level\":\"error\"}";
+    byte[] head = ("{\"event_id\":\"" + id + "\"}\n{\"type\":\"event\",\"length\":" + event.length() + "}\n" + event + "\n"
+        + "{\"type\":\"attachment\",\"length\":" + attachment.length + ",\"filename\":\"dump.bin\"}\n").getBytes(StandardCharsets.UTF_8);
+    byte[] out = new byte[head.length + attachment.length + 1];
+    System.arraycopy(head, 0, out, 0, head.length);
+    System.arraycopy(attachment, 0, out, head.length, attachment.length);
+    out[out.length - 1] = '\n';
+    return out;
+  }
+
   private interface Send {
     void send(long i);
   }

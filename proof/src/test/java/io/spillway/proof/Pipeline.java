@@ -36,6 +36,8 @@ final class Pipeline implements AutoCloseable {
   final JavaProcess edge;
   final JavaProcess bridge;
   final JavaProcess delivery;
+  /** The large-event sender of the scenario that has one (joined by its undo action). */
+  volatile Thread largeLoad;
   private final int edgeAdmin;
   private final int bridgeAdmin;
   private final int deliveryAdmin;

@@ -70,10 +70,11 @@ public final class SentryUpstream implements AutoCloseable {
    * @param key         the sentry_key the request authenticated with, or null
    * @param status      the status it was answered with (0 = connection dropped)
    * @param error       the X-Sentry-Error sent, or null
+   * @param bodySha256  SHA-256 of the raw body, hex (kept even when bodies are not)
    */
   public record Received(long arrivedAt, String method, String path, String query, Map<String, String> headers,
       byte[] body, byte[] decoded, String eventId, String sentAt, List<String> itemTypes, String key, String secret,
-      int status, String error) {
+      int status, String error, String bodySha256) {
     public String header(String name) {
       return headers.get(name.toLowerCase(Locale.ROOT));
     }
@@ -84,6 +85,15 @@ public final class SentryUpstream implements AutoCloseable {
 
     public String decodedText() {
       return decoded == null ? null : new String(decoded, StandardCharsets.UTF_8);
+    }
+  }
+
+  /** SHA-256 of {@code b} as lower-case hex. */
+  public static String sha256(byte[] b) {
+    try {
+      return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(b == null ? new byte[0] : b));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
     }
   }
 
@@ -229,6 +239,8 @@ public final class SentryUpstream implements AutoCloseable {
     Undertow s = b
         .setIoThreads(2)
         .setWorkerThreads(4)
+        // like Relay: envelopes and crash uploads up to 200 MiB (Undertow's own default cuts at 10 MiB)
+        .setServerOption(io.undertow.UndertowOptions.MAX_ENTITY_SIZE, 200L << 20)
         .setHandler(this::handle)
         .build();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -383,8 +395,9 @@ public final class SentryUpstream implements AutoCloseable {
         status = 200;
       }
     }
+    String digest = sha256(body);
     Received provisional = new Received(now, ex.getRequestMethod().toString(), path, query, Collections.unmodifiableMap(headers),
-        body, decoded, eventId, sentAt, types, key, secret, status, error);
+        body, decoded, eventId, sentAt, types, key, secret, status, error, digest);
     if (status == 200) {
       for (Rule r : rules) {
         if (r.untilMillis() > now && r.when().test(provisional)) {
@@ -398,9 +411,9 @@ public final class SentryUpstream implements AutoCloseable {
     }
     Received r = keepBodies
         ? new Received(now, provisional.method(), path, query, provisional.headers(), body, decoded, eventId,
-            sentAt, types, key, secret, status, error)
+            sentAt, types, key, secret, status, error, digest)
         : new Received(now, provisional.method(), path, query, provisional.headers(), null, null, eventId,
-            sentAt, types, key, secret, status, error);
+            sentAt, types, key, secret, status, error, digest);
     synchronized (received) {
       received.add(r);
     }

@@ -57,10 +57,23 @@ public final class BodyScrubber {
 
   /** A {@code store} body (not an envelope sent to the store endpoint: use {@link #envelope}). */
   public Outcome store(byte[] body, String contentEncoding, String contentType) {
+    return store(body, contentEncoding, contentType, null);
+  }
+
+  /**
+   * A {@code store} body whose event JSON the caller already has ({@code json}, after the
+   * Content-Encoding and any base64/zlib), or null to decode it here.
+   */
+  public Outcome store(byte[] body, String contentEncoding, String contentType, byte[] json) {
     if (scrubber.isNoop()) return Outcome.unchanged(Map.of());
     ContentEncoding enc = encoding(contentEncoding);
+    if (json != null) {
+      Scrubber.Scrubbed s = scrubber.scrub(Payload.EVENT, json);
+      if (!s.changed()) return Outcome.unchanged(s.counts());
+      // Stored as the JSON it holds (a base64(zlib) legacy body too: Sentry reads both).
+      return new Outcome(enc.reencode(slice(s)), enc.reencodedAs().token(), "application/json", s.counts());
+    }
     byte[] decoded = decode(enc, body, maxEventBytes);
-    byte[] json;
     boolean plain = isJsonObjectStart(decoded);
     try {
       json = plain ? decoded : StoreBody.json(ContentEncoding.IDENTITY, decoded, maxEventBytes);
@@ -80,9 +93,14 @@ public final class BodyScrubber {
 
   /** An envelope (from the envelope endpoint, the tunnel, or the store endpoint with the envelope content type). */
   public Outcome envelope(byte[] body, String contentEncoding) {
+    return envelope(body, contentEncoding, null);
+  }
+
+  /** An envelope whose decoded form the caller already has ({@code decoded}, without Content-Encoding), or null. */
+  public Outcome envelope(byte[] body, String contentEncoding, byte[] decoded) {
     if (scrubber.isNoop() && !dropAttachments) return Outcome.unchanged(Map.of());
     ContentEncoding enc = encoding(contentEncoding);
-    byte[] decoded = decode(enc, body, maxEnvelopeBytes);
+    if (decoded == null) decoded = decode(enc, body, maxEnvelopeBytes);
     Envelope env;
     try {
       env = Envelope.parse(decoded);

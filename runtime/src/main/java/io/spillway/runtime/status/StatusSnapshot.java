@@ -22,7 +22,8 @@ public record StatusSnapshot(
     Bridge bridge,
     List<PartitionLag> lag,
     List<PartitionLag> groupLag,
-    List<Upstream> upstreams) {
+    List<Upstream> upstreams,
+    Rules rules) {
 
   public enum Readiness { UP, NOT_READY, UNREACHABLE, UNKNOWN }
 
@@ -52,7 +53,33 @@ public record StatusSnapshot(
     }
   }
 
+  /** Events filtered at the edge, per route and filter. */
+  public record Filtered(String route, String filter, double total, double perSecond) {}
+
+  /** An issue the quota guard is capping now: events dropped in its current window. */
+  public record CappedIssue(String route, String issue, String title, double droppedInWindow) {}
+
+  /**
+   * What the event rules removed: inbound filters at the edge ({@code spillway_filtered_total}), the
+   * quota guard in delivery ({@code spillway_quota_guard_dropped_total} per route, and the issues it
+   * caps now, from {@code spillway_quota_guard_capped}, largest first).
+   */
+  public record Rules(List<Filtered> filtered, Map<String, Double> guardDroppedByRoute, List<CappedIssue> capped) {
+    public Rules {
+      filtered = List.copyOf(filtered);
+      guardDroppedByRoute = Map.copyOf(guardDroppedByRoute);
+      capped = List.copyOf(capped);
+    }
+
+    static final Rules NONE = new Rules(List.of(), Map.of(), List.of());
+
+    public boolean isEmpty() {
+      return filtered.isEmpty() && guardDroppedByRoute.isEmpty() && capped.isEmpty();
+    }
+  }
+
   public StatusSnapshot {
+    rules = rules == null ? Rules.NONE : rules;
     services = List.copyOf(services);
     backlog = List.copyOf(backlog);
     lag = List.copyOf(lag);
@@ -138,6 +165,17 @@ public record StatusSnapshot(
           num(u.heldTotal()), num(u.retriedTotal()), num(u.dlqTotal())));
     }
     if (upstreams.isEmpty()) b.append("  (delivery reported no upstream)\n");
+    if (!rules.isEmpty()) {
+      b.append("\nRules           filtered at the edge / dropped by the quota guard\n");
+      for (Filtered f : rules.filtered()) {
+        b.append(String.format(Locale.ROOT, "  filtered  %-20s %-20s %s (%s total)%n", f.route(), f.filter(), rate(f.perSecond()), num(f.total())));
+      }
+      rules.guardDroppedByRoute().forEach((route, n) ->
+          b.append(String.format(Locale.ROOT, "  guard     %-20s %s dropped%n", route, num(n))));
+      for (CappedIssue c : rules.capped()) {
+        b.append(String.format(Locale.ROOT, "  capped    %-20s %s dropped this window: %s%n", c.route(), num(c.droppedInWindow()), oneLine(c.title(), 80)));
+      }
+    }
     return b.toString();
   }
 
@@ -213,6 +251,24 @@ public record StatusSnapshot(
       b.append("<td class=\"pending\" data-value=\"").append(num(u.pending())).append("\">").append(num(u.pending())).append("</td></tr>");
     }
     b.append("</table><div class=\"muted\">rates per second since the previous scrape; totals since each service started</div>");
+    if (!rules.isEmpty()) {
+      b.append("<h2>Filtered and capped</h2><table id=\"filtered\"><tr><th>route</th><th>filter</th><th>filtered at the edge</th></tr>");
+      for (Filtered f : rules.filtered()) {
+        b.append("<tr class=\"filtered\" data-route=\"").append(esc(f.route())).append("\" data-filter=\"").append(esc(f.filter()))
+            .append("\"><td>").append(esc(f.route())).append("</td><td>").append(esc(f.filter())).append("</td>");
+        rateCell(b, "count", f.perSecond(), f.total());
+        b.append("</tr>");
+      }
+      b.append("</table><table id=\"capped\"><tr><th>route</th><th>issue being capped</th><th>dropped this window</th></tr>");
+      for (CappedIssue c : rules.capped()) {
+        b.append("<tr class=\"capped\" data-route=\"").append(esc(c.route())).append("\" data-issue=\"").append(esc(c.issue()))
+            .append("\"><td>").append(esc(c.route())).append("</td><td>").append(esc(oneLine(c.title(), 120))).append("</td><td data-value=\"")
+            .append(num(c.droppedInWindow())).append("\">").append(num(c.droppedInWindow())).append("</td></tr>");
+      }
+      b.append("</table><div class=\"muted\">quota guard dropped per route: ");
+      rules.guardDroppedByRoute().forEach((route, n) -> b.append(esc(route)).append(" ").append(num(n)).append("; "));
+      b.append("</div>");
+    }
     // Refresh in place with a fetch of this same page rather than a meta refresh: a reload
     // flickers, and a navigation pending at any moment keeps headless Chromium's --dump-dom
     // from ever finishing (seen here). Without JavaScript the page is still complete, just static.
@@ -353,7 +409,34 @@ public record StatusSnapshot(
           rate(v[2], p == null ? Double.NaN : p.retriedTotal(), dt), rate(v[3], p == null ? Double.NaN : p.dlqTotal(), dt),
           v[4], v[5], v[6] > 0, v[7]));
     });
-    return new StatusSnapshot(now, services, backlog, e, br, lag, groupLag, upstreams);
+    return new StatusSnapshot(now, services, backlog, e, br, lag, groupLag, upstreams, rules(edge, delivery, previous, dt));
+  }
+
+  /** Filtered events (edge) and the quota guard's drops and capped issues (delivery). */
+  static Rules rules(List<Sample> edge, List<Sample> delivery, StatusSnapshot previous, double dt) {
+    Map<String, Double> filtered = new TreeMap<>();
+    for (Sample s : edge) {
+      if (!s.name().equals("spillway_filtered_total") || Double.isNaN(s.value())) continue;
+      filtered.merge(s.label("route") + "\0" + s.label("filter"), s.value(), Double::sum);
+    }
+    Map<String, Double> before = new TreeMap<>();
+    if (previous != null) previous.rules().filtered().forEach(f -> before.put(f.route() + "\0" + f.filter(), f.total()));
+    List<Filtered> fs = new ArrayList<>();
+    filtered.forEach((k, v) -> {
+      String[] rf = k.split("\0", 2);
+      fs.add(new Filtered(rf[0], rf[1], v, rate(v, before.getOrDefault(k, Double.NaN), dt)));
+    });
+    Map<String, Double> guard = new TreeMap<>();
+    List<CappedIssue> capped = new ArrayList<>();
+    for (Sample s : delivery) {
+      if (Double.isNaN(s.value())) continue;
+      if (s.name().equals("spillway_quota_guard_dropped_total")) guard.merge(s.label("route"), s.value(), Double::sum);
+      if (s.name().equals("spillway_quota_guard_capped")) {
+        capped.add(new CappedIssue(s.label("route"), s.label("issue"), s.label("title"), s.value()));
+      }
+    }
+    capped.sort((a, b) -> Double.compare(b.droppedInWindow(), a.droppedInWindow()));
+    return new Rules(fs, guard, capped.subList(0, Math.min(10, capped.size())));
   }
 
   /** 0 for a series a reporting service does not have yet; {@code NaN} stays when it reported nothing. */

@@ -108,6 +108,10 @@ public enum ContentEncoding {
       if (body.length > limit) throw new TooLarge(limit);
       return body;
     }
+    if (this == GZIP) {
+      byte[] fast = gunzipSingleMember(body, limit);
+      if (fast != null) return fast;
+    }
     try (InputStream in = decoder(body)) {
       int expected = this == GZIP ? gzipSize(body, limit) : -1;
       if (expected >= 0) {
@@ -135,6 +139,62 @@ public enum ContentEncoding {
       if (out.size() > limit) throw new TooLarge(limit);
     }
     return out.toByteArray();
+  }
+
+  /** Raw-deflate inflaters for {@link #gunzipSingleMember}, reused (creating one costs more than inflating 1 KiB). */
+  private static final ConcurrentLinkedQueue<Inflater> INFLATERS = new ConcurrentLinkedQueue<>();
+
+  /**
+   * The common case without a stream: one gzip member whose trailer states a plausible size, inflated
+   * with a pooled inflater straight into an array of that size and checked against the trailer's
+   * CRC-32 and size. Null for anything else (several members, header flags it does not read, a
+   * mismatch): the caller then takes the general path, which decides.
+   */
+  private static byte[] gunzipSingleMember(byte[] b, long limit) {
+    int size = gzipSize(b, limit);
+    if (size < 0 || (b[0] & 0xff) != 0x1f || (b[1] & 0xff) != 0x8b || b[2] != 8) return null;
+    int flags = b[3] & 0xff;
+    int pos = 10;
+    if ((flags & 0xe0) != 0) return null; // reserved bits
+    if ((flags & 4) != 0) { // FEXTRA
+      if (pos + 2 > b.length) return null;
+      pos += 2 + ((b[pos] & 0xff) | (b[pos + 1] & 0xff) << 8);
+    }
+    for (int flag : new int[] {8, 16}) { // FNAME, FCOMMENT: zero-terminated
+      if ((flags & flag) == 0) continue;
+      while (pos < b.length && b[pos] != 0) pos++;
+      pos++;
+    }
+    if ((flags & 2) != 0) pos += 2; // FHCRC
+    if (pos >= b.length - 8) return null;
+    Inflater inf = INFLATERS.poll();
+    if (inf == null) inf = new Inflater(true);
+    try {
+      inf.setInput(b, pos, b.length - 8 - pos);
+      byte[] out = new byte[size];
+      int n = 0;
+      while (n < size && !inf.finished()) {
+        int r = inf.inflate(out, n, size - n);
+        if (r == 0 && (inf.needsInput() || inf.needsDictionary())) return null;
+        n += r;
+      }
+      if (n != size) return null;
+      if (!inf.finished()) { // more output than the trailer said: let the general path decide
+        byte[] one = new byte[1];
+        if (inf.inflate(one) > 0 || !inf.finished()) return null;
+      }
+      if (inf.getRemaining() != 0) return null; // another member follows
+      CRC32 crc = new CRC32();
+      crc.update(out, 0, n);
+      int t = b.length - 8;
+      long expectedCrc = (b[t] & 0xffL) | (b[t + 1] & 0xffL) << 8 | (b[t + 2] & 0xffL) << 16 | (b[t + 3] & 0xffL) << 24;
+      return crc.getValue() == expectedCrc ? out : null;
+    } catch (java.util.zip.DataFormatException e) {
+      return null;
+    } finally {
+      inf.reset();
+      INFLATERS.offer(inf);
+    }
   }
 
   /** ISIZE of a gzip trailer, or -1 when absent or implausible. */

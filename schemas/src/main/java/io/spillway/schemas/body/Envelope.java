@@ -171,6 +171,19 @@ public final class Envelope {
     return new Scan(header, items);
   }
 
+  /** {@link #scan} of a decoded envelope held in memory (no copy). */
+  public static Scan scan(byte[] decoded) {
+    try {
+      Reader r = new Reader(decoded);
+      Header header = r.header();
+      List<ItemHeader> items = new ArrayList<>();
+      while (r.moreItems()) items.add(r.item(items.size() + 1).header());
+      return new Scan(header, items);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // cannot happen: an array is read without I/O
+    }
+  }
+
   /** Only the header line of a decoded envelope stream (reads no further than its newline). */
   public static Header header(InputStream decoded) throws IOException {
     return new Reader(decoded, Long.MAX_VALUE).header();

@@ -208,6 +208,13 @@ final class ConfigReader {
     return parse(name, HostPort.parse(def), HostPort::parse, "host:port");
   }
 
+  /** Whether {@code name} is present as a list. */
+  boolean isList(String name) {
+    known.add(name);
+    JsonNode v = node == null ? null : node.get(name);
+    return v != null && v.isArray();
+  }
+
   /** Reports keys present in the file that nobody asked for (typos). Call after reading a section. */
   void rejectUnknownKeys() {
     if (node == null) return;

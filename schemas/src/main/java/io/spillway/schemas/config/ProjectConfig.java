@@ -11,16 +11,19 @@ package io.spillway.schemas.config;
  * @param quotaEventsPerSecond edge-side quota for this route (429 above it); 0 = none
  * @param copyTo      other routes every event of this one is also delivered to (each destination on its own)
  * @param copyToSampleRate the share of events copied to this route from others (by event id), 1.0 = all
- * @param privacy the route's data scrubbing, replacing the global {@code privacy:}; null = the global one
+ * @param filters     inbound filters in force for this route: the project's {@code filters}, else the global ones
+ * @param quotaGuard  the route's quota guard, or null (off)
+ * @param privacy     the route's data scrubbing, replacing the global {@code privacy:}; null = the global one
  */
 public record ProjectConfig(String name, String alias, long id, String key, String secret, double quotaEventsPerSecond,
-    java.util.List<io.spillway.schemas.Route> copyTo, double copyToSampleRate, PrivacyConfig privacy) {
+    java.util.List<io.spillway.schemas.Route> copyTo, double copyToSampleRate, FiltersConfig filters, QuotaGuardConfig quotaGuard,
+    PrivacyConfig privacy) {
 
   public static final double DEFAULT_COPY_TO_SAMPLE_RATE = 1.0;
 
   /** A project as before copies existed (tests and tools). */
   public ProjectConfig(String name, String alias, long id, String key, String secret, double quotaEventsPerSecond) {
-    this(name, alias, id, key, secret, quotaEventsPerSecond, java.util.List.of(), DEFAULT_COPY_TO_SAMPLE_RATE, null);
+    this(name, alias, id, key, secret, quotaEventsPerSecond, java.util.List.of(), DEFAULT_COPY_TO_SAMPLE_RATE, FiltersConfig.NONE, null, null);
   }
 
   /** Keys and secrets never reach logs: only whether they are set. */
@@ -28,6 +31,7 @@ public record ProjectConfig(String name, String alias, long id, String key, Stri
   public String toString() {
     return "ProjectConfig{name=" + name + ", alias=" + alias + ", id=" + id + ", key="
         + (key == null ? "unset" : "***") + ", secret=" + (secret == null ? "unset" : "***")
-        + ", quotaEventsPerSecond=" + quotaEventsPerSecond + ", copyTo=" + copyTo + ", privacy=" + privacy + "}";
+        + ", quotaEventsPerSecond=" + quotaEventsPerSecond + ", copyTo=" + copyTo + ", filters=" + filters
+        + ", quotaGuard=" + quotaGuard + ", privacy=" + privacy + "}";
   }
 }

@@ -31,6 +31,7 @@ public record SpillwayConfig(
     KafkaConfig kafka,
     Map<String, UpstreamConfig> upstreams,
     Route defaultRoute,
+    FiltersConfig filters,
     PrivacyConfig privacy) {
 
   /** Loads a file, substituting {@code ${ENV}} from the process environment. */
@@ -79,6 +80,7 @@ public record SpillwayConfig(
     EdgeConfig edge = readEdge(r.section("edge"));
     BridgeConfig bridge = readBridge(r.section("bridge"), redis);
     DeliveryConfig delivery = readDelivery(r.section("delivery"));
+    FiltersConfig filters = FiltersConfig.read(r, "filters", FiltersConfig.NONE);
 
     Map<String, UpstreamConfig> upstreams = new LinkedHashMap<>();
     r.sections("upstreams").forEach((name, u) -> {
@@ -86,7 +88,7 @@ public record SpillwayConfig(
         u.problem("", "upstream names may use letters, digits, '_', '-' and '.' only");
         return;
       }
-      UpstreamConfig upstream = readUpstream(name, u);
+      UpstreamConfig upstream = readUpstream(name, u, filters);
       if (upstream != null) upstreams.put(name, upstream);
     });
 
@@ -105,7 +107,7 @@ public record SpillwayConfig(
     }
     PrivacyConfig privacy = PrivacyConfigReader.read(r, "privacy");
     r.rejectUnknownKeys();
-    SpillwayConfig config = new SpillwayConfig(edge, bridge, delivery, redis, kafka, inFileOrder(upstreams), defaultRoute, privacy);
+    SpillwayConfig config = new SpillwayConfig(edge, bridge, delivery, redis, kafka, inFileOrder(upstreams), defaultRoute, filters, privacy);
     RouteTable.checkUnique(config, r);
     RouteTable.checkCopies(config, r);
     return config;
@@ -208,7 +210,7 @@ public record SpillwayConfig(
     return c;
   }
 
-  private static UpstreamConfig readUpstream(String name, ConfigReader r) {
+  private static UpstreamConfig readUpstream(String name, ConfigReader r, FiltersConfig filters) {
     String url = r.requiredString("url");
     URI uri = url == null ? null : checkUrl(r, "url", url);
     UpstreamConfig.RateLimit limit = null;
@@ -228,14 +230,14 @@ public record SpillwayConfig(
         p.problem("", "project names may use letters, digits, '_', '-' and '.' only");
         return;
       }
-      projects.put(pname, readProject(pname, p));
+      projects.put(pname, readProject(pname, p, filters));
     });
     if (projects.isEmpty()) r.problem("projects", "an upstream needs at least one project");
     r.rejectUnknownKeys();
     return uri == null ? null : new UpstreamConfig(name, uri, limit, maxInFlight, timeout, inFileOrder(projects));
   }
 
-  private static ProjectConfig readProject(String name, ConfigReader r) {
+  private static ProjectConfig readProject(String name, ConfigReader r, FiltersConfig globalFilters) {
     String alias = r.string("alias", null);
     if (alias != null && (alias.isEmpty() || alias.contains(":") || alias.contains("@"))) {
       r.problem("alias", "must be non-empty and contain no ':' or '@'");
@@ -255,10 +257,12 @@ public record SpillwayConfig(
     }
     double sampleRate = r.number("copy_to_sample_rate", ProjectConfig.DEFAULT_COPY_TO_SAMPLE_RATE, 0);
     if (sampleRate > 1) r.problem("copy_to_sample_rate", "must be between 0 and 1, got " + sampleRate);
+    FiltersConfig filters = FiltersConfig.read(r, "filters", globalFilters);
+    QuotaGuardConfig guard = QuotaGuardConfig.read(r, "quota_guard");
     PrivacyConfig privacy = PrivacyConfigReader.read(r, "privacy");
     r.rejectUnknownKeys();
     return new ProjectConfig(name, alias, id, key, secret == null || secret.isEmpty() ? null : secret, quota,
-        java.util.List.copyOf(copyTo), sampleRate, privacy);
+        java.util.List.copyOf(copyTo), sampleRate, filters, guard, privacy);
   }
 
   /** Immutable, iterating in file order (so listings and checks are stable; Map.copyOf is not). */
@@ -301,10 +305,10 @@ public record SpillwayConfig(
 
   /** For tests: the same config with other sections. */
   public SpillwayConfig withRedis(RedisConfig r) {
-    return new SpillwayConfig(edge, bridge, delivery, r, kafka, upstreams, defaultRoute, privacy);
+    return new SpillwayConfig(edge, bridge, delivery, r, kafka, upstreams, defaultRoute, filters, privacy);
   }
 
   public SpillwayConfig withKafka(KafkaConfig k) {
-    return new SpillwayConfig(edge, bridge, delivery, redis, k, upstreams, defaultRoute, privacy);
+    return new SpillwayConfig(edge, bridge, delivery, redis, k, upstreams, defaultRoute, filters, privacy);
   }
 }
