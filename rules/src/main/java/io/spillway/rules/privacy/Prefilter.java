@@ -30,8 +30,10 @@ final class Prefilter {
 
   private final boolean defaults;
   private final boolean ip;
-  /** Words by their first two bytes (lower-cased ASCII); most positions stop at this look-up. */
+  /** Words by their first two bytes (lower-cased ASCII). */
   private final byte[][][] byFirstTwo = new byte[128 * 128][][];
+  /** The same as bits (2 KiB, stays in cache): most positions stop at this test. */
+  private final long[] firstTwo = new long[128 * 128 / 64];
 
   private Prefilter(List<String> words, boolean defaults, boolean ip) {
     this.defaults = defaults;
@@ -51,6 +53,7 @@ final class Prefilter {
   }
 
   private void add(int index, byte[] w) {
+    firstTwo[index >>> 6] |= 1L << index;
     byte[][] old = byFirstTwo[index];
     byte[][] now = old == null ? new byte[1][] : java.util.Arrays.copyOf(old, old.length + 1);
     now[now.length - 1] = w;
@@ -94,10 +97,22 @@ final class Prefilter {
       } else if (i + 1 < end) {
         int d = json[i + 1];
         if (d >= 0) {
-          byte[][] candidates = byFirstTwo[LOWER[c] * 128 + LOWER[d]];
-          if (candidates != null) {
-            for (byte[] w : candidates) if (startsWithIgnoreCase(json, i, end, w)) return true;
+          int two = LOWER[c] << 7 | LOWER[d];
+          if ((firstTwo[two >>> 6] & 1L << two) != 0) {
+            for (byte[] w : byFirstTwo[two]) if (startsWithIgnoreCase(json, i, end, w)) return true;
           }
+        }
+        if (in && c >= 'a' && c <= 'z') {
+          // The common case inside a string: a lower-case letter only ends a digit run (and may start an e-mail's TLD).
+          if (at && prev == '.') {
+            if (defaults) return true;
+          }
+          run = 0;
+          sep = false;
+          afterUpperPair = false;
+          prev2 = prev;
+          prev = c;
+          continue;
         }
       }
       if (!in) {
