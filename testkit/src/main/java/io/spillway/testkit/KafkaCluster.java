@@ -282,7 +282,11 @@ public final class KafkaCluster implements AutoCloseable {
         "num.recovery.threads.per.data.dir=1",
         "background.threads=4",
         "broker.heartbeat.interval.ms=1000",
-        "broker.session.timeout.ms=6000",
+        // Several brokers: a dead one must be fenced within seconds (the fault suite kills one). A single
+        // node only heartbeats to its own controller: fencing it can only hurt, and on a machine starved of
+        // CPU a late heartbeat fenced it, every partition lost its leader and producers timed out (a flaky
+        // "produce() gave up after 30 s" in delivery's tests).
+        "broker.session.timeout.ms=" + (size == 1 ? 60000 : 6000),
         "log.segment.bytes=67108864",
         // the cleaner's dedupe buffer is on the heap (128 MiB by default): too much for a small broker JVM
         "log.cleaner.dedupe.buffer.size=8388608",
