@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.ServiceLoader;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -22,7 +23,6 @@ import picocli.CommandLine.Option;
         Spillway.Edge.class,
         Spillway.Bridge.class,
         Spillway.Delivery.class,
-        Spillway.UpCommand.class,
         Spillway.CheckConfig.class,
         Spillway.DsnCommand.class,
         StatusCommand.class,
@@ -35,9 +35,18 @@ public final class Spillway implements Runnable {
     System.exit(run(args));
   }
 
+  /**
+   * A command that lives in a module of its own and is on the classpath only when it runs
+   * ({@code up} brings an embedded Redis and Kafka broker, {@code mirror} MirrorMaker 2): the
+   * services' classpath stays free of them. Found with {@link ServiceLoader}; {@code bin/spillway}
+   * puts the module's classpath in front for its command.
+   */
+  public interface Plugin {}
+
   /** Runs a command line and returns the exit code (tests call this). */
   static int run(String... args) {
     CommandLine cl = new CommandLine(new Spillway());
+    for (Plugin p : ServiceLoader.load(Plugin.class)) cl.addSubcommand(p);
     cl.setExecutionExceptionHandler((e, line, parse) -> {
       if (e instanceof ConfigException ce) {
         line.getErr().println(ce.getMessage());
@@ -68,7 +77,7 @@ public final class Spillway implements Runnable {
   }
 
   /** Runs a service until SIGTERM/Ctrl-C; the shutdown hook closes it gracefully. */
-  static int serve(String what, AutoCloseable service) throws InterruptedException {
+  public static int serve(String what, AutoCloseable service) throws InterruptedException {
     java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
@@ -137,29 +146,6 @@ public final class Spillway implements Runnable {
     @Override
     int adminPort(AutoCloseable s) {
       return ((io.spillway.delivery.DeliveryService) s).adminPort();
-    }
-  }
-
-  @Command(name = "up", description = "Everything in one process: embedded Redis and Kafka, edge, bridge, delivery "
-      + "(and, without --config, a built-in inspector upstream). Ctrl-C stops; data stays in --data-dir.")
-  static final class UpCommand implements Callable<Integer> {
-    @Option(names = {"-c", "--config"}, description = "spillway.yml (default: a sample with the inspector upstream)", paramLabel = "FILE")
-    Path config;
-
-    @Option(names = "--data-dir", description = "where Redis, Kafka and delivery keep their data (default: ${DEFAULT-VALUE})",
-        defaultValue = ".spillway", paramLabel = "DIR")
-    Path dataDir;
-
-    @Option(names = "--page-port", description = "port of the status page (default: ${DEFAULT-VALUE})", defaultValue = "9190")
-    int pagePort;
-
-    @Override
-    public Integer call() throws InterruptedException {
-      System.err.println("spillway up: starting Redis, Kafka, delivery, bridge, edge (data in " + dataDir.toAbsolutePath() + ") ...");
-      Up up = Up.start(config, dataDir, pagePort);
-      System.out.println(up.banner());
-      System.out.flush();
-      return serve("up", up);
     }
   }
 

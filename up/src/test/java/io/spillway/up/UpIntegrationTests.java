@@ -1,4 +1,4 @@
-package io.spillway.launcher;
+package io.spillway.up;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;

@@ -1,5 +1,6 @@
-package io.spillway.launcher;
+package io.spillway.up;
 
+import io.spillway.launcher.Dsn;
 import io.spillway.runtime.Html;
 import io.spillway.schemas.Route;
 import io.spillway.testkit.SentryUpstream;

@@ -1,8 +1,10 @@
-package io.spillway.launcher;
+package io.spillway.up;
 
 import io.spillway.bridge.KafkaBridge;
 import io.spillway.delivery.DeliveryService;
 import io.spillway.edge.EdgeServer;
+import io.spillway.launcher.Dsn;
+import io.spillway.launcher.KafkaGroupLag;
 import io.spillway.runtime.AdminServer;
 import io.spillway.runtime.Metrics;
 import io.spillway.runtime.status.PipelineStatus;
@@ -97,7 +99,7 @@ final class Up implements AutoCloseable {
         "bridge", PipelineStatus.adminUri(new HostPort(config.bridge().admin().host(), bridge.adminPort())),
         "delivery", PipelineStatus.adminUri(new HostPort(config.delivery().admin().host(), delivery.adminPort()))),
         config.kafka().topic(), Duration.ofSeconds(1));
-    StatusCommand.KafkaGroupLag groupLag = new StatusCommand.KafkaGroupLag(config);
+    KafkaGroupLag groupLag = new KafkaGroupLag(config);
     started.push(groupLag);
     status.groupLag(groupLag);
     page = new AdminServer(new HostPort("127.0.0.1", pagePort), Metrics.registry("up", "up"))
