@@ -1,5 +1,6 @@
 package io.spillway.delivery;
 
+import io.spillway.delivery.http.UnbuildableRequest;
 import io.spillway.schemas.BufferedEvent;
 import io.spillway.schemas.Chunks;
 import io.spillway.schemas.KafkaForm;
@@ -445,7 +446,7 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
     shared.started();
     u.sent.increment();
     long start = System.nanoTime();
-    // Built on the HTTP client's thread (see Http1Client.send): the stream thread only hands it over.
+    // Built on the HTTP client's thread (see UpstreamClient.send): the stream thread only hands it over.
     BufferedEvent toBuild = event;
     Supplier<UpstreamRequest> request = () -> {
       UpstreamRequest r = UpstreamRequest.build(toBuild, u.config, project, shared.clock().getAsLong());
@@ -453,11 +454,11 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
       return r;
     };
     String projectName = target.project();
-    shared.http().send(u.config.url(), request, timeoutFor(u, event.body().length), (int) Math.min(Integer.MAX_VALUE, event.body().length))
+    shared.http().send(u.config, request, timeoutFor(u, event.body().length), (int) Math.min(Integer.MAX_VALUE, event.body().length))
         .whenComplete((response, error) -> {
           long nanos = System.nanoTime() - start;
           DeliveryOutcome outcome;
-          if (error instanceof Http1Client.Unbuildable unbuildable) {
+          if (error instanceof UnbuildableRequest unbuildable) {
             // A record that cannot even become a request (a path or header no HTTP client accepts):
             // it is dead-lettered with what was wrong instead of being tried again and again.
             u.breaker.releasePermission();

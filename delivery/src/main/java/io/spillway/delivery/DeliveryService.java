@@ -11,6 +11,8 @@ import io.spillway.runtime.status.StatusPage;
 import io.spillway.runtime.CheckResult;
 import io.spillway.runtime.Component;
 import io.spillway.runtime.Metrics;
+import io.spillway.delivery.http.UpstreamClient;
+import io.spillway.schemas.config.ConfigException;
 import io.spillway.schemas.config.HostPort;
 import io.spillway.schemas.config.RouteTable;
 import io.spillway.schemas.config.SpillwayConfig;
@@ -68,7 +70,7 @@ public final class DeliveryService implements AutoCloseable {
   static final class Shared {
     private final Map<String, Upstream> upstreams;
     private final RouteTable routes;
-    private final Http1Client http;
+    private final UpstreamClient http;
     private final FleetRateLimit limits;
     private final LongSupplier clock;
     private final Duration punctuateInterval;
@@ -102,7 +104,7 @@ public final class DeliveryService implements AutoCloseable {
       long initial = Math.max(1, config.delivery().retryInitial().toMillis());
       this.backoff = IntervalFunction.ofExponentialRandomBackoff(initial, 2.0, 0.5,
           Math.max(initial, config.delivery().retryMax().toMillis()));
-      this.http = new Http1Client(Duration.ofSeconds(3));
+      this.http = UpstreamClient.create(config.upstreams().values());
       this.limits = new FleetRateLimit(config.redis().uri(), config.upstreams(), clock);
       CircuitBreakerRegistry breakers = CircuitBreakerRegistry.of(CircuitBreakerConfig.custom()
           .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
@@ -118,11 +120,13 @@ public final class DeliveryService implements AutoCloseable {
       config.upstreams().forEach((name, u) -> ups.put(name,
           new Upstream(u, breakers.circuitBreaker(name), registry, clock, () -> liveInstances)));
       this.upstreams = Map.copyOf(ups);
+      config.upstreams().keySet().forEach(name -> io.micrometer.core.instrument.Gauge.builder("spillway_delivery_connections", http,
+          h -> h.connections(name)).description("connections open (or being opened) to the upstream").tag("upstream", name).register(registry));
     }
 
     Map<String, Upstream> upstreams() { return upstreams; }
     RouteTable routes() { return routes; }
-    Http1Client http() { return http; }
+    UpstreamClient http() { return http; }
     FleetRateLimit limits() { return limits; }
     LongSupplier clock() { return clock; }
     Duration punctuateInterval() { return punctuateInterval; }
@@ -245,6 +249,8 @@ public final class DeliveryService implements AutoCloseable {
   static DeliveryService start(SpillwayConfig config, LongSupplier clock) {
     if (config == null) throw new NullPointerException("config == null");
     if (clock == null) throw new NullPointerException("clock == null");
+    List<String> files = config.fileProblems(); // the upstreams' TLS files, as check-config reports them
+    if (!files.isEmpty()) throw new ConfigException("delivery", files);
     return new DeliveryService(config, clock);
   }
 
@@ -272,10 +278,17 @@ public final class DeliveryService implements AutoCloseable {
         && streams.state() == KafkaStreams.State.RUNNING) {
       sleep(20);
     }
+    // Stop reading Streams' metrics first: some read RocksDB natively, and a store closed under such a
+    // read crashed the JVM (SIGSEGV in rocksdb::ThreadLocalPtr, on the metrics refresh thread).
+    scheduler.shutdownNow();
+    try {
+      scheduler.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    streamsMetrics.close();
     // Leave the group: the partitions move to the other instances now, not after session.timeout.ms.
     streams.close(new KafkaStreams.CloseOptions().timeout(Duration.ofSeconds(30)).leaveGroup(true));
-    streamsMetrics.close();
-    scheduler.shutdownNow();
     shared.limits().close();
     shared.http.close();
     admin.close();

@@ -157,6 +157,9 @@ public final class Spillway implements Runnable {
     @Override
     public Integer call() {
       SpillwayConfig c = options.load();
+      // The files the config names (tls PEM files): checked here, and again when delivery starts.
+      java.util.List<String> files = c.fileProblems();
+      if (!files.isEmpty()) throw new ConfigException(options.config.toString(), files);
       PrintWriter out = spec.commandLine().getOut();
       out.printf("%s: ok%n", options.config);
       out.printf("  edge      listen %s, admin %s%n", c.edge().listen(), c.edge().admin());
@@ -165,7 +168,10 @@ public final class Spillway implements Runnable {
           c.kafka().topic(), c.kafka().partitions(), c.kafka().replicationFactor(), c.kafka().dlqTopic());
       for (UpstreamConfig u : c.upstreams().values()) {
         String limit = u.rateLimit() == null ? "unlimited" : u.rateLimit().eventsPerSecond() + " events/s, burst " + u.rateLimit().burst();
-        out.printf("  upstream  %s %s (%s, max_in_flight %d)%n", u.name(), u.url(), limit, u.maxInFlight());
+        out.printf("  upstream  %s %s (%s, max_in_flight %d%s%s%s)%n", u.name(), u.url(), limit, u.maxInFlight(),
+            u.proxy() == null ? "" : ", proxy " + u.proxy().redacted(),
+            u.tls().caFile() == null ? "" : ", ca " + u.tls().caFile(),
+            u.tls().clientCertFile() == null ? "" : ", client certificate " + u.tls().clientCertFile());
         u.projects().values().forEach(p -> {
           out.printf("    route   %s/%s -> project %d%s%n", u.name(), p.name(), p.id(),
               p.alias() == null ? "" : ", alias " + p.alias());

@@ -92,6 +92,37 @@ class SpillwayCliUnitTests {
   }
 
   @Test
+  void checkConfigReportsUnusableTlsFilesByKeyAndNeverTheProxyPassword() throws Exception {
+    Path file = dir.resolve("tls.yml");
+    Files.writeString(file, """
+        upstreams:
+          wow:
+            url: "https://wow.example"
+            proxy: "http://svc:hunter2@proxy.dc1:3128"
+            tls: { ca_file: "missing-ca.pem", client_cert_file: "spillway.yml", client_key_file: "spillway.yml" }
+            projects: { p: { id: 1, key: k } }
+        """);
+    Files.writeString(dir.resolve("spillway.yml"), CONFIG);
+    Captured r = capture("check-config", "--config", file.toString());
+    assertThat(r.code).isEqualTo(2);
+    assertThat(r.err).contains("upstreams.wow.tls.ca_file: no such file: " + dir.resolve("missing-ca.pem"))
+        .contains("upstreams.wow.tls.client_cert_file: no certificate in " + dir.resolve("spillway.yml"))
+        .contains("upstreams.wow.tls.client_key_file: no private key in " + dir.resolve("spillway.yml"))
+        .doesNotContain("hunter2");
+
+    Files.writeString(file, """
+        upstreams:
+          wow:
+            url: "https://wow.example"
+            proxy: "http://svc:hunter2@proxy.dc1:3128"
+            projects: { p: { id: 1, key: k } }
+        """);
+    r = capture("check-config", "--config", file.toString());
+    assertThat(r.code).isZero();
+    assertThat(r.out).contains("proxy http://***@proxy.dc1:3128").doesNotContain("hunter2").doesNotContain("svc:");
+  }
+
+  @Test
   void dsnCommandForAllRoutes() throws Exception {
     Path file = dir.resolve("spillway.yml");
     Files.writeString(file, CONFIG);

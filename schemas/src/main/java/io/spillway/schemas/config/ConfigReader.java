@@ -1,7 +1,6 @@
 package io.spillway.schemas.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -28,20 +27,13 @@ final class ConfigReader {
   private final String path;
   private final List<String> problems;
   private final Map<String, String> env;
-  private final Path baseDir;
   private final Set<String> known = new HashSet<>();
 
   ConfigReader(JsonNode node, String path, List<String> problems, Map<String, String> env) {
-    this(node, path, problems, env, Path.of(""));
-  }
-
-  /** {@code baseDir}: the config file's directory, against which relative file paths are resolved. */
-  ConfigReader(JsonNode node, String path, List<String> problems, Map<String, String> env, Path baseDir) {
     this.node = node;
     this.path = path;
     this.problems = problems;
     this.env = env;
-    this.baseDir = baseDir;
   }
 
   String key(String name) {
@@ -67,7 +59,7 @@ final class ConfigReader {
       problem(name, "expected a mapping");
       v = null;
     }
-    return new ConfigReader(v == null || v.isNull() ? null : v, key(name), problems, env, baseDir);
+    return new ConfigReader(v == null || v.isNull() ? null : v, key(name), problems, env);
   }
 
   /** A mapping of names to mappings, in file order. */
@@ -132,22 +124,6 @@ final class ConfigReader {
       return def;
     }
     return substitute(name, v.asText());
-  }
-
-  /** A file path; a relative one is resolved against the config file's directory. Null if absent. */
-  Path file(String name) {
-    String s = string(name, null);
-    if (s == null) return null;
-    if (s.isEmpty()) {
-      problem(name, "must not be empty");
-      return null;
-    }
-    try {
-      return baseDir.resolve(s).normalize();
-    } catch (java.nio.file.InvalidPathException e) {
-      problem(name, "not a valid path: " + e.getReason());
-      return null;
-    }
   }
 
   String requiredString(String name) {
@@ -237,7 +213,7 @@ final class ConfigReader {
     return best == null ? "" : " (did you mean " + best + "?)";
   }
 
-  private boolean hasProblemFor(String name) {
+  boolean hasProblemFor(String name) {
     String prefix = key(name) + ":";
     for (String p : problems) if (p.startsWith(prefix)) return true;
     return false;

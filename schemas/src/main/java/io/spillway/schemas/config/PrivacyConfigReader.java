@@ -16,8 +16,8 @@ import java.util.Locale;
 final class PrivacyConfigReader {
   private PrivacyConfigReader() {}
 
-  /** The section {@code name} of {@code parent}, or null when absent. */
-  static PrivacyConfig read(ConfigReader parent, String name) {
+  /** The section {@code name} of {@code parent}, or null when absent; {@code baseDir}: the config file's directory. */
+  static PrivacyConfig read(ConfigReader parent, String name, Path baseDir) {
     if (!parent.has(name)) return null;
     ConfigReader r = parent.section(name);
     boolean scrubData = r.bool("scrub_data", PrivacyConfig.DEFAULT_SCRUB_DATA);
@@ -25,7 +25,7 @@ final class PrivacyConfigReader {
     boolean scrubIp = r.bool("scrub_ip_addresses", PrivacyConfig.DEFAULT_SCRUB_IP_ADDRESSES);
     List<String> sensitive = r.stringList("sensitive_fields", List.of());
     List<String> safe = r.stringList("safe_fields", List.of());
-    Path rulesFile = r.file("rules");
+    Path rulesFile = SpillwayConfig.file(r, "rules", baseDir);
     PiiConfig rules = rulesFile == null ? null : readRules(r, r.string("rules", ""), rulesFile);
     PrivacyConfig.Attachments attachments = PrivacyConfig.DEFAULT_ATTACHMENTS;
     String a = r.string("attachments", null);

@@ -42,16 +42,15 @@ public record SpillwayConfig(
     } catch (IOException e) {
       throw new ConfigException(file.toString(), List.of("cannot read file: " + e.getMessage()));
     }
-    Path dir = file.toAbsolutePath().getParent();
-    return parse(text, System.getenv(), file.toString(), dir == null ? Path.of("") : dir);
+    return parse(text, System.getenv(), file.toString(), file.toAbsolutePath().getParent());
   }
 
-  /** Parses YAML text; {@code source} names it in error messages; relative file paths resolve against the working directory. */
+  /** Parses YAML text; {@code source} names it in error messages; relative file names are taken from the working directory. */
   public static SpillwayConfig parse(String yaml, Map<String, String> env, String source) {
-    return parse(yaml, env, source, Path.of(""));
+    return parse(yaml, env, source, Path.of("").toAbsolutePath());
   }
 
-  /** Parses YAML text; relative file paths in it (such as {@code privacy.rules}) resolve against {@code baseDir}. */
+  /** Parses YAML text; relative file names in it (e.g. {@code tls.ca_file}) are resolved against {@code baseDir}. */
   public static SpillwayConfig parse(String yaml, Map<String, String> env, String source, Path baseDir) {
     JsonNode root;
     try {
@@ -64,7 +63,7 @@ public record SpillwayConfig(
       throw new ConfigException(source, List.of("the top level must be a mapping"));
     }
     List<String> problems = new ArrayList<>();
-    SpillwayConfig config = read(new ConfigReader(root != null && root.isObject() ? root : null, "", problems, env, baseDir));
+    SpillwayConfig config = read(new ConfigReader(root != null && root.isObject() ? root : null, "", problems, env), baseDir);
     if (!problems.isEmpty()) throw new ConfigException(source, problems);
     return config;
   }
@@ -74,7 +73,20 @@ public record SpillwayConfig(
     return parse("{}", Map.of(), "defaults");
   }
 
-  private static SpillwayConfig read(ConfigReader r) {
+  /**
+   * Problems with the files the config names (the PEM files of {@code upstreams.<u>.tls}: missing,
+   * unreadable, not PEM, a key that does not match its certificate), each naming its key; empty when
+   * all are fine. Not part of {@link #parse}: only delivery reads these files, and one config may serve
+   * hosts that do not have them. {@code check-config} and delivery's start call it.
+   */
+  public List<String> fileProblems() {
+    List<String> problems = new ArrayList<>();
+    java.util.Date now = new java.util.Date();
+    upstreams.values().forEach(u -> problems.addAll(PemFiles.check("upstreams." + u.name() + ".tls", u.tls(), now)));
+    return problems;
+  }
+
+  private static SpillwayConfig read(ConfigReader r, Path baseDir) {
     RedisConfig redis = readRedis(r.section("redis"));
     KafkaConfig kafka = readKafka(r.section("kafka"));
     EdgeConfig edge = readEdge(r.section("edge"));
@@ -88,7 +100,7 @@ public record SpillwayConfig(
         u.problem("", "upstream names may use letters, digits, '_', '-' and '.' only");
         return;
       }
-      UpstreamConfig upstream = readUpstream(name, u, filters);
+      UpstreamConfig upstream = readUpstream(name, u, filters, baseDir);
       if (upstream != null) upstreams.put(name, upstream);
     });
 
@@ -105,7 +117,7 @@ public record SpillwayConfig(
         r.problem("default_route", e.getMessage());
       }
     }
-    PrivacyConfig privacy = PrivacyConfigReader.read(r, "privacy");
+    PrivacyConfig privacy = PrivacyConfigReader.read(r, "privacy", baseDir);
     r.rejectUnknownKeys();
     SpillwayConfig config = new SpillwayConfig(edge, bridge, delivery, redis, kafka, inFileOrder(upstreams), defaultRoute, filters, privacy);
     RouteTable.checkUnique(config, r);
@@ -210,7 +222,7 @@ public record SpillwayConfig(
     return c;
   }
 
-  private static UpstreamConfig readUpstream(String name, ConfigReader r, FiltersConfig filters) {
+  private static UpstreamConfig readUpstream(String name, ConfigReader r, FiltersConfig filters, Path baseDir) {
     String url = r.requiredString("url");
     URI uri = url == null ? null : checkUrl(r, "url", url);
     UpstreamConfig.RateLimit limit = null;
@@ -230,14 +242,124 @@ public record SpillwayConfig(
         p.problem("", "project names may use letters, digits, '_', '-' and '.' only");
         return;
       }
-      projects.put(pname, readProject(pname, p, filters));
+      projects.put(pname, readProject(pname, p, filters, baseDir));
     });
     if (projects.isEmpty()) r.problem("projects", "an upstream needs at least one project");
+    UpstreamConfig.Tls tls = readTls(r, uri, baseDir);
+    UpstreamConfig.Proxy proxy = readProxy(r);
+    UpstreamConfig.Http2 http2 = UpstreamConfig.Http2.AUTO;
+    String h2 = r.string("http2", "auto");
+    switch (h2) {
+      case "auto" -> http2 = UpstreamConfig.Http2.AUTO;
+      case "off", "false" -> http2 = UpstreamConfig.Http2.OFF; // YAML 1.1 reads a bare off as false
+      default -> r.problem("http2", "expected auto or off, got \"" + h2 + "\"");
+    }
     r.rejectUnknownKeys();
-    return uri == null ? null : new UpstreamConfig(name, uri, limit, maxInFlight, timeout, inFileOrder(projects));
+    return uri == null ? null
+        : new UpstreamConfig(name, uri, limit, maxInFlight, timeout, inFileOrder(projects), tls, proxy, http2);
   }
 
-  private static ProjectConfig readProject(String name, ConfigReader r, FiltersConfig globalFilters) {
+  /** {@code tls: {ca_file, client_cert_file, client_key_file}}: names only; the files are checked by {@link #fileProblems}. */
+  private static UpstreamConfig.Tls readTls(ConfigReader u, URI url, Path baseDir) {
+    if (!u.has("tls")) return UpstreamConfig.Tls.DEFAULT;
+    ConfigReader r = u.section("tls");
+    Path ca = file(r, "ca_file", baseDir);
+    Path cert = file(r, "client_cert_file", baseDir);
+    Path key = file(r, "client_key_file", baseDir);
+    if ((cert == null) != (key == null) && !r.hasProblemFor("client_cert_file") && !r.hasProblemFor("client_key_file")) {
+      r.problem(cert == null ? "client_cert_file" : "client_key_file", "is required with " + (cert == null ? "client_key_file" : "client_cert_file"));
+    }
+    if (url != null && !"https".equals(url.getScheme())) u.problem("tls", "applies to https:// urls only");
+    r.rejectUnknownKeys();
+    return new UpstreamConfig.Tls(ca, cert, key);
+  }
+
+  /** %XX escapes as UTF-8 ('+' stays '+': this is a URL's user info, not a form). */
+  private static String percentDecode(String s) {
+    if (s.indexOf('%') < 0) return s;
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c != '%') {
+        out.writeBytes(String.valueOf(c).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        continue;
+      }
+      if (i + 2 >= s.length()) throw new IllegalArgumentException("bad escape");
+      int hi = Character.digit(s.charAt(i + 1), 16);
+      int lo = Character.digit(s.charAt(i + 2), 16);
+      if (hi < 0 || lo < 0) throw new IllegalArgumentException("bad escape");
+      out.write(hi << 4 | lo);
+      i += 2;
+    }
+    return out.toString(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /** A file name; a relative one is resolved against the config file's directory. Null if absent. */
+  static Path file(ConfigReader r, String name, Path baseDir) {
+    String f = r.string(name, null);
+    if (f == null) return null;
+    if (f.isBlank()) {
+      r.problem(name, "must not be empty");
+      return null;
+    }
+    try {
+      return baseDir.resolve(f).normalize();
+    } catch (java.nio.file.InvalidPathException e) {
+      r.problem(name, "not a file name: " + e.getReason());
+      return null;
+    }
+  }
+
+  /**
+   * {@code proxy: "http://[user:pass@]host:port"}. Its text may hold a password: no message here
+   * repeats it.
+   */
+  private static UpstreamConfig.Proxy readProxy(ConfigReader r) {
+    String text = r.string("proxy", null);
+    if (text == null || text.isEmpty()) return null;
+    URI uri;
+    try {
+      uri = new URI(text);
+    } catch (URISyntaxException e) {
+      r.problem("proxy", "expected http://[user:password@]host:port (not a URL: " + e.getReason() + ")");
+      return null;
+    }
+    if (!"http".equalsIgnoreCase(uri.getScheme())) {
+      r.problem("proxy", "expected http://[user:password@]host:port (only HTTP proxies are supported; https upstreams go through them by CONNECT)");
+      return null;
+    }
+    if (uri.getHost() == null || uri.getPort() < 0) {
+      r.problem("proxy", "expected http://[user:password@]host:port (the host and the port are required)");
+      return null;
+    }
+    if ((uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !uri.getRawPath().equals("/"))
+        || uri.getRawQuery() != null || uri.getRawFragment() != null) {
+      r.problem("proxy", "expected http://[user:password@]host:port (no path, query or fragment)");
+      return null;
+    }
+    String user = null;
+    String password = null;
+    String info = uri.getRawUserInfo();
+    if (info != null) {
+      int colon = info.indexOf(':');
+      try {
+        user = percentDecode(colon < 0 ? info : info.substring(0, colon));
+        password = colon < 0 ? "" : percentDecode(info.substring(colon + 1));
+      } catch (IllegalArgumentException e) {
+        r.problem("proxy", "the user or password has a bad %-escape");
+        return null;
+      }
+      if (user.isEmpty()) {
+        r.problem("proxy", "the user name is empty");
+        return null;
+      }
+    }
+    String host = uri.getHost();
+    if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
+    return new UpstreamConfig.Proxy(host, uri.getPort(), user, password);
+  }
+
+  private static ProjectConfig readProject(String name, ConfigReader r, FiltersConfig globalFilters, Path baseDir) {
     String alias = r.string("alias", null);
     if (alias != null && (alias.isEmpty() || alias.contains(":") || alias.contains("@"))) {
       r.problem("alias", "must be non-empty and contain no ':' or '@'");
@@ -259,7 +381,7 @@ public record SpillwayConfig(
     if (sampleRate > 1) r.problem("copy_to_sample_rate", "must be between 0 and 1, got " + sampleRate);
     FiltersConfig filters = FiltersConfig.read(r, "filters", globalFilters);
     QuotaGuardConfig guard = QuotaGuardConfig.read(r, "quota_guard");
-    PrivacyConfig privacy = PrivacyConfigReader.read(r, "privacy");
+    PrivacyConfig privacy = PrivacyConfigReader.read(r, "privacy", baseDir);
     r.rejectUnknownKeys();
     return new ProjectConfig(name, alias, id, key, secret == null || secret.isEmpty() ? null : secret, quota,
         java.util.List.copyOf(copyTo), sampleRate, filters, guard, privacy);
