@@ -26,7 +26,7 @@ log() { echo "[report] $(date -u +%T) $*" >&2; }
 command_for() { # NAME FRAG
   local f=$2
   if [ "$QUICK" = 1 ]; then case "$1" in
-    edge)     echo "bench/edge/run.sh -n 1 -d 5 -F -o $f";;
+    edge)     echo "bench/edge/run.sh -n 1 -d 5 -F -S -o $f";;
     # quick: the bridge jar already in ~/.m2, so a smoke run never re-installs what other processes use
     bridge)   echo "env BRIDGE_BENCH_NO_INSTALL=${BRIDGE_BENCH_NO_INSTALL:-1} bench/bridge/run.sh -o $f 20000 1024 1";;
     delivery) echo "bench/delivery/run.sh -n 5000 -N 5000 -w 10 -W 0 -r 1 -o $f";;
@@ -34,7 +34,7 @@ command_for() { # NAME FRAG
     sdk)      echo "bench/sdk/run.sh -t 4 -b 2 -o $f";;
     mirror)   echo "bench/mirror/run.sh -o $f 20000 200 15 5";;
   esac; else case "$1" in
-    edge)     echo "bench/edge/run.sh -n 3 -d 15 -F -o $f";;
+    edge)     echo "bench/edge/run.sh -n 3 -d 15 -F -S -o $f";;
     bridge)   echo "bench/bridge/run.sh -o $f 200000 1024 3";;
     delivery) echo "bench/delivery/run.sh -n 100000 -N 100000 -w 30 -o $f";;
     e2e)      echo "bench/e2e/run.sh -n 3 -b 1000000 -w 30 -o $f";;

@@ -2,11 +2,15 @@ package io.spillway.launcher;
 
 import io.spillway.schemas.Route;
 import io.spillway.schemas.config.ConfigException;
+import io.spillway.schemas.config.PrivacyConfig;
 import io.spillway.schemas.config.Role;
 import io.spillway.schemas.config.SpillwayConfig;
 import io.spillway.schemas.config.UpstreamConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import java.util.ServiceLoader;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -184,8 +188,12 @@ public final class Spillway implements Runnable {
             u.proxy() == null ? "" : ", proxy " + u.proxy().redacted(),
             u.tls().caFile() == null ? "" : ", ca " + u.tls().caFile(),
             u.tls().clientCertFile() == null ? "" : ", client certificate " + u.tls().clientCertFile());
-        u.projects().values().forEach(p -> out.printf("    route   %s/%s -> project %d%s%n", u.name(), p.name(), p.id(),
-            p.alias() == null ? "" : ", alias " + p.alias()));
+        u.projects().values().forEach(p -> {
+          out.printf("    route   %s/%s -> project %d%s%n", u.name(), p.name(), p.id(),
+              p.alias() == null ? "" : ", alias " + p.alias());
+          PrivacyConfig privacy = p.privacy() != null ? p.privacy() : c.privacy();
+          if (privacy != null && !privacy.isOff()) out.printf("      privacy %s%n", describe(privacy));
+        });
       }
       if (c.defaultRoute() != null) out.printf("  default_route %s%n", c.defaultRoute());
       out.flush();
@@ -199,6 +207,21 @@ public final class Spillway implements Runnable {
         case SINGLE_SITE -> "no mirror.sources";
       };
     }
+  }
+
+  /** One line: what a route's data scrubbing does (no values: the settings only). */
+  static String describe(PrivacyConfig p) {
+    List<String> parts = new ArrayList<>();
+    if (p.scrubData()) parts.add(p.scrubDefaults() ? "data scrubber with Sentry's defaults" : "data scrubber without defaults");
+    if (p.scrubIpAddresses()) parts.add("IP addresses removed");
+    if (p.scrubData() && !p.sensitiveFields().isEmpty()) parts.add(p.sensitiveFields().size() + " sensitive fields");
+    if (!p.safeFields().isEmpty()) parts.add(p.safeFields().size() + " safe fields");
+    if (p.rules() != null) {
+      parts.add("rules " + p.rulesFile() + " (" + p.rules().rules().size() + " rules, " + p.rules().applications().size()
+          + " applications)");
+    }
+    parts.add("attachments " + p.attachments().name().toLowerCase(Locale.ROOT));
+    return String.join(", ", parts);
   }
 
   @Command(name = "dsn", description = "Print the DSN an app should use for a route (never the real key).")

@@ -58,6 +58,40 @@ class SpillwayCliUnitTests {
   }
 
   @Test
+  void checkConfigShowsEachRoutesDataScrubbing() throws Exception {
+    Files.writeString(dir.resolve("pii.json"), "{\"rules\": {\"device\": {\"type\": \"pattern\", \"pattern\": \"d/[a-f0-9]+\","
+        + " \"redaction\": {\"method\": \"hash\"}}}, \"applications\": {\"$string\": [\"device\"]}}");
+    Path file = dir.resolve("spillway.yml");
+    Files.writeString(file, "privacy: { scrub_ip_addresses: true, safe_fields: [order_id], rules: pii.json }\n"
+        + CONFIG.replace("api:    { id: 21, key: realkey4567 }", "api:    { id: 21, key: realkey4567, privacy: { scrub_data: false } }"));
+    Captured r = capture("check-config", "--config", file.toString());
+    assertThat(r.code).as(r.err).isZero();
+    assertThat(r.out).contains("route   wow/vod_be -> project 20, alias vodbe\n      privacy data scrubber with Sentry's defaults,"
+        + " IP addresses removed, 1 safe fields, rules " + dir.resolve("pii.json") + " (1 rules, 1 applications), attachments keep");
+    assertThat(r.out).contains("route   wow/api -> project 21\n").doesNotContain("route   wow/api -> project 21\n      privacy");
+  }
+
+  @Test
+  void checkConfigNamesTheRulesFileTheRuleAndTheProblem() throws Exception {
+    Files.writeString(dir.resolve("pii.json"), """
+        {"rules": {"device": {"type": "pattern", "pattern": "d/[a-f"}, "phone": {"type": "phone"}},
+         "applications": {"$frme.vars": ["@ip"], "$string": ["nosuchrule"]}}""");
+    Path file = dir.resolve("bad.yml");
+    Files.writeString(file, "privacy: { rules: pii.json }\n" + CONFIG);
+    Captured r = capture("check-config", "--config", file.toString());
+    assertThat(r.code).isEqualTo(2);
+    assertThat(r.err)
+        .contains("privacy.rules: pii.json: rule \"device\": invalid pattern: Unclosed character class")
+        .contains("privacy.rules: pii.json: rule \"phone\": unknown type \"phone\"")
+        .contains("privacy.rules: pii.json: applications.\"$frme.vars\": invalid selector: unknown value type $frme")
+        .contains("unknown rule \"nosuchrule\"");
+    Files.writeString(dir.resolve("pii.json"), "{\"rules\": {");
+    r = capture("check-config", "--config", file.toString());
+    assertThat(r.code).isEqualTo(2);
+    assertThat(r.err).contains("privacy.rules: pii.json: not valid JSON");
+  }
+
+  @Test
   void checkConfigReportsUnusableTlsFilesByKeyAndNeverTheProxyPassword() throws Exception {
     Path file = dir.resolve("tls.yml");
     Files.writeString(file, """

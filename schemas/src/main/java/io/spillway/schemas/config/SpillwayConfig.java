@@ -32,6 +32,7 @@ public record SpillwayConfig(
     Map<String, UpstreamConfig> upstreams,
     Route defaultRoute,
     FiltersConfig filters,
+    PrivacyConfig privacy,
     MirrorConfig mirror,
     Role role) {
 
@@ -131,9 +132,10 @@ public record SpillwayConfig(
         r.problem("default_route", e.getMessage());
       }
     }
+    PrivacyConfig privacy = PrivacyConfigReader.read(r, "privacy", baseDir);
     r.rejectUnknownKeys();
     SpillwayConfig config = new SpillwayConfig(edge, bridge, delivery, redis, kafka, inFileOrder(upstreams), defaultRoute, filters,
-        mirror, role);
+        privacy, mirror, role);
     RouteTable.checkUnique(config, r);
     RouteTable.checkCopies(config, r);
     return config;
@@ -303,7 +305,7 @@ public record SpillwayConfig(
         p.problem("", "project names may use letters, digits, '_', '-' and '.' only");
         return;
       }
-      projects.put(pname, readProject(pname, p, filters));
+      projects.put(pname, readProject(pname, p, filters, baseDir));
     });
     if (projects.isEmpty()) r.problem("projects", "an upstream needs at least one project");
     UpstreamConfig.Tls tls = readTls(r, uri, baseDir);
@@ -355,7 +357,8 @@ public record SpillwayConfig(
     return out.toString(java.nio.charset.StandardCharsets.UTF_8);
   }
 
-  private static Path file(ConfigReader r, String name, Path baseDir) {
+  /** A file name; a relative one is resolved against the config file's directory. Null if absent. */
+  static Path file(ConfigReader r, String name, Path baseDir) {
     String f = r.string(name, null);
     if (f == null) return null;
     if (f.isBlank()) {
@@ -419,7 +422,7 @@ public record SpillwayConfig(
     return new UpstreamConfig.Proxy(host, uri.getPort(), user, password);
   }
 
-  private static ProjectConfig readProject(String name, ConfigReader r, FiltersConfig globalFilters) {
+  private static ProjectConfig readProject(String name, ConfigReader r, FiltersConfig globalFilters, Path baseDir) {
     String alias = r.string("alias", null);
     if (alias != null && (alias.isEmpty() || alias.contains(":") || alias.contains("@"))) {
       r.problem("alias", "must be non-empty and contain no ':' or '@'");
@@ -441,9 +444,10 @@ public record SpillwayConfig(
     if (sampleRate > 1) r.problem("copy_to_sample_rate", "must be between 0 and 1, got " + sampleRate);
     FiltersConfig filters = FiltersConfig.read(r, "filters", globalFilters);
     QuotaGuardConfig guard = QuotaGuardConfig.read(r, "quota_guard");
+    PrivacyConfig privacy = PrivacyConfigReader.read(r, "privacy", baseDir);
     r.rejectUnknownKeys();
     return new ProjectConfig(name, alias, id, key, secret == null || secret.isEmpty() ? null : secret, quota,
-        java.util.List.copyOf(copyTo), sampleRate, filters, guard);
+        java.util.List.copyOf(copyTo), sampleRate, filters, guard, privacy);
   }
 
   /** Immutable, iterating in file order (so listings and checks are stable; Map.copyOf is not). */
@@ -497,10 +501,10 @@ public record SpillwayConfig(
 
   /** For tests: the same config with other sections. */
   public SpillwayConfig withRedis(RedisConfig r) {
-    return new SpillwayConfig(edge, bridge, delivery, r, kafka, upstreams, defaultRoute, filters, mirror, role);
+    return new SpillwayConfig(edge, bridge, delivery, r, kafka, upstreams, defaultRoute, filters, privacy, mirror, role);
   }
 
   public SpillwayConfig withKafka(KafkaConfig k) {
-    return new SpillwayConfig(edge, bridge, delivery, redis, k, upstreams, defaultRoute, filters, mirror, role);
+    return new SpillwayConfig(edge, bridge, delivery, redis, k, upstreams, defaultRoute, filters, privacy, mirror, role);
   }
 }
