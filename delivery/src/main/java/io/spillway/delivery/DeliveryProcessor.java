@@ -91,6 +91,8 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
   private ProcessorContext<byte[], byte[]> context;
   private KeyValueStore<Bytes, byte[]> store;
   private ChunkGroups chunks;
+  /** Drops second copies of an event (MirrorMaker 2, bridge re-sends); null when delivery.dedup_window is 0. */
+  private Dedup dedup;
   private QuotaGuard guard;
   /** The newest received-at (record timestamp) this task has processed: how far its partitions got. */
   private long streamTime;
@@ -111,6 +113,9 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
     this.context = context;
     this.store = context.getStateStore(STORE);
     this.chunks = new ChunkGroups(store);
+    if (!shared.dedupWindow().isZero()) {
+      this.dedup = new Dedup(context.getStateStore(Dedup.STORE), shared.dedupWindow(), shared.clock(), shared.registry());
+    }
     this.guard = new QuotaGuard(context.getStateStore(QuotaGuard.STORE), shared.guardMetrics, shared.guardRetentionMillis);
     countRestored();
     context.schedule(shared.punctuateInterval(), PunctuationType.WALL_CLOCK_TIME, this::tick);
@@ -125,6 +130,7 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
     List<KafkaForm.Header> headers = new ArrayList<>();
     for (Header h : record.headers()) headers.add(new KafkaForm.Header(h.key(), h.value()));
     RecordMetadata md = context.recordMetadata().orElseThrow();
+    if (dedup != null && dedup.check(record.headers(), md.topic(), md.partition(), md.offset()) == Dedup.Verdict.DUPLICATE) return;
     PendingEvent asCame = new PendingEvent(0, 0, null, record.key(), record.value(), record.timestamp(), headers);
     BufferedEvent event;
     try {

@@ -84,6 +84,7 @@ public final class DeliveryService implements AutoCloseable {
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicInteger unapplied = new AtomicInteger();
     private final PrometheusMeterRegistry registry;
+    private final Duration dedupWindow;
     final QuotaGuardMetrics guardMetrics;
     final long guardRetentionMillis;
     volatile int liveInstances = 1;
@@ -99,6 +100,7 @@ public final class DeliveryService implements AutoCloseable {
       this.maxEventAgeMillis = config.delivery().maxEventAge().toMillis();
       this.chunkTimeoutMillis = config.delivery().chunkTimeout().toMillis();
       this.topic = config.kafka().topic();
+      this.dedupWindow = config.delivery().dedupWindow();
       this.repeatedChunks = Counter.builder("spillway_delivery_repeated_chunks")
           .description("pieces of large events that arrived a second time (bridge re-sends), dropped").register(registry);
       long initial = Math.max(1, config.delivery().retryInitial().toMillis());
@@ -135,6 +137,8 @@ public final class DeliveryService implements AutoCloseable {
     boolean draining() { return draining.get(); }
     long chunkTimeoutMillis() { return chunkTimeoutMillis; }
     String topic() { return topic; }
+    Duration dedupWindow() { return dedupWindow; }
+    PrometheusMeterRegistry registry() { return registry; }
     void repeatedChunk() { repeatedChunks.increment(); }
 
     /**
@@ -180,10 +184,19 @@ public final class DeliveryService implements AutoCloseable {
       throw e;
     }
     Topology topology = new Topology();
-    topology.addSource("events", new ByteArrayDeserializer(), new ByteArrayDeserializer(), config.kafka().topic());
+    // kafka.topic, plus each datacenter's central copy <dc>.<topic> at a central site (mirror.sources):
+    // a pattern, so that a copy the mirror creates later is read from when it appears.
+    List<String> sources = config.deliveryTopics();
+    if (sources.size() == 1) {
+      topology.addSource("events", new ByteArrayDeserializer(), new ByteArrayDeserializer(), sources.get(0));
+    } else {
+      topology.addSource("events", new ByteArrayDeserializer(), new ByteArrayDeserializer(),
+          java.util.regex.Pattern.compile(String.join("|", sources.stream().map(java.util.regex.Pattern::quote).toList())));
+    }
     topology.addProcessor("deliver", () -> new DeliveryProcessor(shared), "events");
     topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DeliveryProcessor.STORE),
         Serdes.Bytes(), Serdes.ByteArray()), "deliver");
+    if (!config.delivery().dedupWindow().isZero()) topology.addStateStore(Dedup.storeBuilder(config.delivery().dedupWindow()), "deliver");
     topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(QuotaGuard.STORE),
         Serdes.Bytes(), Serdes.ByteArray()), "deliver");
     topology.addSink(DeliveryProcessor.DLQ_SINK, config.kafka().dlqTopic(), new ByteArraySerializer(),
@@ -208,6 +221,8 @@ public final class DeliveryService implements AutoCloseable {
     p.put(StreamsConfig.producerPrefix("acks"), "all");
     // Small batches: punctuators (sending, applying outcomes) run between them.
     p.put(StreamsConfig.consumerPrefix("max.poll.records"), 500);
+    // A datacenter's copy created while delivery runs is found at the next metadata refresh (default 5 min).
+    if (sources.size() > 1) p.put(StreamsConfig.consumerPrefix("metadata.max.age.ms"), 10_000);
     this.streams = new KafkaStreams(topology, p);
     streams.setUncaughtExceptionHandler(e -> {
       log.error("stream thread failed; replacing it", e);

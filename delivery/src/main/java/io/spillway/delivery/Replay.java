@@ -135,10 +135,22 @@ public final class Replay {
   public record Summary(String replayId, boolean dryRun, long scanned, long selected, long skippedCopies, long sent,
       List<String> ranges) {}
 
-  /** Runs a replay; {@code progress} gets a line about once a second. */
+  /** Runs a replay of {@code kafka.topic}; {@code progress} gets a line about once a second. */
   public static Summary run(SpillwayConfig config, Bound from, Bound to, Selection selection, boolean dryRun,
       Consumer<String> progress) {
     if (config == null) throw new NullPointerException("config == null");
+    return run(config, config.kafka().topic(), from, to, selection, dryRun, progress);
+  }
+
+  /**
+   * Runs a replay of {@code source}, one of the topics delivery reads (a datacenter's central copy
+   * {@code <dc>.<topic>} for {@code replay --datacenter}); the copies always go to {@code kafka.topic},
+   * which delivery reads too: the mirror's copies are MirrorMaker 2's alone.
+   */
+  public static Summary run(SpillwayConfig config, String source, Bound from, Bound to, Selection selection, boolean dryRun,
+      Consumer<String> progress) {
+    if (config == null) throw new NullPointerException("config == null");
+    if (source == null) throw new NullPointerException("source == null");
     if (from == null) throw new NullPointerException("from == null");
     if (to == null) throw new NullPointerException("to == null");
     if (selection == null) throw new NullPointerException("selection == null");
@@ -148,7 +160,7 @@ public final class Replay {
     byte[] replayIdBytes = replayId.getBytes(StandardCharsets.UTF_8);
     try (KafkaConsumer<byte[], byte[]> consumer = ToolClients.consumer(config);
          KafkaProducer<byte[], byte[]> producer = dryRun ? null : ToolClients.producer(config)) {
-      List<TopicPartition> tps = ToolClients.partitions(consumer, topic);
+      List<TopicPartition> tps = ToolClients.partitions(consumer, source);
       // The end is fixed now: copies written by this replay land after it and are not read again.
       Map<TopicPartition, Long> first = consumer.beginningOffsets(tps);
       Map<TopicPartition, Long> last = consumer.endOffsets(tps);

@@ -3,6 +3,7 @@ package io.spillway.launcher;
 import io.spillway.schemas.Route;
 import io.spillway.schemas.config.ConfigException;
 import io.spillway.schemas.config.PrivacyConfig;
+import io.spillway.schemas.config.Role;
 import io.spillway.schemas.config.SpillwayConfig;
 import io.spillway.schemas.config.UpstreamConfig;
 import java.io.PrintWriter;
@@ -162,10 +163,25 @@ public final class Spillway implements Runnable {
       if (!files.isEmpty()) throw new ConfigException(options.config.toString(), files);
       PrintWriter out = spec.commandLine().getOut();
       out.printf("%s: ok%n", options.config);
-      out.printf("  edge      listen %s, admin %s%n", c.edge().listen(), c.edge().admin());
-      out.printf("  redis     %s, stream %s x%d%n", c.redis().redactedUri(), c.redis().stream(), c.redis().shards());
+      out.printf("  role      %s (%s): runs %s%n", c.role().label(), roleReason(c), String.join(", ", c.role().services()));
+      if (c.role() != Role.CENTRAL) {
+        out.printf("  edge      listen %s, admin %s, datacenter %s%n", c.edge().listen(), c.edge().admin(), c.edge().datacenter());
+        out.printf("  redis     %s, stream %s x%d%n", c.redis().redactedUri(), c.redis().stream(), c.redis().shards());
+        out.printf("  bridge    admin %s%n", c.bridge().admin());
+      }
+      if (c.role() == Role.CENTRAL) {
+        out.printf("  mirror    admin %s%n", c.mirror().admin());
+        c.mirror().sources().values().forEach(src -> out.printf("    source  %s: %s%s -> %s%n", src.name(), src.bootstrapServers(),
+            src.properties().isEmpty() ? "" : " (properties: " + String.join(", ", src.properties().keySet()) + ")",
+            io.spillway.schemas.config.MirrorConfig.remoteTopic(src.name(), c.kafka().topic())));
+        if (!c.mirror().properties().isEmpty()) out.printf("    extra   MirrorMaker 2 settings: %s%n", String.join(", ", c.mirror().properties().keySet()));
+      }
       out.printf("  kafka     %s, topic %s (%d partitions, rf %d), dlq %s%n", c.kafka().bootstrapServers(),
           c.kafka().topic(), c.kafka().partitions(), c.kafka().replicationFactor(), c.kafka().dlqTopic());
+      if (c.role() != Role.DATACENTER) {
+        out.printf("  delivery  admin %s, reads %s, dedup window %s%n", c.delivery().admin(), String.join(", ", c.deliveryTopics()),
+            c.delivery().dedupWindow().isZero() ? "off" : c.delivery().dedupWindow());
+      }
       for (UpstreamConfig u : c.upstreams().values()) {
         String limit = u.rateLimit() == null ? "unlimited" : u.rateLimit().eventsPerSecond() + " events/s, burst " + u.rateLimit().burst();
         out.printf("  upstream  %s %s (%s, max_in_flight %d%s%s%s)%n", u.name(), u.url(), limit, u.maxInFlight(),
@@ -182,6 +198,14 @@ public final class Spillway implements Runnable {
       if (c.defaultRoute() != null) out.printf("  default_route %s%n", c.defaultRoute());
       out.flush();
       return 0;
+    }
+
+    static String roleReason(SpillwayConfig c) {
+      return switch (c.role()) {
+        case CENTRAL -> "mirror.sources lists " + String.join(", ", c.mirror().sources().keySet());
+        case DATACENTER -> "edge.datacenter " + c.edge().datacenter() + ", no delivery section";
+        case SINGLE_SITE -> "no mirror.sources";
+      };
     }
   }
 

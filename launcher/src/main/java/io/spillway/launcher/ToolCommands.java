@@ -19,6 +19,7 @@ final class ToolCommands {
   @Command(name = "replay", description = {
       "Re-deliver a range of kafka.topic: the selected records are written again to the topic, so the running",
       "delivery sends them under its normal rules and rate limits. The originals are never changed.",
+      "With --datacenter DC (central config) the range is read from DC's central copy <DC>.<topic>; the copies go to kafka.topic.",
       "FROM/TO: now, ISO-8601 (2026-11-27T10:00:00Z), relative (-2h, -30m, -45s, -1d), an offset for every",
       "partition (1500) or per partition (0:120,1:98). FROM is inclusive, TO exclusive; TO defaults to now."})
   static final class ReplayCommand implements Callable<Integer> {
@@ -40,22 +41,44 @@ final class ToolCommands {
     @Option(names = "--dry-run", description = "count what would be replayed, send nothing")
     boolean dryRun;
 
+    @Option(names = {"-d", "--datacenter"}, paramLabel = "DC", description = "replay this datacenter's events (mirror.sources.DC)")
+    String datacenter;
+
     @Override
     public Integer call() {
       SpillwayConfig c = options.load();
+      String source = source(c, datacenter);
       Instant now = Instant.now();
       Replay.Selection selection = new Replay.Selection(route == null ? null : Route.parse(route), upstream);
       if (upstream != null && !c.upstreams().containsKey(upstream)) throw new IllegalArgumentException("no upstream '" + upstream + "' in the config");
       PrintWriter out = spec.commandLine().getOut();
       PrintWriter err = spec.commandLine().getErr();
-      Replay.Summary s = Replay.run(c, Replay.parseBound(from, now), Replay.parseBound(to, now), selection, dryRun, line -> {
-        err.print("\r" + line);
-        err.flush();
-      });
+      Replay.Summary s;
+      try {
+        s = Replay.run(c, source, Replay.parseBound(from, now), Replay.parseBound(to, now), selection, dryRun, line -> {
+          err.print("\r" + line);
+          err.flush();
+        });
+      } catch (IllegalArgumentException e) {
+        if (datacenter == null || !e.getMessage().contains("does not exist")) throw e;
+        throw new IllegalArgumentException("--datacenter " + datacenter + ": its central copy " + source + " does not exist on "
+            + c.kafka().bootstrapServers() + " (has the mirror run? spillway mirror --config ...)", e);
+      }
       err.println();
       out.println(summary(s, c));
       out.flush();
       return 0;
+    }
+
+    /** The topic to replay: kafka.topic, or with {@code --datacenter} that datacenter's central copy. */
+    static String source(SpillwayConfig c, String datacenter) {
+      if (datacenter == null) return c.kafka().topic();
+      if (!c.mirror().sources().containsKey(datacenter)) {
+        throw new IllegalArgumentException("--datacenter " + datacenter + ": no such datacenter under mirror.sources"
+            + (c.mirror().sources().isEmpty() ? " (this config mirrors none: replay --datacenter needs the central config)"
+                : " (" + String.join(", ", c.mirror().sources().keySet()) + ")"));
+      }
+      return io.spillway.schemas.config.MirrorConfig.remoteTopic(datacenter, c.kafka().topic());
     }
 
     static String summary(Replay.Summary s, SpillwayConfig c) {

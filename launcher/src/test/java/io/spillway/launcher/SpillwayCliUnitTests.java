@@ -131,6 +131,52 @@ class SpillwayCliUnitTests {
     assertThat(r.out).contains("wow/vod_be").contains("https://vodbe@spillway.internal/20").contains("https://wow:api@spillway.internal/21");
   }
 
+  static final String CENTRAL = """
+      delivery: { admin: "127.0.0.1:9102" }
+      kafka:    { bootstrap_servers: "central-kafka:9092", replication_factor: 3 }
+      mirror:
+        sources:
+          dc1: { bootstrap_servers: "dc1-kafka:9092" }
+          dc2: { bootstrap_servers: "dc2-kafka:9092", properties: { sasl.jaas.config: "secretjaas987" } }
+      upstreams:
+        wow: { url: "https://wow.sentry.example.com", projects: { vod_be: { alias: vodbe, id: 20, key: realkey0123 } } }
+      """;
+
+  @Test
+  void checkConfigSaysWhatACentralConfigRunsWithoutSecrets() throws Exception {
+    Path file = dir.resolve("central.yml");
+    Files.writeString(file, CENTRAL);
+    Captured r = capture("check-config", "--config", file.toString());
+    assertThat(r.code).isZero();
+    assertThat(r.out).contains("role      central (mirror.sources lists dc1, dc2): runs mirror, delivery")
+        .contains("source  dc2: dc2-kafka:9092 (properties: sasl.jaas.config) -> dc2.spillway.events")
+        .contains("reads spillway.events, dc1.spillway.events, dc2.spillway.events, dedup window PT1H")
+        .doesNotContain("redis").doesNotContain("secretjaas987").doesNotContain("realkey");
+  }
+
+  @Test
+  void checkConfigOfADatacenterShowsEdgeAndBridgeOnly() throws Exception {
+    Path file = dir.resolve("dc1.yml");
+    Files.writeString(file, CONFIG.replace("public_url:", "datacenter: dc1, public_url:") + "bridge: { admin: \"127.0.0.1:9101\" }\n");
+    Captured r = capture("check-config", "--config", file.toString());
+    assertThat(r.code).isZero();
+    assertThat(r.out).contains("role      datacenter (edge.datacenter dc1, no delivery section): runs edge, bridge").doesNotContain("delivery  admin");
+  }
+
+  @Test
+  void replayOfAnUnknownDatacenterNamesTheKey() throws Exception {
+    Path file = dir.resolve("central.yml");
+    Files.writeString(file, CENTRAL);
+    Captured r = capture("replay", "--config", file.toString(), "--datacenter", "dc9", "--from", "-1h");
+    assertThat(r.code).isEqualTo(2);
+    assertThat(r.err).contains("--datacenter dc9: no such datacenter under mirror.sources (dc1, dc2)");
+    Path single = dir.resolve("spillway.yml");
+    Files.writeString(single, CONFIG);
+    Captured s = capture("replay", "--config", single.toString(), "--datacenter", "dc1", "--from", "-1h");
+    assertThat(s.code).isEqualTo(2);
+    assertThat(s.err).contains("this config mirrors none");
+  }
+
   record Captured(int code, String out, String err) {}
 
   static Captured capture(String... args) {

@@ -167,14 +167,16 @@ class FaultSuiteIntegrationTests {
         // written after every scenario, so a run cut short (timeout, crash) still leaves its rows
         if (rows.size() < all.size()) {
           Files.writeString(report, Report.markdown(size, rows, started, Duration.between(started, Instant.now()), suite.log(),
-              "**Incomplete: " + rows.size() + " of " + all.size() + " scenarios done when this was written.**\n\n"));
+              "**Incomplete: " + rows.size() + " of " + all.size() + " scenarios done when this was written.**\n\n")
+              + MultiDcSuiteIntegrationTests.section(report));
         }
       }
       liveness = p.liveness();
       log = suite.log();
     }
     Duration took = Duration.between(started, Instant.now());
-    Files.writeString(report, Report.markdown(size, rows, started, took, log, ""));
+    // the Multi-DC section (MultiDcSuiteIntegrationTests) of the same file is kept
+    Files.writeString(report, Report.markdown(size, rows, started, took, log, "") + MultiDcSuiteIntegrationTests.section(report));
     System.out.println("report written to " + report.toAbsolutePath());
 
     for (Row r : rows) {

@@ -122,7 +122,7 @@ final class Pipeline implements AutoCloseable {
    * (seen: a child died with NoClassDefFoundError mid-install). So those jars are copied once, and
    * every child — restarts included — runs the same snapshot.
    */
-  private static synchronized void snapshotClasspath() throws java.io.IOException {
+  static synchronized void snapshotClasspath() throws java.io.IOException {
     String cp = System.getProperty("java.class.path");
     if (cp.contains("spillway-proof-cp-")) return;
     Path dir = Files.createTempDirectory("spillway-proof-cp-");
