@@ -1,5 +1,6 @@
 package io.spillway.delivery;
 
+import io.spillway.delivery.http.UnbuildableRequest;
 import io.spillway.schemas.BufferedEvent;
 import io.spillway.schemas.Chunks;
 import io.spillway.schemas.KafkaForm;
@@ -90,6 +91,8 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
   private ProcessorContext<byte[], byte[]> context;
   private KeyValueStore<Bytes, byte[]> store;
   private ChunkGroups chunks;
+  /** Drops second copies of an event (MirrorMaker 2, bridge re-sends); null when delivery.dedup_window is 0. */
+  private Dedup dedup;
   private QuotaGuard guard;
   /** The newest received-at (record timestamp) this task has processed: how far its partitions got. */
   private long streamTime;
@@ -110,6 +113,9 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
     this.context = context;
     this.store = context.getStateStore(STORE);
     this.chunks = new ChunkGroups(store);
+    if (!shared.dedupWindow().isZero()) {
+      this.dedup = new Dedup(context.getStateStore(Dedup.STORE), shared.dedupWindow(), shared.clock(), shared.registry());
+    }
     this.guard = new QuotaGuard(context.getStateStore(QuotaGuard.STORE), shared.guardMetrics, shared.guardRetentionMillis);
     countRestored();
     context.schedule(shared.punctuateInterval(), PunctuationType.WALL_CLOCK_TIME, this::tick);
@@ -124,6 +130,7 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
     List<KafkaForm.Header> headers = new ArrayList<>();
     for (Header h : record.headers()) headers.add(new KafkaForm.Header(h.key(), h.value()));
     RecordMetadata md = context.recordMetadata().orElseThrow();
+    if (dedup != null && dedup.check(record.headers(), md.topic(), md.partition(), md.offset()) == Dedup.Verdict.DUPLICATE) return;
     PendingEvent asCame = new PendingEvent(0, 0, null, record.key(), record.value(), record.timestamp(), headers);
     BufferedEvent event;
     try {
@@ -467,7 +474,7 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
     shared.started();
     u.sent.increment();
     long start = System.nanoTime();
-    // Built on the HTTP client's thread (see Http1Client.send): the stream thread only hands it over.
+    // Built on the HTTP client's thread (see UpstreamClient.send): the stream thread only hands it over.
     BufferedEvent toBuild = event;
     Supplier<UpstreamRequest> request = () -> {
       UpstreamRequest r = UpstreamRequest.build(toBuild, u.config, project, shared.clock().getAsLong());
@@ -475,11 +482,11 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
       return r;
     };
     String projectName = target.project();
-    shared.http().send(u.config.url(), request, timeoutFor(u, event.body().length), (int) Math.min(Integer.MAX_VALUE, event.body().length))
+    shared.http().send(u.config, request, timeoutFor(u, event.body().length), (int) Math.min(Integer.MAX_VALUE, event.body().length))
         .whenComplete((response, error) -> {
           long nanos = System.nanoTime() - start;
           DeliveryOutcome outcome;
-          if (error instanceof Http1Client.Unbuildable unbuildable) {
+          if (error instanceof UnbuildableRequest unbuildable) {
             // A record that cannot even become a request (a path or header no HTTP client accepts):
             // it is dead-lettered with what was wrong instead of being tried again and again.
             u.breaker.releasePermission();

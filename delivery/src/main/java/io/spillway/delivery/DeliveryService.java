@@ -11,6 +11,8 @@ import io.spillway.runtime.status.StatusPage;
 import io.spillway.runtime.CheckResult;
 import io.spillway.runtime.Component;
 import io.spillway.runtime.Metrics;
+import io.spillway.delivery.http.UpstreamClient;
+import io.spillway.schemas.config.ConfigException;
 import io.spillway.schemas.config.HostPort;
 import io.spillway.schemas.config.RouteTable;
 import io.spillway.schemas.config.SpillwayConfig;
@@ -68,7 +70,7 @@ public final class DeliveryService implements AutoCloseable {
   static final class Shared {
     private final Map<String, Upstream> upstreams;
     private final RouteTable routes;
-    private final Http1Client http;
+    private final UpstreamClient http;
     private final FleetRateLimit limits;
     private final LongSupplier clock;
     private final Duration punctuateInterval;
@@ -82,6 +84,7 @@ public final class DeliveryService implements AutoCloseable {
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicInteger unapplied = new AtomicInteger();
     private final PrometheusMeterRegistry registry;
+    private final Duration dedupWindow;
     final QuotaGuardMetrics guardMetrics;
     final ReplayOutcomes replays;
     final long guardRetentionMillis;
@@ -99,12 +102,13 @@ public final class DeliveryService implements AutoCloseable {
       this.maxEventAgeMillis = config.delivery().maxEventAge().toMillis();
       this.chunkTimeoutMillis = config.delivery().chunkTimeout().toMillis();
       this.topic = config.kafka().topic();
+      this.dedupWindow = config.delivery().dedupWindow();
       this.repeatedChunks = Counter.builder("spillway_delivery_repeated_chunks")
           .description("pieces of large events that arrived a second time (bridge re-sends), dropped").register(registry);
       long initial = Math.max(1, config.delivery().retryInitial().toMillis());
       this.backoff = IntervalFunction.ofExponentialRandomBackoff(initial, 2.0, 0.5,
           Math.max(initial, config.delivery().retryMax().toMillis()));
-      this.http = new Http1Client(Duration.ofSeconds(3));
+      this.http = UpstreamClient.create(config.upstreams().values());
       this.limits = new FleetRateLimit(config.redis().uri(), config.upstreams(), clock);
       CircuitBreakerRegistry breakers = CircuitBreakerRegistry.of(CircuitBreakerConfig.custom()
           .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
@@ -120,11 +124,13 @@ public final class DeliveryService implements AutoCloseable {
       config.upstreams().forEach((name, u) -> ups.put(name,
           new Upstream(u, breakers.circuitBreaker(name), registry, clock, () -> liveInstances)));
       this.upstreams = Map.copyOf(ups);
+      config.upstreams().keySet().forEach(name -> io.micrometer.core.instrument.Gauge.builder("spillway_delivery_connections", http,
+          h -> h.connections(name)).description("connections open (or being opened) to the upstream").tag("upstream", name).register(registry));
     }
 
     Map<String, Upstream> upstreams() { return upstreams; }
     RouteTable routes() { return routes; }
-    Http1Client http() { return http; }
+    UpstreamClient http() { return http; }
     FleetRateLimit limits() { return limits; }
     LongSupplier clock() { return clock; }
     Duration punctuateInterval() { return punctuateInterval; }
@@ -133,6 +139,8 @@ public final class DeliveryService implements AutoCloseable {
     boolean draining() { return draining.get(); }
     long chunkTimeoutMillis() { return chunkTimeoutMillis; }
     String topic() { return topic; }
+    Duration dedupWindow() { return dedupWindow; }
+    PrometheusMeterRegistry registry() { return registry; }
     void repeatedChunk() { repeatedChunks.increment(); }
 
     /**
@@ -178,10 +186,19 @@ public final class DeliveryService implements AutoCloseable {
       throw e;
     }
     Topology topology = new Topology();
-    topology.addSource("events", new ByteArrayDeserializer(), new ByteArrayDeserializer(), config.kafka().topic());
+    // kafka.topic, plus each datacenter's central copy <dc>.<topic> at a central site (mirror.sources):
+    // a pattern, so that a copy the mirror creates later is read from when it appears.
+    List<String> sources = config.deliveryTopics();
+    if (sources.size() == 1) {
+      topology.addSource("events", new ByteArrayDeserializer(), new ByteArrayDeserializer(), sources.get(0));
+    } else {
+      topology.addSource("events", new ByteArrayDeserializer(), new ByteArrayDeserializer(),
+          java.util.regex.Pattern.compile(String.join("|", sources.stream().map(java.util.regex.Pattern::quote).toList())));
+    }
     topology.addProcessor("deliver", () -> new DeliveryProcessor(shared), "events");
     topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DeliveryProcessor.STORE),
         Serdes.Bytes(), Serdes.ByteArray()), "deliver");
+    if (!config.delivery().dedupWindow().isZero()) topology.addStateStore(Dedup.storeBuilder(config.delivery().dedupWindow()), "deliver");
     topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(QuotaGuard.STORE),
         Serdes.Bytes(), Serdes.ByteArray()), "deliver");
     topology.addSink(DeliveryProcessor.DLQ_SINK, config.kafka().dlqTopic(), new ByteArraySerializer(),
@@ -206,6 +223,8 @@ public final class DeliveryService implements AutoCloseable {
     p.put(StreamsConfig.producerPrefix("acks"), "all");
     // Small batches: punctuators (sending, applying outcomes) run between them.
     p.put(StreamsConfig.consumerPrefix("max.poll.records"), 500);
+    // A datacenter's copy created while delivery runs is found at the next metadata refresh (default 5 min).
+    if (sources.size() > 1) p.put(StreamsConfig.consumerPrefix("metadata.max.age.ms"), 10_000);
     this.streams = new KafkaStreams(topology, p);
     streams.setUncaughtExceptionHandler(e -> {
       log.error("stream thread failed; replacing it", e);
@@ -247,6 +266,8 @@ public final class DeliveryService implements AutoCloseable {
   static DeliveryService start(SpillwayConfig config, LongSupplier clock) {
     if (config == null) throw new NullPointerException("config == null");
     if (clock == null) throw new NullPointerException("clock == null");
+    List<String> files = config.fileProblems(); // the upstreams' TLS files, as check-config reports them
+    if (!files.isEmpty()) throw new ConfigException("delivery", files);
     return new DeliveryService(config, clock);
   }
 
@@ -274,10 +295,17 @@ public final class DeliveryService implements AutoCloseable {
         && streams.state() == KafkaStreams.State.RUNNING) {
       sleep(20);
     }
+    // Stop reading Streams' metrics first: some read RocksDB natively, and a store closed under such a
+    // read crashed the JVM (SIGSEGV in rocksdb::ThreadLocalPtr, on the metrics refresh thread).
+    scheduler.shutdownNow();
+    try {
+      scheduler.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    streamsMetrics.close();
     // Leave the group: the partitions move to the other instances now, not after session.timeout.ms.
     streams.close(new KafkaStreams.CloseOptions().timeout(Duration.ofSeconds(30)).leaveGroup(true));
-    streamsMetrics.close();
-    scheduler.shutdownNow();
     shared.limits().close();
     shared.http.close();
     admin.close();

@@ -1,5 +1,6 @@
 package io.spillway.delivery;
 
+import io.spillway.delivery.http.UpstreamClient;
 import io.spillway.schemas.BufferedEvent;
 import io.spillway.schemas.EndpointKind;
 import io.spillway.schemas.config.ProjectConfig;
@@ -7,9 +8,7 @@ import io.spillway.schemas.config.UpstreamConfig;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -32,7 +31,8 @@ import java.util.Locale;
  * @param body        what to send
  * @param rewritten   true when sent_at was rewritten (and the body re-encoded)
  */
-record UpstreamRequest(String method, URI uri, List<String[]> headers, byte[] body, boolean rewritten) {
+record UpstreamRequest(String method, URI uri, List<String[]> headers, byte[] body, boolean rewritten)
+    implements UpstreamClient.Request {
 
   static final String DEFAULT_SENTRY_VERSION = "7";
 
@@ -148,30 +148,6 @@ record UpstreamRequest(String method, URI uri, List<String[]> headers, byte[] bo
 
   private static boolean isHex(byte c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-  }
-
-  /** As a JDK request with the upstream's timeout (to response headers). */
-  HttpRequest toHttpRequest(Duration timeout) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(timeout);
-    for (String[] h : headers) b.header(h[0], h[1]);
-    if (method.equals("GET") && body.length == 0) b.GET();
-    else b.method(method, HttpRequest.BodyPublishers.ofByteArray(body));
-    return b.build();
-  }
-
-  /** The HTTP/1.1 request head: request line, Host, the headers and the Content-Length. */
-  byte[] head(String hostHeader) {
-    StringBuilder head = new StringBuilder(256);
-    String target = uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
-    head.append(method).append(' ').append(target).append(" HTTP/1.1\r\nHost: ").append(hostHeader).append("\r\n");
-    for (String[] h : headers) head.append(h[0]).append(": ").append(h[1]).append("\r\n");
-    if (hasBody()) head.append("Content-Length: ").append(body.length).append("\r\n");
-    head.append("\r\n");
-    return head.toString().getBytes(StandardCharsets.ISO_8859_1);
-  }
-
-  boolean hasBody() {
-    return body.length > 0 || !method.equals("GET");
   }
 
   /** The value of a header (tests). */

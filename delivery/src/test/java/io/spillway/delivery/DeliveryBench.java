@@ -27,8 +27,11 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * went per event: the delivery JVM's threads by kind (stream, http, kafka clients, jit, gc) and
  * the whole machine's (broker and upstream included), which bounds the rate on a small box.
  *
- * <p>Usage: {@code DeliveryBench --upstream URL --label L --events N [--window-s W] [--max-in-flight M] [--punctuate DURATION (default: the config default)] [--body FILE]}
+ * <p>Usage: {@code DeliveryBench --upstream URL --label L --events N [--window-s W] [--max-in-flight M] [--punctuate DURATION (default: the config default)] [--body FILE]
+ * [--ca-file PEM] [--http2 auto|off]}
  * (repeatable: several {@code --upstream} groups run one after the other on the same broker).
+ * {@code --ca-file} is the upstream's {@code tls.ca_file}. Each line also gives the connections open to
+ * the upstream at the end ({@code spillway_delivery_connections}).
  */
 final class DeliveryBench {
   public static void main(String[] args) throws Exception {
@@ -56,6 +59,8 @@ final class DeliveryBench {
     int maxInFlight = Integer.parseInt(opt.getOrDefault("max-in-flight", "256"));
     int threads = Integer.parseInt(opt.getOrDefault("stream-threads", "1"));
     byte[] body = Files.readAllBytes(Path.of(opt.getOrDefault("body", "/work/shared/baseline/wrk/body-envelope.gz")));
+    String transport = (opt.containsKey("ca-file") ? "    tls: { ca_file: \"" + opt.get("ca-file") + "\" }\n" : "")
+        + (opt.containsKey("http2") ? "    http2: " + opt.get("http2") + "\n" : "");
     int partitions = 6;
     String topic = "bench-" + System.nanoTime();
     kafka.createTopic(topic, partitions, (short) 1);
@@ -76,8 +81,8 @@ final class DeliveryBench {
           bench:
             url: "%s"
             max_in_flight: %d
-            projects:
-        %s""".formatted("bench-app-" + System.nanoTime(), state, opt.containsKey("punctuate") ? " punctuate_interval: " + opt.get("punctuate") + "," : "", threads, kafka.bootstrapServers(), topic, partitions, url, maxInFlight, projects);
+        %s    projects:
+        %s""".formatted("bench-app-" + System.nanoTime(), state, opt.containsKey("punctuate") ? " punctuate_interval: " + opt.get("punctuate") + "," : "", threads, kafka.bootstrapServers(), topic, partitions, url, maxInFlight, transport, projects);
 
     long t0 = System.nanoTime();
     java.util.Properties pp = new java.util.Properties();
@@ -143,9 +148,10 @@ final class DeliveryBench {
       double steady = at90 > 0 ? (at90 - at10) / ((t90 - t10) / 1e9) : ok / secs;
       double retried = Pipeline.metric(port, "spillway_delivery_retried_total", null);
       double dlq = Pipeline.metric(port, "spillway_delivery_dlq_total", null);
+      double connections = Pipeline.metric(port, "spillway_delivery_connections", "upstream=\"bench\"");
       System.out.printf("spillway: %s events=%d delivered=%.0f in %.1fs (first after %.1fs) steady_events_s=%.0f retried=%.0f dlq=%.0f"
-              + " cpu_pct_delivery_jvm=%.0f stream_thread_us_per_event=%.0f jvm_cpu_us_per_event=%.0f load_avg=%.1f%n",
-          label, n, ok, secs, (first - start) / 1e9, steady, retried, dlq, 100.0 * cpu / (end - first),
+              + " connections=%.0f cpu_pct_delivery_jvm=%.0f stream_thread_us_per_event=%.0f jvm_cpu_us_per_event=%.0f load_avg=%.1f%n",
+          label, n, ok, secs, (first - start) / 1e9, steady, retried, dlq, connections, 100.0 * cpu / (end - first),
           streamCpu / 1e3 / Math.max(1, ok), cpu / 1e3 / Math.max(1, ok), os.getSystemLoadAverage());
       // Where the JVM's CPU went, per event; "rest": the process's CPU no listed thread accounts for (threads that ended).
       StringBuilder by = new StringBuilder();

@@ -52,6 +52,13 @@ class DeliveryOutcomeUnitTests {
         .isEqualTo(new DeliveryOutcome.Retry("connect"));
     assertThat(DeliveryOutcome.ofFailure(new HttpTimeoutException("slow"))).isEqualTo(new DeliveryOutcome.Retry("timeout"));
     assertThat(DeliveryOutcome.ofFailure(new java.io.IOException("reset"))).isEqualTo(new DeliveryOutcome.Retry("network"));
+    // What the Netty client fails with: no connection in time, a proxy's refusal, a failed handshake.
+    assertThat(DeliveryOutcome.ofFailure(new io.netty.channel.ConnectTimeoutException("no connection within 5000 ms")))
+        .isEqualTo(new DeliveryOutcome.Retry("connect"));
+    assertThat(DeliveryOutcome.ofFailure(new io.netty.handler.proxy.HttpProxyHandler.HttpProxyConnectException("407", null)))
+        .isEqualTo(new DeliveryOutcome.Retry("connect"));
+    assertThat(DeliveryOutcome.ofFailure(new javax.net.ssl.SSLHandshakeException("PKIX path building failed")))
+        .isEqualTo(new DeliveryOutcome.Retry("network"));
   }
 
   @Test

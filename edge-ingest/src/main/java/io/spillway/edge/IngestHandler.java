@@ -127,6 +127,8 @@ final class IngestHandler implements HttpHandler {
     long held;
     volatile boolean bodyRead;
     volatile boolean answered;
+    /** The request deadline's timer, once the body did not come in one read; removed when it has. */
+    org.xnio.XnioExecutor.Key deadline;
 
     Ingest(HttpServerExchange ex, long start, Endpoint endpoint, String method, QueryString query) {
       this.ex = ex;
@@ -202,7 +204,6 @@ final class IngestHandler implements HttpHandler {
       }
       if (declared > 0) reserve(in, declared);
       ex.setMaxEntitySize(limit);
-      scheduleDeadline(in, declared);
       ex.getRequestReceiver().receivePartialBytes(new BodyCollector(in, limit), (e, failure) -> onReadFailure(in, failure));
     } catch (ProtocolException e) {
       refuse(in, e);
@@ -296,6 +297,10 @@ final class IngestHandler implements HttpHandler {
   }
 
   private void release(Ingest in) {
+    if (in.deadline != null && in.ex.isInIoThread()) {
+      in.deadline.remove();
+      in.deadline = null;
+    }
     long h = in.held;
     in.held = 0;
     if (h != 0) heldBytes.addAndGet(-h);
@@ -303,13 +308,14 @@ final class IngestHandler implements HttpHandler {
 
   /**
    * The whole request must arrive within {@code edge.request_timeout} (plus a second per MiB beyond
-   * 10 MiB): a client that trickles its body is answered 408 and disconnected, whatever its pace
-   * between reads. The request line and headers are bounded by Undertow's parse timeout
-   * ({@code edge.read_timeout}).
+   * 10 MiB), counted from when the handler got the headers: a client that trickles its body is
+   * answered 408 and disconnected, whatever its pace between reads. The request line and headers
+   * are bounded by Undertow's parse timeout ({@code edge.read_timeout}).
    */
-  private void scheduleDeadline(Ingest in, long declared) {
-    long allowedMillis = edge.requestDeadline(Math.max(0, declared)).toMillis();
-    in.ex.getIoThread().executeAfter(() -> checkDeadline(in), allowedMillis, TimeUnit.MILLISECONDS);
+  private void scheduleDeadline(Ingest in) {
+    long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - in.start);
+    long allowed = edge.requestDeadline(Math.max(0, in.ex.getRequestContentLength())).toMillis();
+    in.deadline = in.ex.getIoThread().executeAfter(() -> checkDeadline(in), Math.max(1, allowed - elapsed), TimeUnit.MILLISECONDS);
   }
 
   private void checkDeadline(Ingest in) {
@@ -317,7 +323,7 @@ final class IngestHandler implements HttpHandler {
     long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - in.start);
     long allowed = edge.requestDeadline(Math.max(in.bodyBytes, in.ex.getRequestContentLength())).toMillis();
     if (elapsed < allowed) { // a large chunked body earned more time as it grew
-      in.ex.getIoThread().executeAfter(() -> checkDeadline(in), allowed - elapsed, TimeUnit.MILLISECONDS);
+      in.deadline = in.ex.getIoThread().executeAfter(() -> checkDeadline(in), allowed - elapsed, TimeUnit.MILLISECONDS);
       return;
     }
     in.ex.getRequestReceiver().pause();
@@ -381,8 +387,12 @@ final class IngestHandler implements HttpHandler {
       in.bodyBytes += chunk.length;
       if (last) {
         done = true;
+        if (in.deadline != null) in.deadline.remove();
         pieces.add(size == current.length ? current : Arrays.copyOf(current, size));
         onBody(in, pieces);
+      } else if (in.deadline == null) {
+        // Most bodies arrive with their headers; only one that did not is put on the clock (timers are not free).
+        scheduleDeadline(in);
       }
     }
   }

@@ -10,10 +10,10 @@ import java.net.URI;
  * (or the legacy {@code upstream:project} form when the project has no alias). It never contains
  * the real key or secret: handing it out is the point of the DSN swap.
  */
-final class Dsn {
+public final class Dsn {
   private Dsn() {}
 
-  static String forRoute(SpillwayConfig config, Route route) {
+  public static String forRoute(SpillwayConfig config, Route route) {
     ProjectConfig project = config.routes().project(route)
         .orElseThrow(() -> new IllegalArgumentException("no such route: " + route));
     URI base = URI.create(edgeBaseUrl(config));

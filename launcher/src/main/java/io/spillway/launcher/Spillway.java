@@ -2,10 +2,16 @@ package io.spillway.launcher;
 
 import io.spillway.schemas.Route;
 import io.spillway.schemas.config.ConfigException;
+import io.spillway.schemas.config.PrivacyConfig;
+import io.spillway.schemas.config.Role;
 import io.spillway.schemas.config.SpillwayConfig;
 import io.spillway.schemas.config.UpstreamConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.ServiceLoader;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -18,7 +24,6 @@ import picocli.CommandLine.Option;
         Spillway.Edge.class,
         Spillway.Bridge.class,
         Spillway.Delivery.class,
-        Spillway.UpCommand.class,
         Spillway.CheckConfig.class,
         Spillway.DsnCommand.class,
         StatusCommand.class,
@@ -31,6 +36,14 @@ public final class Spillway implements Callable<Integer> {
     System.exit(run(args));
   }
 
+  /**
+   * A command that lives in a module of its own and is on the classpath only when it runs
+   * ({@code up} brings an embedded Redis and Kafka broker, {@code mirror} MirrorMaker 2): the
+   * services' classpath stays free of them. Found with {@link ServiceLoader}; {@code bin/spillway}
+   * puts the module's classpath in front for its command.
+   */
+  public interface Plugin {}
+
   /** Exit codes: 0 done, 1 failed while running, 2 bad usage or config. */
   static final int FAILED = 1;
   static final int USAGE = 2;
@@ -41,6 +54,7 @@ public final class Spillway implements Callable<Integer> {
    */
   static int run(String... args) {
     CommandLine cl = new CommandLine(new Spillway());
+    for (Plugin p : ServiceLoader.load(Plugin.class)) cl.addSubcommand(p);
     cl.setParameterExceptionHandler((e, a) -> {
       CommandLine line = e.getCommandLine();
       line.getErr().println(prefix(line) + e.getMessage());
@@ -63,8 +77,9 @@ public final class Spillway implements Callable<Integer> {
     cl.setExecutionStrategy(parse -> {
       CommandLine.ParseResult last = parse;
       while (last.hasSubcommand()) last = last.subcommand();
-      if (!(last.commandSpec().userObject() instanceof ServiceCommand) && !(last.commandSpec().userObject() instanceof UpCommand)) {
-        ToolLogging.quiet(); // a tool prints its own words only; services keep their logs
+      Object command = last.commandSpec().userObject();
+      if (!(command instanceof ServiceCommand) && !(command instanceof Plugin)) {
+        ToolLogging.quiet(); // a tool prints its own words only; services (and up, mirror) keep their logs
       }
       return new CommandLine.RunLast().execute(parse);
     });
@@ -106,7 +121,7 @@ public final class Spillway implements Callable<Integer> {
   }
 
   /** Runs a service until SIGTERM/Ctrl-C; the shutdown hook closes it gracefully. */
-  static int serve(String what, AutoCloseable service) throws InterruptedException {
+  public static int serve(String what, AutoCloseable service) throws InterruptedException {
     java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
@@ -178,29 +193,6 @@ public final class Spillway implements Callable<Integer> {
     }
   }
 
-  @Command(name = "up", description = "Everything in one process: embedded Redis and Kafka, edge, bridge, delivery "
-      + "(and, without --config, a built-in inspector upstream). Ctrl-C stops; data stays in --data-dir.")
-  static final class UpCommand implements Callable<Integer> {
-    @Option(names = {"-c", "--config"}, description = "spillway.yml (default: a sample with the inspector upstream)", paramLabel = "FILE")
-    Path config;
-
-    @Option(names = "--data-dir", description = "where Redis, Kafka and delivery keep their data (default: ${DEFAULT-VALUE})",
-        defaultValue = ".spillway", paramLabel = "DIR")
-    Path dataDir;
-
-    @Option(names = "--page-port", description = "port of the status page (default: ${DEFAULT-VALUE})", defaultValue = "9190")
-    int pagePort;
-
-    @Override
-    public Integer call() throws InterruptedException {
-      System.err.println("spillway up: starting Redis, Kafka, delivery, bridge, edge (data in " + dataDir.toAbsolutePath() + ") ...");
-      Up up = Up.start(config, dataDir, pagePort);
-      System.out.println(up.banner());
-      System.out.flush();
-      return serve("up", up);
-    }
-  }
-
   @Command(name = "check-config", description = "Validate a config file; lists every problem with its key.")
   static final class CheckConfig implements Callable<Integer> {
     @CommandLine.Mixin ConfigOption options;
@@ -209,22 +201,70 @@ public final class Spillway implements Callable<Integer> {
     @Override
     public Integer call() {
       SpillwayConfig c = options.load();
+      // The files the config names (tls PEM files): checked here, and again when delivery starts.
+      java.util.List<String> files = c.fileProblems();
+      if (!files.isEmpty()) throw new ConfigException(options.config.toString(), files);
       PrintWriter out = spec.commandLine().getOut();
       out.printf("%s: ok%n", options.config);
-      out.printf("  edge      listen %s, admin %s%n", c.edge().listen(), c.edge().admin());
-      out.printf("  redis     %s, stream %s x%d%n", c.redis().redactedUri(), c.redis().stream(), c.redis().shards());
+      out.printf("  role      %s (%s): runs %s%n", c.role().label(), roleReason(c), String.join(", ", c.role().services()));
+      if (c.role() != Role.CENTRAL) {
+        out.printf("  edge      listen %s, admin %s, datacenter %s%n", c.edge().listen(), c.edge().admin(), c.edge().datacenter());
+        out.printf("  redis     %s, stream %s x%d%n", c.redis().redactedUri(), c.redis().stream(), c.redis().shards());
+        out.printf("  bridge    admin %s%n", c.bridge().admin());
+      }
+      if (c.role() == Role.CENTRAL) {
+        out.printf("  mirror    admin %s%n", c.mirror().admin());
+        c.mirror().sources().values().forEach(src -> out.printf("    source  %s: %s%s -> %s%n", src.name(), src.bootstrapServers(),
+            src.properties().isEmpty() ? "" : " (properties: " + String.join(", ", src.properties().keySet()) + ")",
+            io.spillway.schemas.config.MirrorConfig.remoteTopic(src.name(), c.kafka().topic())));
+        if (!c.mirror().properties().isEmpty()) out.printf("    extra   MirrorMaker 2 settings: %s%n", String.join(", ", c.mirror().properties().keySet()));
+      }
       out.printf("  kafka     %s, topic %s (%d partitions, rf %d), dlq %s%n", c.kafka().bootstrapServers(),
           c.kafka().topic(), c.kafka().partitions(), c.kafka().replicationFactor(), c.kafka().dlqTopic());
+      if (c.role() != Role.DATACENTER) {
+        out.printf("  delivery  admin %s, reads %s, dedup window %s%n", c.delivery().admin(), String.join(", ", c.deliveryTopics()),
+            c.delivery().dedupWindow().isZero() ? "off" : c.delivery().dedupWindow());
+      }
       for (UpstreamConfig u : c.upstreams().values()) {
         String limit = u.rateLimit() == null ? "unlimited" : u.rateLimit().eventsPerSecond() + " events/s, burst " + u.rateLimit().burst();
-        out.printf("  upstream  %s %s (%s, max_in_flight %d)%n", u.name(), u.url(), limit, u.maxInFlight());
-        u.projects().values().forEach(p -> out.printf("    route   %s/%s -> project %d%s%n", u.name(), p.name(), p.id(),
-            p.alias() == null ? "" : ", alias " + p.alias()));
+        out.printf("  upstream  %s %s (%s, max_in_flight %d%s%s%s)%n", u.name(), u.url(), limit, u.maxInFlight(),
+            u.proxy() == null ? "" : ", proxy " + u.proxy().redacted(),
+            u.tls().caFile() == null ? "" : ", ca " + u.tls().caFile(),
+            u.tls().clientCertFile() == null ? "" : ", client certificate " + u.tls().clientCertFile());
+        u.projects().values().forEach(p -> {
+          out.printf("    route   %s/%s -> project %d%s%n", u.name(), p.name(), p.id(),
+              p.alias() == null ? "" : ", alias " + p.alias());
+          PrivacyConfig privacy = p.privacy() != null ? p.privacy() : c.privacy();
+          if (privacy != null && !privacy.isOff()) out.printf("      privacy %s%n", describe(privacy));
+        });
       }
       if (c.defaultRoute() != null) out.printf("  default_route %s%n", c.defaultRoute());
       out.flush();
       return 0;
     }
+
+    static String roleReason(SpillwayConfig c) {
+      return switch (c.role()) {
+        case CENTRAL -> "mirror.sources lists " + String.join(", ", c.mirror().sources().keySet());
+        case DATACENTER -> "edge.datacenter " + c.edge().datacenter() + ", no delivery section";
+        case SINGLE_SITE -> "no mirror.sources";
+      };
+    }
+  }
+
+  /** One line: what a route's data scrubbing does (no values: the settings only). */
+  static String describe(PrivacyConfig p) {
+    List<String> parts = new ArrayList<>();
+    if (p.scrubData()) parts.add(p.scrubDefaults() ? "data scrubber with Sentry's defaults" : "data scrubber without defaults");
+    if (p.scrubIpAddresses()) parts.add("IP addresses removed");
+    if (p.scrubData() && !p.sensitiveFields().isEmpty()) parts.add(p.sensitiveFields().size() + " sensitive fields");
+    if (!p.safeFields().isEmpty()) parts.add(p.safeFields().size() + " safe fields");
+    if (p.rules() != null) {
+      parts.add("rules " + p.rulesFile() + " (" + p.rules().rules().size() + " rules, " + p.rules().applications().size()
+          + " applications)");
+    }
+    parts.add("attachments " + p.attachments().name().toLowerCase(Locale.ROOT));
+    return String.join(", ", parts);
   }
 
   @Command(name = "dsn", description = "Print the DSN an app should use for a route (never the real key).")

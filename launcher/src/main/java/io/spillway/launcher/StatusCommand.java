@@ -25,7 +25,10 @@ import picocli.CommandLine.Option;
  * services' admin ports. One shot takes two scrapes a second apart so the rates are real.
  * Exit code 0 when every service is up, 1 otherwise (usable in scripts).
  */
-@Command(name = "status", description = "One screen: Redis backlog, Kafka lag, rates, upstreams (held until), service readiness.")
+@Command(name = "status", description = {"One screen: Redis backlog, Kafka lag, rates, upstreams (held until), service readiness;",
+    "at a central site (mirror.sources) the mirror's lag and gaps per datacenter and delivery's lag per source topic.",
+    "Shows and checks the services the config runs: central = mirror + delivery, datacenter (no delivery section) =",
+    "edge + bridge, otherwise edge + bridge + delivery."})
 final class StatusCommand implements Callable<Integer> {
   @CommandLine.Mixin Spillway.ConfigOption options;
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -40,6 +43,8 @@ final class StatusCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     if (interval < 1) throw new IllegalArgumentException("--interval must be at least 1");
     SpillwayConfig config = options.load();
+    spec.commandLine().getOut().printf("%s config (%s): %s%n", config.role().label(), Spillway.CheckConfig.roleReason(config),
+        String.join(" + ", config.role().services()));
     try (KafkaGroupLag lag = new KafkaGroupLag(config)) {
       return show(PipelineStatus.forConfig(config).groupLag(lag));
     }
@@ -65,55 +70,7 @@ final class StatusCommand implements Callable<Integer> {
     }
   }
 
-  /**
-   * Delivery's lag as Kafka sees it (the consumer-group tool's LAG column): log end offset minus
-   * the committed offset of the group {@code delivery.application_id} (Kafka Streams' group id),
-   * per partition of {@code kafka.topic}. A partition the group never committed counts from the
-   * log start.
-   */
-  static final class KafkaGroupLag implements GroupLag, AutoCloseable {
-    private final Admin admin;
-    private final String topic;
-    private final String group;
 
-    KafkaGroupLag(SpillwayConfig config) {
-      Map<String, Object> props = new HashMap<>(config.kafka().properties());
-      props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
-      props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 3000);
-      props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3000);
-      props.put(AdminClientConfig.CLIENT_ID_CONFIG, "spillway-status");
-      this.admin = Admin.create(props);
-      this.topic = config.kafka().topic();
-      this.group = config.delivery().applicationId();
-    }
-
-    @Override
-    public Map<Integer, Long> read() throws Exception {
-      int partitions = admin.describeTopics(List.of(topic)).allTopicNames().get(3, TimeUnit.SECONDS).get(topic).partitions().size();
-      Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-      Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
-      for (int p = 0; p < partitions; p++) {
-        latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
-        earliest.put(new TopicPartition(topic, p), OffsetSpec.earliest());
-      }
-      var end = admin.listOffsets(latest).all().get(3, TimeUnit.SECONDS);
-      var start = admin.listOffsets(earliest).all().get(3, TimeUnit.SECONDS);
-      Map<TopicPartition, OffsetAndMetadata> committed =
-          admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(3, TimeUnit.SECONDS);
-      Map<Integer, Long> lag = new TreeMap<>();
-      end.forEach((tp, e) -> {
-        OffsetAndMetadata c = committed.get(tp);
-        long from = c != null ? c.offset() : start.get(tp).offset();
-        lag.put(tp.partition(), Math.max(0, e.offset() - from));
-      });
-      return lag;
-    }
-
-    @Override
-    public void close() {
-      admin.close(java.time.Duration.ofSeconds(2));
-    }
-  }
 
   static boolean allUp(StatusSnapshot s) {
     return s.services().stream().allMatch(x -> x.readiness() == StatusSnapshot.Readiness.UP);

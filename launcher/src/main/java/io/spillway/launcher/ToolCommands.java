@@ -7,6 +7,7 @@ import io.spillway.delivery.tools.ReplayWatch;
 import io.spillway.runtime.status.PipelineStatus;
 import io.spillway.schemas.Route;
 import io.spillway.schemas.config.HostPort;
+import io.spillway.schemas.config.MirrorConfig;
 import io.spillway.schemas.config.SpillwayConfig;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -29,6 +30,7 @@ final class ToolCommands {
       "delivery sends them under its normal rules and rate limits. The originals are never changed.",
       "With --route or --upstream only those destinations get them again (copy_to destinations included).",
       "A large event is replayed whole when its first piece is in the range.",
+      "With --datacenter DC (central config) the range is read from DC's central copy <DC>.<topic>; the copies go to kafka.topic.",
       "FROM/TO: " + Bound.SYNTAX + ".",
       "FROM is inclusive, TO exclusive; TO defaults to now.",
       "Exit code: 0 done (with --wait: every event delivered), 1 failed (with --wait: some dead-lettered, dropped",
@@ -52,6 +54,9 @@ final class ToolCommands {
     @Option(names = "--dry-run", description = "count what would be replayed, send nothing")
     boolean dryRun;
 
+    @Option(names = {"-d", "--datacenter"}, paramLabel = "DC", description = "replay this datacenter's events (mirror.sources.DC)")
+    String datacenter;
+
     @Option(names = "--rate", paramLabel = "N", description = "write at most N events per second (default: as fast as Kafka takes them)")
     Double rate;
 
@@ -72,6 +77,7 @@ final class ToolCommands {
       if (await && dryRun) throw new IllegalArgumentException("--wait follows what was sent: not with --dry-run");
       if (waitTimeout < 1) throw new IllegalArgumentException("--wait-timeout must be at least 1 second");
       SpillwayConfig c = options.load();
+      String source = source(c, datacenter);
       Instant now = Instant.now();
       Replay.Selection selection = new Replay.Selection(route == null ? null : Route.parse(route), upstream);
       if (upstream != null && !c.upstreams().containsKey(upstream)) {
@@ -84,8 +90,15 @@ final class ToolCommands {
       PrintWriter out = spec.commandLine().getOut();
       PrintWriter err = spec.commandLine().getErr();
       Replay.Request request = Replay.Request.of(Bound.parse(from, now), Bound.parse(to, now), selection).dryRun(dryRun)
-          .rate(rate == null ? 0 : rate);
-      Replay.Summary s = Replay.run(c, request, progressLine(err));
+          .rate(rate == null ? 0 : rate).source(source);
+      Replay.Summary s;
+      try {
+        s = Replay.run(c, request, progressLine(err));
+      } catch (IllegalArgumentException e) {
+        if (datacenter == null || !String.valueOf(e.getMessage()).startsWith("topic " + source + " ")) throw e;
+        throw new IllegalArgumentException("--datacenter " + datacenter + ": its central copy " + source + " does not exist on "
+            + c.kafka().bootstrapServers() + " (has the mirror run? spillway mirror --config ...)", e);
+      }
       err.println();
       out.println(summary(s, c));
       out.flush();
@@ -100,6 +113,17 @@ final class ToolCommands {
       out.println(outcome(o));
       out.flush();
       return o.ok() + o.dropped() >= o.expected() && o.unreachable().isEmpty() ? 0 : 1;
+    }
+
+    /** The topic to replay: kafka.topic, or with {@code --datacenter} that datacenter's central copy. */
+    static String source(SpillwayConfig c, String datacenter) {
+      if (datacenter == null) return c.kafka().topic();
+      if (!c.mirror().sources().containsKey(datacenter)) {
+        throw new IllegalArgumentException("--datacenter " + datacenter + ": no such datacenter under mirror.sources"
+            + (c.mirror().sources().isEmpty() ? " (this config mirrors none: replay --datacenter needs the central config)"
+                : " (" + String.join(", ", c.mirror().sources().keySet()) + ")"));
+      }
+      return MirrorConfig.remoteTopic(datacenter, c.kafka().topic());
     }
 
     static String summary(Replay.Summary s, SpillwayConfig c) {

@@ -58,6 +58,71 @@ class SpillwayCliUnitTests {
   }
 
   @Test
+  void checkConfigShowsEachRoutesDataScrubbing() throws Exception {
+    Files.writeString(dir.resolve("pii.json"), "{\"rules\": {\"device\": {\"type\": \"pattern\", \"pattern\": \"d/[a-f0-9]+\","
+        + " \"redaction\": {\"method\": \"hash\"}}}, \"applications\": {\"$string\": [\"device\"]}}");
+    Path file = dir.resolve("spillway.yml");
+    Files.writeString(file, "privacy: { scrub_ip_addresses: true, safe_fields: [order_id], rules: pii.json }\n"
+        + CONFIG.replace("api:    { id: 21, key: realkey4567 }", "api:    { id: 21, key: realkey4567, privacy: { scrub_data: false } }"));
+    Captured r = capture("check-config", "--config", file.toString());
+    assertThat(r.code).as(r.err).isZero();
+    assertThat(r.out).contains("route   wow/vod_be -> project 20, alias vodbe\n      privacy data scrubber with Sentry's defaults,"
+        + " IP addresses removed, 1 safe fields, rules " + dir.resolve("pii.json") + " (1 rules, 1 applications), attachments keep");
+    assertThat(r.out).contains("route   wow/api -> project 21\n").doesNotContain("route   wow/api -> project 21\n      privacy");
+  }
+
+  @Test
+  void checkConfigNamesTheRulesFileTheRuleAndTheProblem() throws Exception {
+    Files.writeString(dir.resolve("pii.json"), """
+        {"rules": {"device": {"type": "pattern", "pattern": "d/[a-f"}, "phone": {"type": "phone"}},
+         "applications": {"$frme.vars": ["@ip"], "$string": ["nosuchrule"]}}""");
+    Path file = dir.resolve("bad.yml");
+    Files.writeString(file, "privacy: { rules: pii.json }\n" + CONFIG);
+    Captured r = capture("check-config", "--config", file.toString());
+    assertThat(r.code).isEqualTo(2);
+    assertThat(r.err)
+        .contains("privacy.rules: pii.json: rule \"device\": invalid pattern: Unclosed character class")
+        .contains("privacy.rules: pii.json: rule \"phone\": unknown type \"phone\"")
+        .contains("privacy.rules: pii.json: applications.\"$frme.vars\": invalid selector: unknown value type $frme")
+        .contains("unknown rule \"nosuchrule\"");
+    Files.writeString(dir.resolve("pii.json"), "{\"rules\": {");
+    r = capture("check-config", "--config", file.toString());
+    assertThat(r.code).isEqualTo(2);
+    assertThat(r.err).contains("privacy.rules: pii.json: not valid JSON");
+  }
+
+  @Test
+  void checkConfigReportsUnusableTlsFilesByKeyAndNeverTheProxyPassword() throws Exception {
+    Path file = dir.resolve("tls.yml");
+    Files.writeString(file, """
+        upstreams:
+          wow:
+            url: "https://wow.example"
+            proxy: "http://svc:hunter2@proxy.dc1:3128"
+            tls: { ca_file: "missing-ca.pem", client_cert_file: "spillway.yml", client_key_file: "spillway.yml" }
+            projects: { p: { id: 1, key: k } }
+        """);
+    Files.writeString(dir.resolve("spillway.yml"), CONFIG);
+    Captured r = capture("check-config", "--config", file.toString());
+    assertThat(r.code).isEqualTo(2);
+    assertThat(r.err).contains("upstreams.wow.tls.ca_file: no such file: " + dir.resolve("missing-ca.pem"))
+        .contains("upstreams.wow.tls.client_cert_file: no certificate in " + dir.resolve("spillway.yml"))
+        .contains("upstreams.wow.tls.client_key_file: no private key in " + dir.resolve("spillway.yml"))
+        .doesNotContain("hunter2");
+
+    Files.writeString(file, """
+        upstreams:
+          wow:
+            url: "https://wow.example"
+            proxy: "http://svc:hunter2@proxy.dc1:3128"
+            projects: { p: { id: 1, key: k } }
+        """);
+    r = capture("check-config", "--config", file.toString());
+    assertThat(r.code).isZero();
+    assertThat(r.out).contains("proxy http://***@proxy.dc1:3128").doesNotContain("hunter2").doesNotContain("svc:");
+  }
+
+  @Test
   void dsnCommandForAllRoutes() throws Exception {
     Path file = dir.resolve("spillway.yml");
     Files.writeString(file, CONFIG);
@@ -132,6 +197,52 @@ class SpillwayCliUnitTests {
     Captured noAdmin = capture("replay", "--config", file.toString(), "--from", "-1h", "--wait", "--admin", "localhost:0");
     assertThat(noAdmin.code).isEqualTo(2);
     assertThat(noAdmin.err).contains("--admin localhost:0: needs a fixed port");
+  }
+
+  static final String CENTRAL = """
+      delivery: { admin: "127.0.0.1:9102" }
+      kafka:    { bootstrap_servers: "central-kafka:9092", replication_factor: 3 }
+      mirror:
+        sources:
+          dc1: { bootstrap_servers: "dc1-kafka:9092" }
+          dc2: { bootstrap_servers: "dc2-kafka:9092", properties: { sasl.jaas.config: "secretjaas987" } }
+      upstreams:
+        wow: { url: "https://wow.sentry.example.com", projects: { vod_be: { alias: vodbe, id: 20, key: realkey0123 } } }
+      """;
+
+  @Test
+  void checkConfigSaysWhatACentralConfigRunsWithoutSecrets() throws Exception {
+    Path file = dir.resolve("central.yml");
+    Files.writeString(file, CENTRAL);
+    Captured r = capture("check-config", "--config", file.toString());
+    assertThat(r.code).isZero();
+    assertThat(r.out).contains("role      central (mirror.sources lists dc1, dc2): runs mirror, delivery")
+        .contains("source  dc2: dc2-kafka:9092 (properties: sasl.jaas.config) -> dc2.spillway.events")
+        .contains("reads spillway.events, dc1.spillway.events, dc2.spillway.events, dedup window PT1H")
+        .doesNotContain("redis").doesNotContain("secretjaas987").doesNotContain("realkey");
+  }
+
+  @Test
+  void checkConfigOfADatacenterShowsEdgeAndBridgeOnly() throws Exception {
+    Path file = dir.resolve("dc1.yml");
+    Files.writeString(file, CONFIG.replace("public_url:", "datacenter: dc1, public_url:") + "bridge: { admin: \"127.0.0.1:9101\" }\n");
+    Captured r = capture("check-config", "--config", file.toString());
+    assertThat(r.code).isZero();
+    assertThat(r.out).contains("role      datacenter (edge.datacenter dc1, no delivery section): runs edge, bridge").doesNotContain("delivery  admin");
+  }
+
+  @Test
+  void replayOfAnUnknownDatacenterNamesTheKey() throws Exception {
+    Path file = dir.resolve("central.yml");
+    Files.writeString(file, CENTRAL);
+    Captured r = capture("replay", "--config", file.toString(), "--datacenter", "dc9", "--from", "-1h");
+    assertThat(r.code).isEqualTo(2);
+    assertThat(r.err).contains("--datacenter dc9: no such datacenter under mirror.sources (dc1, dc2)");
+    Path single = dir.resolve("spillway.yml");
+    Files.writeString(single, CONFIG);
+    Captured s = capture("replay", "--config", single.toString(), "--datacenter", "dc1", "--from", "-1h");
+    assertThat(s.code).isEqualTo(2);
+    assertThat(s.err).contains("this config mirrors none");
   }
 
   record Captured(int code, String out, String err) {}

@@ -63,7 +63,7 @@ class StatusPageIntegrationTests {
   static KafkaBridge bridge;
   static DeliveryService delivery;
   static AdminServer page;
-  static StatusCommand.KafkaGroupLag groupLag;
+  static KafkaGroupLag groupLag;
   static SpillwayConfig config;
   static String yaml;
 
@@ -94,7 +94,7 @@ class StatusPageIntegrationTests {
         "edge", URI.create("http://127.0.0.1:" + edge.adminPort()),
         "bridge", URI.create("http://127.0.0.1:" + bridge.adminPort()),
         "delivery", URI.create("http://127.0.0.1:" + delivery.adminPort())), config.kafka().topic(), Duration.ofMillis(500));
-    groupLag = new StatusCommand.KafkaGroupLag(config);
+    groupLag = new KafkaGroupLag(config);
     status.groupLag(groupLag);
     page = new AdminServer(new HostPort("127.0.0.1", 0), Metrics.registry("status-test", "t"))
         .route("/status", new StatusPage(status)).start();

@@ -71,10 +71,12 @@ public final class SentryUpstream implements AutoCloseable {
    * @param status      the status it was answered with (0 = connection dropped)
    * @param error       the X-Sentry-Error sent, or null
    * @param bodySha256  SHA-256 of the raw body, hex (kept even when bodies are not)
+   * @param protocol    {@code HTTP/1.1} or {@code HTTP/2.0}
+   * @param peer        the client's address and port: one per connection
    */
   public record Received(long arrivedAt, String method, String path, String query, Map<String, String> headers,
       byte[] body, byte[] decoded, String eventId, String sentAt, List<String> itemTypes, String key, String secret,
-      int status, String error, String bodySha256) {
+      int status, String error, String bodySha256, String protocol, String peer) {
     public String header(String name) {
       return headers.get(name.toLowerCase(Locale.ROOT));
     }
@@ -114,14 +116,21 @@ public final class SentryUpstream implements AutoCloseable {
   private Undertow server;
   /** Non-null: serve HTTPS with this context (see {@link #startTls}). */
   private final javax.net.ssl.SSLContext tls;
+  private final boolean http2;
+  private final boolean requireClientCertificate;
+
+  /** HTTP/2's SETTINGS_MAX_CONCURRENT_STREAMS when serving it: a client with more requests in flight needs more connections. */
+  public static final int HTTP2_MAX_CONCURRENT_STREAMS = 100;
 
   private SentryUpstream(int port) {
-    this(port, null);
+    this(port, null, false, false);
   }
 
-  private SentryUpstream(int port, javax.net.ssl.SSLContext tls) {
+  private SentryUpstream(int port, javax.net.ssl.SSLContext tls, boolean http2, boolean requireClientCertificate) {
     this.port = port;
     this.tls = tls;
+    this.http2 = http2;
+    this.requireClientCertificate = requireClientCertificate;
   }
 
   /** Starts on a free loopback port. */
@@ -136,7 +145,17 @@ public final class SentryUpstream implements AutoCloseable {
    * (valid for the name {@code localhost} only); {@link #url} then names {@code https://localhost}.
    */
   public static SentryUpstream startTls() {
-    SentryUpstream u = new SentryUpstream(RedisServer.freePort(), TestCertificate.get().serverContext());
+    return startTls(false, false);
+  }
+
+  /**
+   * Like {@link #startTls()}; with {@code http2}, HTTP/2 is offered by ALPN (HTTP/1.1 still served),
+   * at most {@link #HTTP2_MAX_CONCURRENT_STREAMS} streams per connection; with
+   * {@code requireClientCertificate}, the handshake fails unless the client presents a certificate
+   * signed by {@link TestCertificate}'s CA.
+   */
+  public static SentryUpstream startTls(boolean http2, boolean requireClientCertificate) {
+    SentryUpstream u = new SentryUpstream(RedisServer.freePort(), TestCertificate.get().serverContext(), http2, requireClientCertificate);
     u.up();
     return u;
   }
@@ -158,7 +177,7 @@ public final class SentryUpstream implements AutoCloseable {
     return port;
   }
 
-  /** {@code http://127.0.0.1:PORT} — what goes into an upstream's {@code url}. */
+  /** {@code http://127.0.0.1:PORT} (or {@code https://localhost:PORT}) — what goes into an upstream's {@code url}. */
   public String url() {
     return tls == null ? "http://127.0.0.1:" + port : "https://localhost:" + port;
   }
@@ -236,6 +255,11 @@ public final class SentryUpstream implements AutoCloseable {
     Undertow.Builder b = Undertow.builder();
     if (tls == null) b.addHttpListener(port, "127.0.0.1");
     else b.addHttpsListener(port, "127.0.0.1", tls);
+    if (http2) {
+      b.setServerOption(io.undertow.UndertowOptions.ENABLE_HTTP2, true);
+      b.setServerOption(io.undertow.UndertowOptions.HTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, HTTP2_MAX_CONCURRENT_STREAMS);
+    }
+    if (requireClientCertificate) b.setSocketOption(org.xnio.Options.SSL_CLIENT_AUTH_MODE, org.xnio.SslClientAuthMode.REQUIRED);
     Undertow s = b
         .setIoThreads(2)
         .setWorkerThreads(4)
@@ -396,8 +420,10 @@ public final class SentryUpstream implements AutoCloseable {
       }
     }
     String digest = sha256(body);
+    String protocol = ex.getProtocol().toString();
+    String peer = String.valueOf(ex.getSourceAddress());
     Received provisional = new Received(now, ex.getRequestMethod().toString(), path, query, Collections.unmodifiableMap(headers),
-        body, decoded, eventId, sentAt, types, key, secret, status, error, digest);
+        body, decoded, eventId, sentAt, types, key, secret, status, error, digest, protocol, peer);
     if (status == 200) {
       for (Rule r : rules) {
         if (r.untilMillis() > now && r.when().test(provisional)) {
@@ -411,9 +437,9 @@ public final class SentryUpstream implements AutoCloseable {
     }
     Received r = keepBodies
         ? new Received(now, provisional.method(), path, query, provisional.headers(), body, decoded, eventId,
-            sentAt, types, key, secret, status, error, digest)
+            sentAt, types, key, secret, status, error, digest, protocol, peer)
         : new Received(now, provisional.method(), path, query, provisional.headers(), null, null, eventId,
-            sentAt, types, key, secret, status, error, digest);
+            sentAt, types, key, secret, status, error, digest, protocol, peer);
     synchronized (received) {
       received.add(r);
     }
@@ -536,6 +562,13 @@ public final class SentryUpstream implements AutoCloseable {
   @Override
   public String toString() {
     return "SentryUpstream{" + url() + ", received=" + snapshot().size() + "}";
+  }
+
+  /** How many client connections the recorded requests came over (distinct client address and port). */
+  public int connectionsSeen() {
+    java.util.Set<String> peers = new java.util.HashSet<>();
+    for (Received r : snapshot()) peers.add(r.peer());
+    return peers.size();
   }
 
   /** For diagnostics in assertion messages: status counts. */

@@ -31,7 +31,19 @@ public record SpillwayConfig(
     KafkaConfig kafka,
     Map<String, UpstreamConfig> upstreams,
     Route defaultRoute,
-    FiltersConfig filters) {
+    FiltersConfig filters,
+    PrivacyConfig privacy,
+    MirrorConfig mirror,
+    Role role) {
+
+  /** Datacenter names become MirrorMaker 2 aliases and the prefix of the central copy ({@code <dc>.<topic>}). */
+  private static final java.util.regex.Pattern DATACENTER_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9_-]{1,100}");
+  /**
+   * MirrorMaker 2 settings that Spillway owns: the cluster list and addresses (from {@code kafka} and
+   * {@code mirror.sources}), the topic and the naming of the copies, which delivery and replay rely on.
+   */
+  private static final java.util.regex.Pattern MIRROR_OWNED = java.util.regex.Pattern.compile(
+      "clusters|topics|bootstrap\\.servers|replication\\.policy\\..*|[^.]+\\.bootstrap\\.servers|[^.]+->[^.]+\\.(enabled|topics)");
 
   /** Loads a file, substituting {@code ${ENV}} from the process environment. */
   public static SpillwayConfig load(Path file) {
@@ -41,11 +53,16 @@ public record SpillwayConfig(
     } catch (IOException e) {
       throw new ConfigException(file.toString(), List.of("cannot read file: " + e.getMessage()));
     }
-    return parse(text, System.getenv(), file.toString());
+    return parse(text, System.getenv(), file.toString(), file.toAbsolutePath().getParent());
   }
 
-  /** Parses YAML text; {@code source} names it in error messages. */
+  /** Parses YAML text; {@code source} names it in error messages; relative file names are taken from the working directory. */
   public static SpillwayConfig parse(String yaml, Map<String, String> env, String source) {
+    return parse(yaml, env, source, Path.of("").toAbsolutePath());
+  }
+
+  /** Parses YAML text; relative file names in it (e.g. {@code tls.ca_file}) are resolved against {@code baseDir}. */
+  public static SpillwayConfig parse(String yaml, Map<String, String> env, String source, Path baseDir) {
     JsonNode root;
     try {
       root = new ObjectMapper(new YAMLFactory()).readTree(yaml);
@@ -57,7 +74,7 @@ public record SpillwayConfig(
       throw new ConfigException(source, List.of("the top level must be a mapping"));
     }
     List<String> problems = new ArrayList<>();
-    SpillwayConfig config = read(new ConfigReader(root != null && root.isObject() ? root : null, "", problems, env));
+    SpillwayConfig config = read(new ConfigReader(root != null && root.isObject() ? root : null, "", problems, env), baseDir);
     if (!problems.isEmpty()) throw new ConfigException(source, problems);
     return config;
   }
@@ -67,13 +84,30 @@ public record SpillwayConfig(
     return parse("{}", Map.of(), "defaults");
   }
 
-  private static SpillwayConfig read(ConfigReader r) {
+  /**
+   * Problems with the files the config names (the PEM files of {@code upstreams.<u>.tls}: missing,
+   * unreadable, not PEM, a key that does not match its certificate), each naming its key; empty when
+   * all are fine. Not part of {@link #parse}: only delivery reads these files, and one config may serve
+   * hosts that do not have them. {@code check-config} and delivery's start call it.
+   */
+  public List<String> fileProblems() {
+    List<String> problems = new ArrayList<>();
+    java.util.Date now = new java.util.Date();
+    upstreams.values().forEach(u -> problems.addAll(PemFiles.check("upstreams." + u.name() + ".tls", u.tls(), now)));
+    return problems;
+  }
+
+  private static SpillwayConfig read(ConfigReader r, Path baseDir) {
     RedisConfig redis = readRedis(r.section("redis"));
     KafkaConfig kafka = readKafka(r.section("kafka"));
     EdgeConfig edge = readEdge(r.section("edge"));
     BridgeConfig bridge = readBridge(r.section("bridge"), redis);
     DeliveryConfig delivery = readDelivery(r.section("delivery"));
     FiltersConfig filters = FiltersConfig.read(r, "filters", FiltersConfig.NONE);
+    MirrorConfig mirror = readMirror(r.section("mirror"));
+    Role role = mirror.enabled() ? Role.CENTRAL
+        : !r.has("delivery") && !edge.datacenter().equals(EdgeConfig.DEFAULT_DATACENTER) ? Role.DATACENTER
+        : Role.SINGLE_SITE;
 
     Map<String, UpstreamConfig> upstreams = new LinkedHashMap<>();
     r.sections("upstreams").forEach((name, u) -> {
@@ -81,7 +115,7 @@ public record SpillwayConfig(
         u.problem("", "upstream names may use letters, digits, '_', '-' and '.' only");
         return;
       }
-      UpstreamConfig upstream = readUpstream(name, u, filters);
+      UpstreamConfig upstream = readUpstream(name, u, filters, baseDir);
       if (upstream != null) upstreams.put(name, upstream);
     });
 
@@ -98,8 +132,10 @@ public record SpillwayConfig(
         r.problem("default_route", e.getMessage());
       }
     }
+    PrivacyConfig privacy = PrivacyConfigReader.read(r, "privacy", baseDir);
     r.rejectUnknownKeys();
-    SpillwayConfig config = new SpillwayConfig(edge, bridge, delivery, redis, kafka, inFileOrder(upstreams), defaultRoute, filters);
+    SpillwayConfig config = new SpillwayConfig(edge, bridge, delivery, redis, kafka, inFileOrder(upstreams), defaultRoute, filters,
+        privacy, mirror, role);
     RouteTable.checkUnique(config, r);
     RouteTable.checkCopies(config, r);
     return config;
@@ -159,7 +195,11 @@ public record SpillwayConfig(
         r.duration("retry_max", DeliveryConfig.DEFAULT_RETRY_MAX),
         r.string("state_dir", DeliveryConfig.DEFAULT_STATE_DIR),
         r.duration("punctuate_interval", DeliveryConfig.DEFAULT_PUNCTUATE_INTERVAL),
+        r.durationOrZero("dedup_window", DeliveryConfig.DEFAULT_DEDUP_WINDOW),
         r.duration("chunk_timeout", DeliveryConfig.DEFAULT_CHUNK_TIMEOUT));
+    if (!c.dedupWindow().isZero() && (c.dedupWindow().toMillis() < 1000 || c.dedupWindow().compareTo(Duration.ofDays(7)) > 0)) {
+      r.problem("dedup_window", "must be 0 (off) or between 1s and 7d");
+    }
     if (c.retryMax().compareTo(c.retryInitial()) < 0) r.problem("retry_max", "must be at least retry_initial");
     if (c.stateDir().isBlank()) r.problem("state_dir", "must not be empty");
     if (c.punctuateInterval().toMillis() < 1 || c.punctuateInterval().toMillis() > 1000) {
@@ -168,6 +208,49 @@ public record SpillwayConfig(
     if (c.chunkTimeout().toSeconds() < 1) r.problem("chunk_timeout", "must be at least 1s");
     r.rejectUnknownKeys();
     return c;
+  }
+
+  private static MirrorConfig readMirror(ConfigReader r) {
+    HostPort admin = r.hostPort("admin", MirrorConfig.DEFAULT_ADMIN);
+    Map<String, MirrorConfig.Source> sources = new LinkedHashMap<>();
+    r.sections("sources").forEach((name, s) -> {
+      if (!DATACENTER_NAME.matcher(name).matches()) {
+        s.problem("", "datacenter names may use letters, digits, '_' and '-' only (the name prefixes the central copy: "
+            + "<dc>" + MirrorConfig.SEPARATOR + "<topic>)");
+        return;
+      }
+      if (name.equals(MirrorConfig.CENTRAL_ALIAS)) {
+        s.problem("", "'" + MirrorConfig.CENTRAL_ALIAS + "' is the mirror's name for the central cluster; choose another name");
+        return;
+      }
+      String bootstrap = s.requiredString("bootstrap_servers");
+      if (bootstrap != null) {
+        for (String hp : bootstrap.split(",")) {
+          try {
+            HostPort.parse(hp.trim());
+          } catch (IllegalArgumentException e) {
+            s.problem("bootstrap_servers", e.getMessage());
+            break;
+          }
+        }
+      }
+      Map<String, String> props = s.stringMap("properties");
+      if (props.containsKey("bootstrap.servers")) {
+        s.problem("properties.bootstrap.servers", "set mirror.sources." + name + ".bootstrap_servers instead");
+      }
+      s.rejectUnknownKeys();
+      sources.put(name, new MirrorConfig.Source(name, bootstrap == null ? "" : bootstrap, inFileOrder(props)));
+    });
+    Map<String, String> props = r.stringMap("properties");
+    ConfigReader pr = r.section("properties");
+    props.keySet().forEach(k -> {
+      if (MIRROR_OWNED.matcher(k).matches()) {
+        pr.problem(k, "set by Spillway (from kafka.*, mirror.sources and kafka.topic; the copies must be named <dc>"
+            + MirrorConfig.SEPARATOR + "<topic>)");
+      }
+    });
+    r.rejectUnknownKeys();
+    return new MirrorConfig(admin, inFileOrder(sources), inFileOrder(props));
   }
 
   private static RedisConfig readRedis(ConfigReader r) {
@@ -202,7 +285,7 @@ public record SpillwayConfig(
     return c;
   }
 
-  private static UpstreamConfig readUpstream(String name, ConfigReader r, FiltersConfig filters) {
+  private static UpstreamConfig readUpstream(String name, ConfigReader r, FiltersConfig filters, Path baseDir) {
     String url = r.requiredString("url");
     URI uri = url == null ? null : checkUrl(r, "url", url);
     UpstreamConfig.RateLimit limit = null;
@@ -222,14 +305,124 @@ public record SpillwayConfig(
         p.problem("", "project names may use letters, digits, '_', '-' and '.' only");
         return;
       }
-      projects.put(pname, readProject(pname, p, filters));
+      projects.put(pname, readProject(pname, p, filters, baseDir));
     });
     if (projects.isEmpty()) r.problem("projects", "an upstream needs at least one project");
+    UpstreamConfig.Tls tls = readTls(r, uri, baseDir);
+    UpstreamConfig.Proxy proxy = readProxy(r);
+    UpstreamConfig.Http2 http2 = UpstreamConfig.Http2.AUTO;
+    String h2 = r.string("http2", "auto");
+    switch (h2) {
+      case "auto" -> http2 = UpstreamConfig.Http2.AUTO;
+      case "off", "false" -> http2 = UpstreamConfig.Http2.OFF; // YAML 1.1 reads a bare off as false
+      default -> r.problem("http2", "expected auto or off, got \"" + h2 + "\"");
+    }
     r.rejectUnknownKeys();
-    return uri == null ? null : new UpstreamConfig(name, uri, limit, maxInFlight, timeout, inFileOrder(projects));
+    return uri == null ? null
+        : new UpstreamConfig(name, uri, limit, maxInFlight, timeout, inFileOrder(projects), tls, proxy, http2);
   }
 
-  private static ProjectConfig readProject(String name, ConfigReader r, FiltersConfig globalFilters) {
+  /** {@code tls: {ca_file, client_cert_file, client_key_file}}: names only; the files are checked by {@link #fileProblems}. */
+  private static UpstreamConfig.Tls readTls(ConfigReader u, URI url, Path baseDir) {
+    if (!u.has("tls")) return UpstreamConfig.Tls.DEFAULT;
+    ConfigReader r = u.section("tls");
+    Path ca = file(r, "ca_file", baseDir);
+    Path cert = file(r, "client_cert_file", baseDir);
+    Path key = file(r, "client_key_file", baseDir);
+    if ((cert == null) != (key == null) && !r.hasProblemFor("client_cert_file") && !r.hasProblemFor("client_key_file")) {
+      r.problem(cert == null ? "client_cert_file" : "client_key_file", "is required with " + (cert == null ? "client_key_file" : "client_cert_file"));
+    }
+    if (url != null && !"https".equals(url.getScheme())) u.problem("tls", "applies to https:// urls only");
+    r.rejectUnknownKeys();
+    return new UpstreamConfig.Tls(ca, cert, key);
+  }
+
+  /** %XX escapes as UTF-8 ('+' stays '+': this is a URL's user info, not a form). */
+  private static String percentDecode(String s) {
+    if (s.indexOf('%') < 0) return s;
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c != '%') {
+        out.writeBytes(String.valueOf(c).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        continue;
+      }
+      if (i + 2 >= s.length()) throw new IllegalArgumentException("bad escape");
+      int hi = Character.digit(s.charAt(i + 1), 16);
+      int lo = Character.digit(s.charAt(i + 2), 16);
+      if (hi < 0 || lo < 0) throw new IllegalArgumentException("bad escape");
+      out.write(hi << 4 | lo);
+      i += 2;
+    }
+    return out.toString(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /** A file name; a relative one is resolved against the config file's directory. Null if absent. */
+  static Path file(ConfigReader r, String name, Path baseDir) {
+    String f = r.string(name, null);
+    if (f == null) return null;
+    if (f.isBlank()) {
+      r.problem(name, "must not be empty");
+      return null;
+    }
+    try {
+      return baseDir.resolve(f).normalize();
+    } catch (java.nio.file.InvalidPathException e) {
+      r.problem(name, "not a file name: " + e.getReason());
+      return null;
+    }
+  }
+
+  /**
+   * {@code proxy: "http://[user:pass@]host:port"}. Its text may hold a password: no message here
+   * repeats it.
+   */
+  private static UpstreamConfig.Proxy readProxy(ConfigReader r) {
+    String text = r.string("proxy", null);
+    if (text == null || text.isEmpty()) return null;
+    URI uri;
+    try {
+      uri = new URI(text);
+    } catch (URISyntaxException e) {
+      r.problem("proxy", "expected http://[user:password@]host:port (not a URL: " + e.getReason() + ")");
+      return null;
+    }
+    if (!"http".equalsIgnoreCase(uri.getScheme())) {
+      r.problem("proxy", "expected http://[user:password@]host:port (only HTTP proxies are supported; https upstreams go through them by CONNECT)");
+      return null;
+    }
+    if (uri.getHost() == null || uri.getPort() < 0) {
+      r.problem("proxy", "expected http://[user:password@]host:port (the host and the port are required)");
+      return null;
+    }
+    if ((uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !uri.getRawPath().equals("/"))
+        || uri.getRawQuery() != null || uri.getRawFragment() != null) {
+      r.problem("proxy", "expected http://[user:password@]host:port (no path, query or fragment)");
+      return null;
+    }
+    String user = null;
+    String password = null;
+    String info = uri.getRawUserInfo();
+    if (info != null) {
+      int colon = info.indexOf(':');
+      try {
+        user = percentDecode(colon < 0 ? info : info.substring(0, colon));
+        password = colon < 0 ? "" : percentDecode(info.substring(colon + 1));
+      } catch (IllegalArgumentException e) {
+        r.problem("proxy", "the user or password has a bad %-escape");
+        return null;
+      }
+      if (user.isEmpty()) {
+        r.problem("proxy", "the user name is empty");
+        return null;
+      }
+    }
+    String host = uri.getHost();
+    if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
+    return new UpstreamConfig.Proxy(host, uri.getPort(), user, password);
+  }
+
+  private static ProjectConfig readProject(String name, ConfigReader r, FiltersConfig globalFilters, Path baseDir) {
     String alias = r.string("alias", null);
     if (alias != null && (alias.isEmpty() || alias.contains(":") || alias.contains("@"))) {
       r.problem("alias", "must be non-empty and contain no ':' or '@'");
@@ -251,9 +444,10 @@ public record SpillwayConfig(
     if (sampleRate > 1) r.problem("copy_to_sample_rate", "must be between 0 and 1, got " + sampleRate);
     FiltersConfig filters = FiltersConfig.read(r, "filters", globalFilters);
     QuotaGuardConfig guard = QuotaGuardConfig.read(r, "quota_guard");
+    PrivacyConfig privacy = PrivacyConfigReader.read(r, "privacy", baseDir);
     r.rejectUnknownKeys();
     return new ProjectConfig(name, alias, id, key, secret == null || secret.isEmpty() ? null : secret, quota,
-        java.util.List.copyOf(copyTo), sampleRate, filters, guard);
+        java.util.List.copyOf(copyTo), sampleRate, filters, guard, privacy);
   }
 
   /** Immutable, iterating in file order (so listings and checks are stable; Map.copyOf is not). */
@@ -294,12 +488,23 @@ public record SpillwayConfig(
     return RouteTable.of(this);
   }
 
+  /**
+   * The topics delivery reads: {@code kafka.topic}, then the central copy of it from each datacenter
+   * under {@code mirror.sources} ({@code <dc>.<topic>}), in file order.
+   */
+  public java.util.List<String> deliveryTopics() {
+    java.util.List<String> topics = new ArrayList<>();
+    topics.add(kafka.topic());
+    mirror.sources().keySet().forEach(dc -> topics.add(MirrorConfig.remoteTopic(dc, kafka.topic())));
+    return java.util.List.copyOf(topics);
+  }
+
   /** For tests: the same config with other sections. */
   public SpillwayConfig withRedis(RedisConfig r) {
-    return new SpillwayConfig(edge, bridge, delivery, r, kafka, upstreams, defaultRoute, filters);
+    return new SpillwayConfig(edge, bridge, delivery, r, kafka, upstreams, defaultRoute, filters, privacy, mirror, role);
   }
 
   public SpillwayConfig withKafka(KafkaConfig k) {
-    return new SpillwayConfig(edge, bridge, delivery, redis, k, upstreams, defaultRoute, filters);
+    return new SpillwayConfig(edge, bridge, delivery, redis, k, upstreams, defaultRoute, filters, privacy, mirror, role);
   }
 }
