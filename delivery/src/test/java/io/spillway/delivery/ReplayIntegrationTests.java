@@ -240,4 +240,34 @@ class ReplayIntegrationTests {
       }
     }
   }
+
+  /**
+   * Issue 14: {@code replay --datacenter dc1} reads the datacenter's central copy {@code dc1.<topic>}
+   * (MirrorMaker 2's naming) and writes the copies to {@code kafka.topic}, which delivery reads too.
+   */
+  @Test
+  void aDatacentersCentralCopyIsReplayedIntoTheTopic() {
+    String topic = unique("events");
+    SpillwayConfig config = Pipeline.config(yaml(topic, unique("app"), """
+        a:
+          url: "http://127.0.0.1:9"
+          projects:
+            a1: { id: 101, key: aaaa1111aaaa1111aaaa1111aaaa1111 }
+        """));
+    String copy = "dc1." + topic;
+    Pipeline.kafka().createTopic(topic, 3, (short) 1);
+    Pipeline.kafka().createTopic(copy, 3, (short) 1);
+    Instant from = Instant.now();
+    List<BufferedEvent> events = new ArrayList<>();
+    for (int i = 0; i < 5; i++) events.add(envelope(new Route("a", "a1"), eventId()));
+    produce(copy, events);
+    Replay.Summary s = Replay.run(config, Replay.Request.of(new Bound.At(from), null, Replay.Selection.all()).source(copy), x -> { });
+    assertThat(s.source()).isEqualTo(copy);
+    assertThat(s.selected()).isEqualTo(5);
+    assertThat(s.sent()).isEqualTo(5);
+    var copies = Pipeline.readAll(topic, 5, Duration.ofSeconds(10));
+    assertThat(copies).hasSize(5).allSatisfy(r -> assertThat(Pipeline.header(r, Replay.HEADER)).isEqualTo(s.replayId()));
+    assertThat(copies.stream().map(r -> Pipeline.header(r, "event-id")).collect(Collectors.toSet()))
+        .isEqualTo(events.stream().map(BufferedEvent::eventId).collect(Collectors.toSet()));
+  }
 }

@@ -119,6 +119,7 @@ public final class DeadLetters {
    * Counts of the dead letters in a range, by destination and reason.
    *
    * @param orphanPieces pieces whose event starts before the range (not counted)
+   * @param ranges       the offsets read, of the partitions that had any: {@code p:[start,end)}
    */
   public record Stats(List<Stat> rows, long entries, long records, long redriven, long scanned, long orphanPieces, List<String> ranges) {}
 
@@ -267,7 +268,8 @@ public final class DeadLetters {
         records += v[1];
         redriven += v[3];
       }
-      return new Stats(List.copyOf(out), entries, records, redriven, scanned, groups.orphans(), spans.stream().map(Span::toString).toList());
+      return new Stats(List.copyOf(out), entries, records, redriven, scanned, groups.orphans(),
+          spans.stream().filter(x -> x.size() > 0).map(Span::toString).toList());
     }
   }
 
