@@ -20,7 +20,7 @@ import java.util.Map;
  */
 final class ReplayOutcomes {
   static final int MAX_REPLAYS = 16;
-  static final String METRIC = "spillway_delivery_replay";
+  static final String METRIC = io.spillway.delivery.tools.Replay.OUTCOMES_METRIC;
 
   private final MeterRegistry registry;
   /** Replay id → its counters (by upstream and outcome); access order, oldest first. */

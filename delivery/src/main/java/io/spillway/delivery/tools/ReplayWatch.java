@@ -37,7 +37,7 @@ import org.apache.kafka.common.TopicPartition;
  * forgets its counts of events it had delivered: they then stay "pending" until the timeout.
  */
 public final class ReplayWatch {
-  static final String METRIC = "spillway_delivery_replay_total";
+  static final String METRIC = Replay.OUTCOMES_METRIC + "_total";
   private static final Duration POLL = Duration.ofSeconds(1);
 
   private ReplayWatch() {}
