@@ -41,6 +41,7 @@ grep '^wrote ' "$OUT/fill.log"
 CFG=$(grep '^READY ' "$OUT/fill.log" | cut -d' ' -f2)
 
 ROWS=()
+declare -A WALL RSS
 run() { # LABEL ARGS...
   local label=$1; shift
   local t0 t1 code=0
@@ -51,6 +52,7 @@ run() { # LABEL ARGS...
   local rss_mib=$((rss_kib / 1024))
   printf 'RESULT %-40s exit=%s wall_s=%s rss_mib=%s | %s\n' "$label" "$code" "$secs" "$rss_mib" "$last"
   ROWS+=("| \`spillway $label\` | $secs s | $rss_mib MiB | $code | ${last//|/\\|} |")
+  WALL[$label]=$secs; RSS[$label]=$rss_mib
   [ "$code" = 0 ] || { echo "--- stderr:"; tail -5 "$OUT/err.txt"; }
 }
 run "--version (JVM start, no Kafka)" --version
@@ -69,6 +71,8 @@ FRAG="${FRAG:-${BENCH_FRAGMENT:-}}"
 [ -n "$FRAG" ] || exit 0
 mkdir -p "$(dirname "$FRAG")"
 {
+  echo "<!-- summary: | dlq list --from -10m, DLQ of $N (wall incl. JVM start, peak RSS, -Xmx$HEAP) | – | ${WALL[dlq list --from -10m]} s, ${RSS[dlq list --from -10m]} MiB | – | -->"
+  echo "<!-- summary: | dlq stats over all of a DLQ of $N (wall, peak RSS, -Xmx$HEAP) | – | ${WALL[dlq stats]} s, ${RSS[dlq stats]} MiB | – | -->"
   echo "**Command:** \`bench/dlq/run.sh -n $N -r $RECENT -l $LARGE -x $HEAP\` ($(date -u +%FT%TZ), $(nproc) cores)."
   echo
   echo "$(grep '^wrote ' "$OUT/fill.log") on one KRaft broker (12 partitions). Each command is \`bin/spillway\` in its own"
