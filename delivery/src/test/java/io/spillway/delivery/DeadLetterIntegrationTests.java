@@ -11,17 +11,14 @@ import static org.awaitility.Awaitility.await;
 import io.spillway.delivery.tools.DeadLetters;
 import io.spillway.schemas.BufferedEvent;
 import io.spillway.schemas.Chunks;
-import io.spillway.schemas.EndpointKind;
 import io.spillway.schemas.KafkaForm;
 import io.spillway.schemas.Route;
-import io.spillway.schemas.SpillwayId;
 import io.spillway.schemas.config.SpillwayConfig;
 import io.spillway.testkit.SentryUpstream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Random;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -34,8 +31,6 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(240)
 class DeadLetterIntegrationTests {
-  static final SpillwayId IDS = new SpillwayId();
-
   @Test
   void deadLettersAreListedShownAndRedrivenOnceAfterTheUpstreamIsFixed() {
     try (SentryUpstream a = SentryUpstream.start().project(101, "aaaa1111aaaa1111aaaa1111aaaa1111", "asecret1")) {
@@ -119,30 +114,16 @@ class DeadLetterIntegrationTests {
    */
   @Test
   void aCopyDestinationsDeadLettersAreListedByItAndRedrivenToItAloneTheLargeOneWhole() {
-    try (SentryUpstream selfhosted = SentryUpstream.start().project(3, "aaaa3333aaaa3333aaaa3333aaaa3333", null);
-         SentryUpstream saas = SentryUpstream.start().project(45, "bbbb4545bbbb4545bbbb4545bbbb4545", null)) {
+    try (SentryUpstream selfhosted = Pipeline.selfhosted(); SentryUpstream saas = Pipeline.saas()) {
       String topic = unique("events");
-      SpillwayConfig config = Pipeline.config(yaml(topic, unique("app"), """
-          selfhosted:
-            url: "%s"
-            projects:
-              shop: { id: 3, key: aaaa3333aaaa3333aaaa3333aaaa3333, copy_to: ["saas/shop"] }
-          saas:
-            url: "%s"
-            projects:
-              shop: { id: 45, key: bbbb4545bbbb4545bbbb4545bbbb4545 }
-          """.formatted(selfhosted.url(), saas.url())));
+      SpillwayConfig config = Pipeline.config(yaml(topic, unique("app"), Pipeline.copiedRoute(selfhosted, saas)));
       try (DeliveryService service = DeliveryService.start(config)) {
         Route shop = new Route("selfhosted", "shop");
         List<BufferedEvent> small = new ArrayList<>();
         for (int i = 0; i < 4; i++) small.add(envelope(shop, eventId()));
         String bigId = eventId();
-        byte[] attachment = new byte[2 * Chunks.CHUNK_BYTES];
-        new Random(16).nextBytes(attachment);
-        byte[] bigBody = LargeEventIntegrationTests.envelopeBody(bigId, attachment);
-        long now = System.currentTimeMillis();
-        BufferedEvent big = BufferedEvent.builder().id(IDS.next(now)).receivedAt(now).route(shop).kind(EndpointKind.ENVELOPE)
-            .path("/api/3/envelope/").contentType("application/x-sentry-envelope").eventId(bigId).body(bigBody).build();
+        BufferedEvent big = Pipeline.largeEnvelope(shop, bigId, 16);
+        byte[] bigBody = big.body();
         List<BufferedEvent> pieces = Chunks.split(big);
         assertThat(pieces).hasSize(3);
         Set<String> failing = Set.of(small.get(0).eventId(), small.get(1).eventId(), bigId);

@@ -13,9 +13,7 @@ import io.spillway.delivery.tools.Replay;
 import io.spillway.delivery.tools.ReplayWatch;
 import io.spillway.schemas.BufferedEvent;
 import io.spillway.schemas.Chunks;
-import io.spillway.schemas.EndpointKind;
 import io.spillway.schemas.KafkaForm;
-import io.spillway.schemas.SpillwayId;
 import io.spillway.schemas.Route;
 import io.spillway.schemas.config.SpillwayConfig;
 import io.spillway.testkit.SentryUpstream;
@@ -130,8 +128,6 @@ class ReplayIntegrationTests {
     }
   }
 
-  static final SpillwayId IDS = new SpillwayId();
-
   /**
    * Issue 16 (and issue 12 §1): a route copied to a second upstream. {@code replay --upstream saas}
    * gives saas, and only saas, the events of the range again; a large event whole although
@@ -140,19 +136,9 @@ class ReplayIntegrationTests {
    */
   @Test
   void aReplayForOneDestinationGivesItAloneTheEventsAgainLargeOnesWholeAndWaitFollowsThem() {
-    try (SentryUpstream selfhosted = SentryUpstream.start().project(3, "aaaa3333aaaa3333aaaa3333aaaa3333", null);
-         SentryUpstream saas = SentryUpstream.start().project(45, "bbbb4545bbbb4545bbbb4545bbbb4545", null)) {
+    try (SentryUpstream selfhosted = Pipeline.selfhosted(); SentryUpstream saas = Pipeline.saas()) {
       String topic = unique("events");
-      SpillwayConfig config = Pipeline.config(yaml(topic, unique("app"), """
-          selfhosted:
-            url: "%s"
-            projects:
-              shop: { id: 3, key: aaaa3333aaaa3333aaaa3333aaaa3333, copy_to: ["saas/shop"] }
-          saas:
-            url: "%s"
-            projects:
-              shop: { id: 45, key: bbbb4545bbbb4545bbbb4545bbbb4545 }
-          """.formatted(selfhosted.url(), saas.url())));
+      SpillwayConfig config = Pipeline.config(yaml(topic, unique("app"), Pipeline.copiedRoute(selfhosted, saas)));
       try (DeliveryService service = DeliveryService.start(config)) {
         Route shop = new Route("selfhosted", "shop");
         Instant from = Instant.now();
@@ -161,12 +147,8 @@ class ReplayIntegrationTests {
         List<BufferedEvent> after = new ArrayList<>();
         for (int i = 0; i < 2; i++) after.add(envelope(shop, eventId()));
         String bigId = eventId();
-        byte[] attachment = new byte[2 * Chunks.CHUNK_BYTES];
-        new java.util.Random(17).nextBytes(attachment);
-        byte[] bigBody = LargeEventIntegrationTests.envelopeBody(bigId, attachment);
-        long now = System.currentTimeMillis();
-        BufferedEvent big = BufferedEvent.builder().id(IDS.next(now)).receivedAt(now).route(shop).kind(EndpointKind.ENVELOPE)
-            .path("/api/3/envelope/").contentType("application/x-sentry-envelope").eventId(bigId).body(bigBody).build();
+        BufferedEvent big = Pipeline.largeEnvelope(shop, bigId, 17);
+        byte[] bigBody = big.body();
         List<BufferedEvent> records = new ArrayList<>(before);
         records.addAll(Chunks.split(big));
         records.addAll(after);

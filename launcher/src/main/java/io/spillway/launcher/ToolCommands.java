@@ -241,7 +241,7 @@ final class ToolCommands {
       b.append(String.format(fmt, "ID", "DEAD-LETTERED", "DESTINATION", "REASON", "STATUS", "SIZE", "DETAIL", "EVENT ID", "REDRIVEN"));
       for (DeadLetters.Entry e : entries) {
         String destination = dash(e.destination()) + (e.route() != null && !e.route().equals(e.destination()) ? " (copy)" : "");
-        b.append(String.format(fmt, e.id(), e.deadAt() == 0 ? "-" : Instant.ofEpochMilli(e.deadAt()).toString().replaceFirst("\\.\\d+Z$", "Z"),
+        b.append(String.format(fmt, e.id(), time(e.deadAt()),
             destination, dash(e.reason()), dash(e.status()), size(e), cut(dash(e.detail()), 30), dash(e.eventId()), e.redriven() ? "yes" : "no"));
       }
       return b.toString();
@@ -278,10 +278,6 @@ final class ToolCommands {
       if (s.orphanPieces() > 0) out.printf("  %d pieces of large events that begin before --from are not counted%n", s.orphanPieces());
       out.flush();
       return 0;
-    }
-
-    private static String time(long ms) {
-      return ms == 0 || ms == Long.MAX_VALUE ? "-" : Instant.ofEpochMilli(ms).toString().replaceFirst("\\.\\d+Z$", "Z");
     }
   }
 
@@ -338,6 +334,11 @@ final class ToolCommands {
       err.print("\r" + line);
       err.flush();
     };
+  }
+
+  /** An epoch-ms time to the second, "-" for none (0, or never seen). */
+  static String time(long ms) {
+    return ms == 0 || ms == Long.MAX_VALUE ? "-" : Instant.ofEpochMilli(ms).toString().replaceFirst("\\.\\d+Z$", "Z");
   }
 
   static String dash(String s) {
