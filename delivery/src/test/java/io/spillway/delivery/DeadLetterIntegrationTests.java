@@ -8,6 +8,7 @@ import static io.spillway.delivery.Pipeline.yaml;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.spillway.delivery.tools.Bound;
 import io.spillway.delivery.tools.DeadLetters;
 import io.spillway.schemas.BufferedEvent;
 import io.spillway.schemas.Chunks;
@@ -43,7 +44,13 @@ class DeadLetterIntegrationTests {
           """.formatted(a.url())));
       try (DeliveryService service = DeliveryService.start(config)) {
         List<BufferedEvent> events = new ArrayList<>();
-        for (int i = 0; i < 15; i++) events.add(envelope(new Route("a", "a1"), eventId()));
+        // The ones that will fail arrived two hours ago (held back by an outage, say): the DLQ still
+        // dates them by their dead-lettering, so --from -10m finds them.
+        long twoHoursAgo = System.currentTimeMillis() - 2 * 3600_000;
+        for (int i = 0; i < 15; i++) {
+          events.add(i % 3 == 0 ? envelope(new Route("a", "a1"), eventId(), twoHoursAgo, java.time.Instant.ofEpochMilli(twoHoursAgo))
+              : envelope(new Route("a", "a1"), eventId()));
+        }
         Set<String> bad = new HashSet<>();
         for (int i = 0; i < 15; i += 3) bad.add(events.get(i).eventId());
         Set<String> good = events.stream().map(BufferedEvent::eventId).filter(id -> !bad.contains(id)).collect(Collectors.toSet());
@@ -69,6 +76,8 @@ class DeadLetterIntegrationTests {
         assertThat(list(config, new DeadLetters.Query(null, null, "http_413", null, null))).isEmpty();
         assertThat(list(config, new DeadLetters.Query("a/a2", null, null, null, null))).isEmpty();
         assertThat(list(config, new DeadLetters.Query(null, "a", "http_400", null, null))).hasSize(5);
+        assertThat(list(config, new DeadLetters.Query(null, null, null, Bound.parse("-10m", java.time.Instant.now()), null))).hasSize(5);
+        assertThat(list(config, new DeadLetters.Query(null, null, null, null, Bound.parse("-10m", java.time.Instant.now())))).isEmpty();
 
         String shown = DeadLetters.show(config, listed.get(0).id());
         assertThat(shown).contains(KafkaForm.DeadLetter.REASON + ": http_400").contains("redriven: no")
