@@ -99,14 +99,16 @@ final class RedriveMarkers {
 
     void mark(int partition, long offset) {
       Span s = spans.get(partition);
-      if (s == null || offset < s.start() || offset >= s.hardEnd()) return;
+      if (s == null || offset < s.start() || offset >= s.hardEnd() || offset - s.start() >= Integer.MAX_VALUE) return;
       bits.computeIfAbsent(partition, k -> new BitSet()).set((int) (offset - s.start()));
     }
 
     boolean contains(int partition, long offset) {
       Span s = spans.get(partition);
       BitSet b = bits.get(partition);
-      return s != null && b != null && offset >= s.start() && offset < s.hardEnd() && b.get((int) (offset - s.start()));
+      // Beyond 2^31 dead letters in one partition's range a marker is not kept: shown not redriven (a second redrive duplicates, never loses).
+      return s != null && b != null && offset >= s.start() && offset < s.hardEnd() && offset - s.start() < Integer.MAX_VALUE
+          && b.get((int) (offset - s.start()));
     }
   }
 }
