@@ -2,6 +2,7 @@ package io.spillway.delivery;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.spillway.schemas.KafkaForm;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -37,7 +38,7 @@ import org.apache.kafka.streams.state.WindowStoreIterator;
  * <p>A record processed again after a crash (same topic, partition and offset) is not a copy:
  * it is the same record, whose pending entry may not have survived while the id did (the two
  * stores' changelogs are not written atomically). Copies written by {@code spillway replay}
- * ({@value Replay#HEADER}) and {@code dlq redrive} ({@value DeadLetters#HEADER}) are asked for:
+ * ({@value KafkaForm#REPLAY}) and {@code dlq redrive} ({@value KafkaForm#REDRIVE}) are asked for:
  * they are neither checked nor remembered.
  */
 final class Dedup {
@@ -96,7 +97,7 @@ final class Dedup {
 
   /** True for copies someone asked for: a replay or a redrive. */
   static boolean exempt(Headers headers) {
-    return headers.lastHeader(Replay.HEADER) != null || headers.lastHeader(DeadLetters.HEADER) != null;
+    return headers.lastHeader(KafkaForm.REPLAY) != null || headers.lastHeader(KafkaForm.REDRIVE) != null;
   }
 
   /**

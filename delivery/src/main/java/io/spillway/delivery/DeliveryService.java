@@ -86,6 +86,7 @@ public final class DeliveryService implements AutoCloseable {
     private final PrometheusMeterRegistry registry;
     private final Duration dedupWindow;
     final QuotaGuardMetrics guardMetrics;
+    final ReplayOutcomes replays;
     final long guardRetentionMillis;
     volatile int liveInstances = 1;
 
@@ -93,6 +94,7 @@ public final class DeliveryService implements AutoCloseable {
       this.registry = registry;
       this.routes = config.routes();
       this.guardMetrics = new QuotaGuardMetrics(registry);
+      this.replays = new ReplayOutcomes(registry);
       this.guardRetentionMillis = QuotaGuard.retentionFor(config.upstreams().values().stream()
           .flatMap(u -> u.projects().values().stream()).map(p -> p.quotaGuard()).filter(g -> g != null).toList());
       this.clock = clock;

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.spillway.schemas.KafkaForm;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -147,8 +148,8 @@ class DedupIntegrationTests {
       produce(in, first, null);
       produce(in, first, null); // every one copied again (as MM2 after a restart)
       produce(in, replayed, null);
-      produce(in, replayed, Replay.HEADER); // asked-for copies
-      produce(in, replayed.subList(0, 10), DeadLetters.HEADER);
+      produce(in, replayed, KafkaForm.REPLAY); // asked-for copies
+      produce(in, replayed.subList(0, 10), KafkaForm.REDRIVE);
       await().atMost(Duration.ofSeconds(60)).until(() ->
           app.registry().scrape().contains("spillway_delivery_duplicates_dropped_total{source=\"" + in + "\"} 200.0"));
       Map<String, Integer> got = forwarded(out, 200 + 20 + 20 + 10);

@@ -2,6 +2,7 @@ package io.spillway.delivery;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.spillway.schemas.KafkaForm;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.AlphaChars;
@@ -26,10 +27,10 @@ class DedupUnitTests {
     plain.add("spillway.id", new byte[] {1});
     assertThat(Dedup.exempt(plain)).isFalse();
     RecordHeaders replay = new RecordHeaders();
-    replay.add(Replay.HEADER, "01J0REPLAYID".getBytes());
+    replay.add(KafkaForm.REPLAY, "01J0REPLAYID".getBytes());
     assertThat(Dedup.exempt(replay)).isTrue();
     RecordHeaders redrive = new RecordHeaders();
-    redrive.add(DeadLetters.HEADER, "0:42".getBytes());
+    redrive.add(KafkaForm.REDRIVE, "0:42".getBytes());
     assertThat(Dedup.exempt(redrive)).isTrue();
   }
 

@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code bin/spillway}: one CLI for every service and tool. */
-@Command(name = "spillway", mixinStandardHelpOptions = true, version = "spillway 0.1.0",
+@Command(name = "spillway", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "spillway 0.1.0",
     description = "A buffering relay for Sentry.",
     subcommands = {
         Spillway.Edge.class,
@@ -29,7 +29,7 @@ import picocli.CommandLine.Option;
         StatusCommand.class,
         ToolCommands.ReplayCommand.class, ToolCommands.DlqCommand.class,
     })
-public final class Spillway implements Runnable {
+public final class Spillway implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
@@ -44,27 +44,70 @@ public final class Spillway implements Runnable {
    */
   public interface Plugin {}
 
-  /** Runs a command line and returns the exit code (tests call this). */
+  /** Exit codes: 0 done, 1 failed while running, 2 bad usage or config. */
+  static final int FAILED = 1;
+  static final int USAGE = 2;
+
+  /**
+   * Runs a command line and returns the exit code (tests call this). Errors are one line naming
+   * what is wrong ({@code SPILLWAY_DEBUG=1} adds the stack trace of a failure).
+   */
   static int run(String... args) {
     CommandLine cl = new CommandLine(new Spillway());
     for (Plugin p : ServiceLoader.load(Plugin.class)) cl.addSubcommand(p);
+    cl.setParameterExceptionHandler((e, a) -> {
+      CommandLine line = e.getCommandLine();
+      line.getErr().println(prefix(line) + e.getMessage());
+      line.getErr().println("See '" + line.getCommandSpec().qualifiedName() + " --help'.");
+      return USAGE;
+    });
     cl.setExecutionExceptionHandler((e, line, parse) -> {
       if (e instanceof ConfigException ce) {
         line.getErr().println(ce.getMessage());
-        return 2;
+        return USAGE;
       }
       if (e instanceof IllegalArgumentException) {
-        line.getErr().println("spillway: " + e.getMessage());
-        return 2;
+        line.getErr().println(prefix(line) + e.getMessage());
+        return USAGE;
       }
-      throw e;
+      line.getErr().println(prefix(line) + describe(e));
+      if (System.getenv("SPILLWAY_DEBUG") != null) e.printStackTrace(line.getErr());
+      return FAILED;
+    });
+    cl.setExecutionStrategy(parse -> {
+      CommandLine.ParseResult last = parse;
+      while (last.hasSubcommand()) last = last.subcommand();
+      Object command = last.commandSpec().userObject();
+      if (!(command instanceof ServiceCommand) && !(command instanceof Plugin)) {
+        ToolLogging.quiet(); // a tool prints its own words only; services (and up, mirror) keep their logs
+      }
+      return new CommandLine.RunLast().execute(parse);
     });
     return cl.execute(args);
   }
 
+  private static String prefix(CommandLine line) {
+    return line.getCommandSpec().qualifiedName() + ": ";
+  }
+
+  /** A failure in words: its message, and the cause's when that says more. */
+  static String describe(Throwable e) {
+    String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    Throwable c = e.getCause();
+    if (c != null && c.getMessage() != null && !m.contains(c.getMessage())) m += " (" + c.getMessage() + ")";
+    return m;
+  }
+
   @Override
-  public void run() {
-    spec.commandLine().usage(spec.commandLine().getOut());
+  public Integer call() {
+    return missingCommand(spec);
+  }
+
+  /** A command that only groups others, run alone: its usage on stderr, a usage error. */
+  static int missingCommand(CommandLine.Model.CommandSpec spec) {
+    spec.commandLine().usage(spec.commandLine().getErr());
+    spec.commandLine().getErr().println(spec.qualifiedName() + ": choose a command.");
+    return USAGE;
   }
 
   /** Options every service command shares. */

@@ -12,7 +12,8 @@ import io.sentry.protocol.SentryId;
 import io.sentry.protocol.User;
 import io.spillway.bridge.KafkaBridge;
 import io.spillway.delivery.DeliveryService;
-import io.spillway.delivery.Replay;
+import io.spillway.delivery.tools.Bound;
+import io.spillway.delivery.tools.Replay;
 import io.spillway.edge.EdgeServer;
 import io.spillway.schemas.body.ContentEncoding;
 import io.spillway.schemas.body.Envelope;
@@ -134,8 +135,8 @@ class PrivacyPipelineIntegrationTests {
     int before = upstream.requests().size();
 
     // A replay of everything: the copies come from Kafka, so they can only be what Kafka holds.
-    Replay.Summary replay = Replay.run(config, new Replay.At(start), new Replay.At(Instant.now().plusSeconds(1)),
-        Replay.Selection.all(), false, line -> { });
+    Replay.Summary replay = Replay.run(config, Replay.Request.of(new Bound.At(start), new Bound.At(Instant.now().plusSeconds(1)),
+        Replay.Selection.all()), line -> { });
     assertThat(replay.sent()).isGreaterThanOrEqualTo(ids.size());
     await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
         .untilAsserted(() -> assertThat(upstream.requests().size()).isGreaterThanOrEqualTo(before + ids.size()));

@@ -131,6 +131,74 @@ class SpillwayCliUnitTests {
     assertThat(r.out).contains("wow/vod_be").contains("https://vodbe@spillway.internal/20").contains("https://wow:api@spillway.internal/21");
   }
 
+  /** Every command and sub-command, as its words on the command line ({@code [dlq, list]}). */
+  static java.util.List<java.util.List<String>> commands() {
+    java.util.List<java.util.List<String>> out = new java.util.ArrayList<>();
+    collect(new picocli.CommandLine(new Spillway()), new java.util.ArrayList<>(), out);
+    return out;
+  }
+
+  private static void collect(picocli.CommandLine cl, java.util.List<String> path, java.util.List<java.util.List<String>> out) {
+    out.add(java.util.List.copyOf(path));
+    cl.getSubcommands().forEach((name, sub) -> {
+      java.util.List<String> p = new java.util.ArrayList<>(path);
+      p.add(name);
+      collect(sub, p, out);
+    });
+  }
+
+  @Test
+  void helpWorksOnEveryCommandAndSubCommandBeforeAnyCheck() {
+    var all = commands();
+    assertThat(all).contains(java.util.List.of("dlq", "list"), java.util.List.of("dlq", "stats"), java.util.List.of("replay"));
+    for (var path : all) {
+      for (String flag : new String[] {"--help", "-h"}) {
+        java.util.List<String> args = new java.util.ArrayList<>(path);
+        args.add(flag);
+        Captured r = capture(args.toArray(String[]::new));
+        assertThat(r.code).as("%s", args).isZero();
+        assertThat(r.out).as("%s", args).startsWith("Usage: " + String.join(" ", java.util.List.of("spillway", String.join(" ", path))).trim());
+        assertThat(r.err).as("%s", args).isEmpty();
+      }
+    }
+    assertThat(capture("replay", "--help").out).contains("--from=FROM").contains("--wait").contains("--rate=N")
+        .doesNotContain("Missing required");
+    assertThat(capture("dlq", "list", "--help").out).contains("--limit=N").contains("--after=ID").contains("--from=FROM");
+  }
+
+  @Test
+  void badUsageExitsWith2AndSaysWhatIsWrong() throws Exception {
+    Path file = dir.resolve("spillway.yml");
+    Files.writeString(file, CONFIG);
+    Captured none = capture("dlq");
+    assertThat(none.code).isEqualTo(2);
+    assertThat(none.err).contains("Usage: spillway dlq").contains("list").contains("redrive").contains("choose a command");
+    Captured unknown = capture("dlq", "list", "--config", file.toString(), "--bogus");
+    assertThat(unknown.code).isEqualTo(2);
+    assertThat(unknown.err).contains("Unknown option: '--bogus'").contains("See 'spillway dlq list --help'");
+    Captured missing = capture("replay", "--config", file.toString());
+    assertThat(missing.code).isEqualTo(2);
+    assertThat(missing.err).contains("Missing required option: '--from=FROM'");
+    Captured both = capture("replay", "--config", file.toString(), "--from", "-1h", "--wait", "--dry-run");
+    assertThat(both.code).isEqualTo(2);
+    assertThat(both.err).contains("--wait follows what was sent");
+    Captured rate = capture("replay", "--config", file.toString(), "--from", "-1h", "--rate", "0");
+    assertThat(rate.code).isEqualTo(2);
+    assertThat(rate.err).contains("--rate must be above 0");
+    Captured upstream = capture("replay", "--config", file.toString(), "--from", "-1h", "--upstream", "nope");
+    assertThat(upstream.code).isEqualTo(2);
+    assertThat(upstream.err).contains("--upstream nope: no such upstream in the config (wow)");
+    Captured bound = capture("dlq", "stats", "--config", file.toString(), "--from", "yesterday");
+    assertThat(bound.code).isEqualTo(2);
+    assertThat(bound.err).contains("'yesterday' is neither a time");
+    Captured id = capture("dlq", "show", "--config", file.toString(), "seventeen");
+    assertThat(id.code).isEqualTo(2);
+    assertThat(id.err).contains("partition:offset");
+    Captured noAdmin = capture("replay", "--config", file.toString(), "--from", "-1h", "--wait", "--admin", "localhost:0");
+    assertThat(noAdmin.code).isEqualTo(2);
+    assertThat(noAdmin.err).contains("--admin localhost:0: needs a fixed port");
+  }
+
   static final String CENTRAL = """
       delivery: { admin: "127.0.0.1:9102" }
       kafka:    { bootstrap_servers: "central-kafka:9092", replication_factor: 3 }
