@@ -231,7 +231,7 @@ public final class ConfigKeys {
       "a Relay `piiConfig` JSON file (Sentry's \"Advanced Data Scrubbing\"), relative to the config file or absolute; a bad "
           + "file, rule, regex or selector is a config error naming the file and the rule");
   static final ConfigKey<PrivacyConfig.Attachments> PRIVACY_ATTACHMENTS = PRIVACY.key("attachments",
-      oneOf(PrivacyConfig.Attachments.class), "keep",
+      oneOf(PrivacyConfig.Attachments.class, true), "keep",
       "`drop`: attachment items are removed from envelopes; minidump, unreal and attachment uploads are not stored "
           + "(answered as accepted)");
 
@@ -247,7 +247,7 @@ public final class ConfigKeys {
       ConfigType.scalar("http://[user:password@]host:port", UpstreamConfig.Proxy::parse), absent("none"),
       "`http://[user:pass@]host:port`: `CONNECT` for https, absolute-form requests for http; Basic auth; the password is "
           + "never logged or shown");
-  static final ConfigKey<UpstreamConfig.Http2> UPSTREAM_HTTP2 = UPSTREAM.key("http2", oneOf(UpstreamConfig.Http2.class), "auto",
+  static final ConfigKey<UpstreamConfig.Http2> UPSTREAM_HTTP2 = UPSTREAM.key("http2", oneOf(UpstreamConfig.Http2.class, false), "auto",
       "`auto`: HTTP/2 when the https server offers it (ALPN), HTTP/1.1 otherwise; `off`: HTTP/1.1 only");
   static final ConfigSection RATE_LIMIT = UPSTREAM.section("rate_limit", "unlimited",
       "a token bucket for the whole delivery fleet: `{events_per_second, burst}`");

@@ -123,14 +123,18 @@ record ConfigType<T>(String description, Reader<T> reader) {
     return n;
   }
 
-  /** One of an enum's constants, written in lower case ({@code auto}, {@code off}). */
-  static <E extends Enum<E>> ConfigType<E> oneOf(Class<E> type) {
+  /**
+   * One of an enum's constants, written in lower case ({@code auto}, {@code off}); with
+   * {@code ignoreCase} also in any case and with spaces around (as {@code privacy.attachments}
+   * always was, unlike {@code http2}).
+   */
+  static <E extends Enum<E>> ConfigType<E> oneOf(Class<E> type, boolean ignoreCase) {
     List<String> names = new ArrayList<>();
     for (E e : type.getEnumConstants()) names.add(e.name().toLowerCase(Locale.ROOT));
     String choices = names.size() == 1 ? names.get(0)
         : String.join(", ", names.subList(0, names.size() - 1)) + " or " + names.get(names.size() - 1);
     return scalar(choices, s -> {
-      String given = s.trim().toLowerCase(Locale.ROOT);
+      String given = ignoreCase ? s.trim().toLowerCase(Locale.ROOT) : s;
       // YAML 1.1 reads a bare off as false and on as true
       if (given.equals("false") && names.contains("off")) given = "off";
       if (given.equals("true") && names.contains("on")) given = "on";

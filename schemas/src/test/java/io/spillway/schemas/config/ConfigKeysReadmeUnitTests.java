@@ -93,6 +93,30 @@ class ConfigKeysReadmeUnitTests {
         "upstreams.u.projects.p.filters.web_crawler: unknown key (did you mean web_crawlers?)");
   }
 
+  /** Reading through the declarations kept check-config's messages as they were before them. */
+  @Test
+  void messagesAreThoseCheckConfigAlwaysGave() {
+    String project = "upstreams: { u: { url: \"https://sentry.example.com\", projects: { p: { id: 1, key: k, %s } } } }";
+    assertThat(problems(project.formatted("copy_to: [u/p2, nope]"))).contains(
+        "upstreams.u.projects.p.copy_to: a route is written upstream/project, got: nope");
+    assertThat(problems(project.formatted("copy_to_sample_rate: 2"))).containsExactly(
+        "upstreams.u.projects.p.copy_to_sample_rate: must be between 0 and 1, got 2.0");
+    assertThat(problems(project.formatted("copy_to_sample_rate: -1"))).containsExactly(
+        "upstreams.u.projects.p.copy_to_sample_rate: must be at least 0.0, got -1");
+    assertThat(problems(project.formatted("quota_events_per_second: x"))).containsExactly(
+        "upstreams.u.projects.p.quota_events_per_second: expected a number, got \"x\"");
+    assertThat(problems("edge: { allowed_origins: [\"*\", \"https://a.example.com/x\"] }")).containsExactly(
+        "edge.allowed_origins: expected * or origins like https://app.example.com (scheme and host, no path), got "
+            + "\"https://a.example.com/x\"");
+    assertThat(problems("filters: { environments: [prod, \"\"] }")).containsExactly("filters.environments[1]: must not be empty");
+    assertThat(problems("upstreams: { u: { url: \"https://s.example.com\", http2: AUTO, projects: { p: { id: 1, key: k } } } }"))
+        .containsExactly("upstreams.u.http2: expected auto or off, got \"AUTO\"");
+    assertThat(problems("privacy: { attachments: \" DROP \" }")).isEmpty();
+    assertThat(problems("upstreams: { u: { url: \"https://s.example.com\", rate_limit: { burst: 3 }, projects: { p: { key: k } } } }"))
+        .containsExactlyInAnyOrder("upstreams.u.rate_limit.events_per_second: is required",
+            "upstreams.u.projects.p.id: is required (the real Sentry project id)");
+  }
+
   @Test
   void badDefaultsFailAtDeclaration() {
     assertThatThrownBy(() -> ConfigSection.root().section("s").key("n", ConfigType.integer(1, 10), "11", "doc"))
