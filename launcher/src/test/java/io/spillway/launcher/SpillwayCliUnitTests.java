@@ -51,10 +51,11 @@ class SpillwayCliUnitTests {
   @Test
   void checkConfigFailsWithEveryProblemNamed() throws Exception {
     Path file = dir.resolve("bad.yml");
-    Files.writeString(file, "redis: { shards: 0 }\nkafka: { topik: x }\n");
+    Files.writeString(file, "redis: { shards: 0 }\nkafka: { topik: x }\nedge: { max_envelop_bytes: 200MiB }\n");
     Captured r = capture("check-config", "--config", file.toString());
     assertThat(r.code).isEqualTo(2);
-    assertThat(r.err).contains("redis.shards: must be between 1 and 1024, got 0").contains("kafka.topik: unknown key (did you mean topic?)");
+    assertThat(r.err).contains("redis.shards: must be between 1 and 1024, got 0").contains("kafka.topik: unknown key (did you mean topic?)")
+        .contains("edge.max_envelop_bytes: unknown key (did you mean max_envelope_bytes?)");
   }
 
   @Test

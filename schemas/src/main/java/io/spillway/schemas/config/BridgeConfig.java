@@ -3,7 +3,7 @@ package io.spillway.schemas.config;
 import java.time.Duration;
 
 /**
- * {@code bridge:} section.
+ * {@code bridge:} section. Keys, defaults and checks: {@link ConfigKeys}.
  *
  * @param admin            health, readiness and metrics
  * @param consumer         this bridge's consumer name in the Redis group; null = host-pid
@@ -20,11 +20,4 @@ public record BridgeConfig(
     int batchSize,
     Duration block,
     Duration claimIdle,
-    String deadLetterStream) {
-
-  public static final String DEFAULT_ADMIN = "127.0.0.1:9101";
-  public static final String DEFAULT_GROUP = "spillway-bridge";
-  public static final int DEFAULT_BATCH_SIZE = 500;
-  public static final Duration DEFAULT_BLOCK = Duration.ofMillis(200);
-  public static final Duration DEFAULT_CLAIM_IDLE = Duration.ofSeconds(30);
-}
+    String deadLetterStream) {}

@@ -1,8 +1,10 @@
 package io.spillway.schemas.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.time.Duration;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -10,30 +12,44 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * Reads one mapping of the YAML tree, tracking the dotted path so that every problem names its
  * key, and the keys it was asked for so that unknown (misspelt) keys are reported too. Problems
- * are collected, not thrown, so one run of {@code check-config} lists all of them.
+ * are collected, not thrown, so one run of {@code check-config} lists all of them. Values are read
+ * through their declarations ({@link ConfigKeys}): {@link #get} applies the key's type, checks and
+ * default, and refuses a key declared in another section.
  */
 final class ConfigReader {
   private static final Pattern ENV = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
-  private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
-  private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(B|KiB|MiB|GiB)?");
 
   private final JsonNode node;
   private final String path;
   private final List<String> problems;
   private final Map<String, String> env;
+  private final ConfigSection declared;
+  private final Path baseDir;
   private final Set<String> known = new HashSet<>();
 
-  ConfigReader(JsonNode node, String path, List<String> problems, Map<String, String> env) {
+  /**
+   * The top level of a file, whose keys are those {@code declared} (null: any, as for reading a
+   * default); relative file names are taken from {@code baseDir}.
+   */
+  ConfigReader(JsonNode node, List<String> problems, Map<String, String> env, ConfigSection declared, Path baseDir) {
+    this(node, "", problems, env, declared, baseDir);
+  }
+
+  private ConfigReader(JsonNode node, String path, List<String> problems, Map<String, String> env, ConfigSection declared,
+      Path baseDir) {
     this.node = node;
     this.path = path;
     this.problems = problems;
     this.env = env;
+    this.declared = declared;
+    this.baseDir = baseDir;
   }
 
   String key(String name) {
@@ -45,161 +61,96 @@ final class ConfigReader {
     problems.add(key(name) + ": " + what);
   }
 
-  boolean has(String name) {
-    known.add(name);
-    JsonNode v = node == null ? null : node.get(name);
+  boolean hasProblemFor(String name) {
+    String prefix = key(name) + ":";
+    for (String p : problems) if (p.startsWith(prefix)) return true;
+    return false;
+  }
+
+  /**
+   * The key's value: as written (read and checked by its type), else its default; null when it is
+   * absent and its default is none, when it is required (reported), or after a problem with no
+   * default to fall back on.
+   */
+  <T> T get(ConfigKey<T> key) {
+    if (key.def().kind() == ConfigKey.Kind.DERIVED) throw new IllegalStateException(key.path() + " is derived: say how");
+    return value(key, null);
+  }
+
+  /** The value of a key whose default is derived: as written, else {@code derived}. */
+  <T> T get(ConfigKey<T> key, Supplier<? extends T> derived) {
+    if (key.def().kind() != ConfigKey.Kind.DERIVED) throw new IllegalStateException(key.path() + " is not derived");
+    return value(key, derived);
+  }
+
+  private <T> T value(ConfigKey<T> key, Supplier<? extends T> derived) {
+    if (declared != null && key.section() != declared.shape()) throw new IllegalStateException(key.path() + " read in " + declared);
+    ConfigKey.Default def = key.def();
+    boolean required = def.kind() == ConfigKey.Kind.REQUIRED;
+    // "" is no value for a required key; scalar() still reports an unset ${VAR} that made it ""
+    T v = required && asWritten(key).isEmpty() ? emptyScalar(key.name()) : key.type().reader().read(this, key.name());
+    if (v != null) return v;
+    return switch (def.kind()) {
+      case VALUE -> key.defaultValue();
+      case REQUIRED -> {
+        if (!hasProblemFor(key.name())) problem(key.name(), "is required" + (def.text() == null ? "" : " (" + def.text() + ")"));
+        yield null;
+      }
+      case ABSENT -> null;
+      case DERIVED -> derived.get();
+    };
+  }
+
+  private <T> T emptyScalar(String name) {
+    scalar(name);
+    return null;
+  }
+
+  /** The key's text as written in the file ({@code ${ENV}} substituted), for messages about its value; "" when absent. */
+  String asWritten(ConfigKey<?> key) {
+    JsonNode v = node == null ? null : node.get(key.name());
+    return v != null && v.isValueNode() ? substitute(null, v.asText()) : "";
+  }
+
+  /** Whether the file has this section (null counts as absent). */
+  boolean has(ConfigSection s) {
+    checkDeclaredHere(s);
+    known.add(s.name());
+    JsonNode v = node == null ? null : node.get(s.name());
     return v != null && !v.isNull();
   }
 
   /** A nested mapping; an absent one reads as empty (all defaults). */
-  ConfigReader section(String name) {
+  ConfigReader section(ConfigSection s) {
+    checkDeclaredHere(s);
+    return child(s.name(), s);
+  }
+
+  /** A mapping of names to sections like {@code named} ({@code upstreams.<u>}), in file order. */
+  Map<String, ConfigReader> sections(ConfigSection named) {
+    checkDeclaredHere(named);
+    ConfigReader parent = child(named.name(), null);
+    Map<String, ConfigReader> out = new LinkedHashMap<>();
+    if (parent.node == null) return out;
+    for (Iterator<String> it = parent.node.fieldNames(); it.hasNext(); ) {
+      String k = it.next();
+      out.put(k, parent.child(k, named));
+    }
+    return out;
+  }
+
+  private ConfigReader child(String name, ConfigSection s) {
     known.add(name);
     JsonNode v = node == null ? null : node.get(name);
     if (v != null && !v.isNull() && !v.isObject()) {
       problem(name, "expected a mapping");
       v = null;
     }
-    return new ConfigReader(v == null || v.isNull() ? null : v, key(name), problems, env);
+    return new ConfigReader(v == null || v.isNull() ? null : v, key(name), problems, env, s, baseDir);
   }
 
-  /** A mapping of names to mappings, in file order. */
-  Map<String, ConfigReader> sections(String name) {
-    ConfigReader parent = section(name);
-    Map<String, ConfigReader> out = new LinkedHashMap<>();
-    if (parent.node == null) return out;
-    for (Iterator<String> it = parent.node.fieldNames(); it.hasNext(); ) {
-      String k = it.next();
-      out.put(k, parent.section(k));
-    }
-    return out;
-  }
-
-  /** A mapping of names to scalar strings. */
-  Map<String, String> stringMap(String name) {
-    ConfigReader parent = section(name);
-    Map<String, String> out = new LinkedHashMap<>();
-    if (parent.node == null) return out;
-    for (Iterator<String> it = parent.node.fieldNames(); it.hasNext(); ) {
-      String k = it.next();
-      String v = parent.string(k, null);
-      if (v != null) out.put(k, v);
-    }
-    return out;
-  }
-
-  /**
-   * A list of scalar strings ({@code [a, b]}, or one scalar as a list of one); {@code def} when
-   * absent. Each element gets {@code ${ENV}} substitution; a non-scalar element is a problem.
-   */
-  java.util.List<String> stringList(String name, java.util.List<String> def) {
-    known.add(name);
-    JsonNode v = node == null ? null : node.get(name);
-    if (v == null || v.isNull()) return def;
-    java.util.List<String> out = new java.util.ArrayList<>();
-    if (v.isValueNode()) {
-      out.add(substitute(name, v.asText()));
-      return java.util.List.copyOf(out);
-    }
-    if (!v.isArray()) {
-      problem(name, "expected a list");
-      return def;
-    }
-    for (int i = 0; i < v.size(); i++) {
-      JsonNode e = v.get(i);
-      if (e == null || !e.isValueNode() || e.isNull()) {
-        problem(name, "element " + (i + 1) + " is not a single value");
-        continue;
-      }
-      out.add(substitute(name, e.asText()));
-    }
-    return java.util.List.copyOf(out);
-  }
-
-  String string(String name, String def) {
-    known.add(name);
-    JsonNode v = node == null ? null : node.get(name);
-    if (v == null || v.isNull()) return def;
-    if (!v.isValueNode()) {
-      problem(name, "expected a single value");
-      return def;
-    }
-    return substitute(name, v.asText());
-  }
-
-  String requiredString(String name) {
-    String s = string(name, null);
-    if (s == null || s.isEmpty()) {
-      if (!hasProblemFor(name)) problem(name, "is required");
-      return null;
-    }
-    return s;
-  }
-
-  long integer(String name, long def, long min, long max) {
-    return parse(name, def, s -> {
-      long n = Long.parseLong(s.trim());
-      if (n < min || n > max) throw new IllegalArgumentException("must be between " + min + " and " + max + ", got " + n);
-      return n;
-    }, "an integer");
-  }
-
-  double number(String name, double def, double min) {
-    return parse(name, def, s -> {
-      double n = Double.parseDouble(s.trim());
-      if (!(n >= min) || Double.isInfinite(n)) throw new IllegalArgumentException("must be at least " + min + ", got " + s);
-      return n;
-    }, "a number");
-  }
-
-  boolean bool(String name, boolean def) {
-    return parse(name, def, s -> switch (s.trim()) {
-      case "true" -> true;
-      case "false" -> false;
-      default -> throw new IllegalArgumentException("expected true or false, got \"" + s + "\"");
-    }, "true or false");
-  }
-
-  /** {@code 500ms}, {@code 30s}, {@code 10m}, {@code 2h}, {@code 29d}. */
-  Duration duration(String name, Duration def) {
-    return parse(name, def, ConfigReader::parseDuration, "a duration like 500ms, 30s, 10m, 2h or 29d");
-  }
-
-  /** A duration, or {@code 0} (off; {@link Duration#ZERO}). */
-  Duration durationOrZero(String name, Duration def) {
-    return parse(name, def, s -> {
-      if (s.trim().equals("0")) return Duration.ZERO;
-      if (!DURATION.matcher(s.trim()).matches()) {
-        throw new IllegalArgumentException("expected 0 (off) or a duration like 500ms, 30s, 10m, 2h or 29d, got \"" + s + "\"");
-      }
-      return parseDuration(s);
-    }, "0 (off) or a duration");
-  }
-
-  /** Bytes: {@code 1048576}, {@code 512KiB}, {@code 1MiB}, {@code 1GiB}. */
-  long bytes(String name, long def) {
-    return parse(name, def, s -> {
-      Matcher m = SIZE.matcher(s.trim());
-      if (!m.matches()) throw new IllegalArgumentException("expected a size like 1048576, 512KiB, 1MiB or 1GiB, got \"" + s + "\"");
-      long n = Long.parseLong(m.group(1));
-      String unit = m.group(2) == null ? "B" : m.group(2);
-      return switch (unit) {
-        case "KiB" -> n << 10;
-        case "MiB" -> n << 20;
-        case "GiB" -> n << 30;
-        default -> n;
-      };
-    }, "a size");
-  }
-
-  HostPort hostPort(String name, String def) {
-    return parse(name, HostPort.parse(def), HostPort::parse, "host:port");
-  }
-
-  /** Whether {@code name} is present as a list. */
-  boolean isList(String name) {
-    known.add(name);
-    JsonNode v = node == null ? null : node.get(name);
-    return v != null && v.isArray();
+  private void checkDeclaredHere(ConfigSection s) {
+    if (declared != null && s.parent().shape() != declared.shape()) throw new IllegalStateException(s.path() + " read in " + declared);
   }
 
   /** Reports keys present in the file that nobody asked for (typos). Call after reading a section. */
@@ -211,10 +162,12 @@ final class ConfigReader {
     }
   }
 
+  /** The closest key declared here (at most two edits away), first declared first. */
   private String suggestion(String k) {
+    Collection<String> candidates = declared == null ? known : declared.names();
     String best = null;
     int bestDistance = 3;
-    for (String candidate : known) {
+    for (String candidate : candidates) {
       int d = distance(k, candidate);
       if (d < bestDistance) {
         bestDistance = d;
@@ -224,39 +177,96 @@ final class ConfigReader {
     return best == null ? "" : " (did you mean " + best + "?)";
   }
 
-  boolean hasProblemFor(String name) {
-    String prefix = key(name) + ":";
-    for (String p : problems) if (p.startsWith(prefix)) return true;
-    return false;
-  }
+  // ---- for ConfigType: one value as written ----
 
-  private <T> T parse(String name, T def, Function<String, T> parser, String expected) {
-    String s = string(name, null);
-    if (s == null) return def;
+  /** A single value read by {@code parser}; null when absent, or after reporting the parser's problem. */
+  <T> T parse(String name, Function<String, T> parser) {
+    String s = scalar(name);
+    if (s == null) return null;
     try {
       return parser.apply(s);
-    } catch (NumberFormatException e) {
-      problem(name, "expected " + expected + ", got \"" + s + "\"");
     } catch (IllegalArgumentException e) {
       problem(name, e.getMessage());
+      return null;
     }
-    return def;
   }
 
-  static Duration parseDuration(String s) {
-    Matcher m = DURATION.matcher(s.trim());
-    if (!m.matches()) throw new IllegalArgumentException("expected a duration like 500ms, 30s, 10m, 2h or 29d, got \"" + s + "\"");
-    long n = Long.parseLong(m.group(1));
-    return switch (m.group(2)) {
-      case "ms" -> Duration.ofMillis(n);
-      case "s" -> Duration.ofSeconds(n);
-      case "m" -> Duration.ofMinutes(n);
-      case "h" -> Duration.ofHours(n);
-      default -> Duration.ofDays(n);
-    };
+  /** Whether {@code name} is present as a list. */
+  boolean isList(String name) {
+    known.add(name);
+    JsonNode v = node == null ? null : node.get(name);
+    return v != null && v.isArray();
   }
 
-  /** {@code ${VAR}} and {@code ${VAR:-default}} inside scalar values; an unset VAR without default is a problem. */
+  /**
+   * A list of scalar strings ({@code [a, b]}, or one scalar as a list of one); null when absent.
+   * Each element gets {@code ${ENV}} substitution; a non-scalar element is a problem.
+   */
+  List<String> scalarList(String name) {
+    known.add(name);
+    JsonNode v = node == null ? null : node.get(name);
+    if (v == null || v.isNull()) return null;
+    if (v.isValueNode()) return List.of(substitute(name, v.asText()));
+    if (!v.isArray()) {
+      problem(name, "expected a list");
+      return null;
+    }
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < v.size(); i++) {
+      JsonNode e = v.get(i);
+      if (e == null || !e.isValueNode() || e.isNull()) {
+        problem(name, "element " + (i + 1) + " is not a single value");
+        continue;
+      }
+      out.add(substitute(name, e.asText()));
+    }
+    return List.copyOf(out);
+  }
+
+  /** A mapping of names to scalar strings, in file order; null when absent. */
+  Map<String, String> scalarMap(String name) {
+    ConfigReader parent = child(name, null);
+    if (parent.node == null) return null;
+    Map<String, String> out = new LinkedHashMap<>();
+    for (Iterator<String> it = parent.node.fieldNames(); it.hasNext(); ) {
+      String k = it.next();
+      String v = parent.scalar(k);
+      if (v != null) out.put(k, v);
+    }
+    return out;
+  }
+
+  /** A file name, resolved against the config file's directory; null when absent. */
+  Path file(String name) {
+    String f = scalar(name);
+    if (f == null) return null;
+    if (f.isBlank()) {
+      problem(name, "must not be empty");
+      return null;
+    }
+    try {
+      return baseDir.resolve(f).normalize();
+    } catch (InvalidPathException e) {
+      problem(name, "not a file name: " + e.getReason());
+      return null;
+    }
+  }
+
+  private String scalar(String name) {
+    known.add(name);
+    JsonNode v = node == null ? null : node.get(name);
+    if (v == null || v.isNull()) return null;
+    if (!v.isValueNode()) {
+      problem(name, "expected a single value");
+      return null;
+    }
+    return substitute(name, v.asText());
+  }
+
+  /**
+   * {@code ${VAR}} and {@code ${VAR:-default}} inside scalar values; an unset VAR without default is
+   * a problem of key {@code name} (none when null: reported already).
+   */
   private String substitute(String name, String value) {
     if (value.indexOf("${") < 0) return value;
     Matcher m = ENV.matcher(value);
@@ -272,7 +282,7 @@ final class ConfigReader {
       m.appendReplacement(out, Matcher.quoteReplacement(v));
     }
     m.appendTail(out);
-    for (String var : missing) problem(name, "environment variable " + var + " is not set");
+    if (name != null) for (String var : missing) problem(name, "environment variable " + var + " is not set");
     return out.toString();
   }
 

@@ -3,7 +3,7 @@ package io.spillway.schemas.config;
 import java.time.Duration;
 
 /**
- * {@code delivery:} section.
+ * {@code delivery:} section. Keys, defaults and checks: {@link ConfigKeys}.
  *
  * @param admin          health, readiness and metrics
  * @param applicationId  Kafka Streams application id (= consumer group)
@@ -28,26 +28,4 @@ public record DeliveryConfig(
     String stateDir,
     Duration punctuateInterval,
     Duration dedupWindow,
-    Duration chunkTimeout) {
-
-  public static final String DEFAULT_ADMIN = "127.0.0.1:9102";
-  public static final String DEFAULT_APPLICATION_ID = "spillway-delivery";
-  public static final Duration DEFAULT_MAX_EVENT_AGE = Duration.ofDays(29);
-  public static final int DEFAULT_STREAM_THREADS = 1;
-  public static final Duration DEFAULT_RETRY_INITIAL = Duration.ofSeconds(1);
-  public static final Duration DEFAULT_RETRY_MAX = Duration.ofSeconds(60);
-  public static final String DEFAULT_STATE_DIR =
-      java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "spillway-delivery").toString();
-  /**
-   * 5 ms: a freed in-flight slot waits for the next tick, so the tick bounds one instance's rate
-   * (DeliveryBench, warm JVM: 17.1k events/s at 10 ms, 19.4k at 5 ms); an idle delivery used 2–4 %
-   * of a core at 20, 5 and 2 ms alike.
-   */
-  public static final Duration DEFAULT_PUNCTUATE_INTERVAL = Duration.ofMillis(5);
-  /**
-   * 1 h: MirrorMaker 2 re-copies what it copied since its last offset flush after a restart, the bridge
-   * re-produces after a crash; both copies arrive within seconds to minutes of the first.
-   */
-  public static final Duration DEFAULT_DEDUP_WINDOW = Duration.ofHours(1);
-  public static final Duration DEFAULT_CHUNK_TIMEOUT = Duration.ofHours(1);
-}
+    Duration chunkTimeout) {}

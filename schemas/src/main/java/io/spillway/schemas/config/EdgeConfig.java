@@ -3,7 +3,7 @@ package io.spillway.schemas.config;
 import java.time.Duration;
 
 /**
- * {@code edge:} section.
+ * {@code edge:} section. Keys, defaults and checks: {@link ConfigKeys}.
  *
  * @param listen            where SDKs connect
  * @param admin             health, readiness and metrics
@@ -35,16 +35,6 @@ public record EdgeConfig(
     String tunnelPath,
     java.util.List<String> allowedOrigins) {
 
-  public static final String DEFAULT_LISTEN = "0.0.0.0:9000";
-  public static final String DEFAULT_ADMIN = "127.0.0.1:9100";
-  public static final long DEFAULT_MAX_EVENT_BYTES = 1L << 20;
-  /** Sentry's attachment limit; the rest of the pipeline carries what the edge accepts, in chunks. */
-  public static final long DEFAULT_MAX_ENVELOPE_BYTES = 100L << 20;
-  public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(10);
-  public static final String DEFAULT_DATACENTER = "default";
-  public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
-  public static final String DEFAULT_TUNNEL_PATH = "/tunnel";
-  public static final java.util.List<String> DEFAULT_ALLOWED_ORIGINS = java.util.List.of("*");
   /** Bodies above this get one more second of request_timeout per MiB: at least 1 MiB/s is expected of them. */
   public static final long SLOW_BODY_THRESHOLD = 10L << 20;
 

@@ -1,14 +1,12 @@
 package io.spillway.schemas.config;
 
 import io.spillway.schemas.Glob;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Sentry's inbound filters for a route (global {@code filters:}, or {@code upstreams.<u>.projects.<p>.filters:}
  * which replaces the global block as a whole). Names and meaning follow Sentry / Relay; see
- * {@code rules/README.md} for exactly what each one looks at.
+ * {@code rules/README.md} for exactly what each one looks at. Keys, defaults and checks: {@link ConfigKeys}.
  *
  * @param localhost         events from 127.0.0.1 / ::1, localhost URLs, {@code file://} pages
  * @param browserExtensions errors known to come from browser extensions
@@ -29,7 +27,6 @@ public record FiltersConfig(boolean localhost, boolean browserExtensions, List<S
   /** Sentry's deprecated options, still understood (by Relay too), plus Relay's {@code default}. */
   public static final List<String> DEPRECATED_BROWSERS = List.of("default", "ie_pre_9", "ie9", "ie10", "ie11", "opera_pre_15",
       "opera_mini_pre_8", "android_pre_4", "safari_pre_6", "edge_pre_79");
-  private static final Set<String> KNOWN_BROWSERS = Set.copyOf(concat(CURRENT_BROWSERS, DEPRECATED_BROWSERS));
 
   public FiltersConfig {
     legacyBrowsers = List.copyOf(legacyBrowsers);
@@ -45,62 +42,16 @@ public record FiltersConfig(boolean localhost, boolean browserExtensions, List<S
   }
 
   /**
-   * Reads {@code name} under {@code r}: absent → {@code inherited}; a mapping → exactly what it
-   * says (so {@code filters: {}} turns the global filters off for a project).
+   * Reads the section {@code at} ({@code filters}, or a project's): absent → {@code inherited}; a
+   * mapping → exactly what it says (so {@code filters: {}} turns the global filters off for a project).
    */
-  static FiltersConfig read(ConfigReader parent, String name, FiltersConfig inherited) {
-    if (!parent.has(name)) return inherited;
-    ConfigReader r = parent.section(name);
-    boolean localhost = r.bool("localhost", false);
-    boolean extensions = r.bool("browser_extensions", false);
-    boolean crawlers = r.bool("web_crawlers", false);
-    List<String> browsers = List.of();
-    if (r.isList("legacy_browsers")) {
-      browsers = new ArrayList<>();
-      List<String> given = r.stringList("legacy_browsers", List.of());
-      for (int i = 0; i < given.size(); i++) {
-        String b = given.get(i);
-        if (!KNOWN_BROWSERS.contains(b)) {
-          r.problem("legacy_browsers[" + i + "]", "unknown browser \"" + b + "\" (expected one of " + String.join(", ", CURRENT_BROWSERS)
-              + ", or a deprecated one: " + String.join(", ", DEPRECATED_BROWSERS) + ")");
-        } else if (!browsers.contains(b)) {
-          browsers.add(b);
-        }
-      }
-    } else if (r.bool("legacy_browsers", false)) {
-      browsers = CURRENT_BROWSERS;
-    }
-    List<Glob> releases = globs(r, "releases");
-    List<Glob> messages = globs(r, "error_messages");
-    List<String> environments = r.stringList("environments", List.of());
-    for (int i = 0; i < environments.size(); i++) {
-      if (environments.get(i).isEmpty()) r.problem("environments[" + i + "]", "must not be empty");
-    }
+  static FiltersConfig read(ConfigReader parent, ConfigSection at, FiltersConfig inherited) {
+    if (!parent.has(at)) return inherited;
+    ConfigReader r = parent.section(at);
+    FiltersConfig c = new FiltersConfig(r.get(ConfigKeys.FILTERS_LOCALHOST), r.get(ConfigKeys.FILTERS_BROWSER_EXTENSIONS),
+        r.get(ConfigKeys.FILTERS_LEGACY_BROWSERS), r.get(ConfigKeys.FILTERS_WEB_CRAWLERS), r.get(ConfigKeys.FILTERS_RELEASES),
+        r.get(ConfigKeys.FILTERS_ERROR_MESSAGES), r.get(ConfigKeys.FILTERS_ENVIRONMENTS));
     r.rejectUnknownKeys();
-    return new FiltersConfig(localhost, extensions, browsers, crawlers, releases, messages, environments);
-  }
-
-  private static List<Glob> globs(ConfigReader r, String name) {
-    List<String> patterns = r.stringList(name, List.of());
-    List<Glob> out = new ArrayList<>();
-    for (int i = 0; i < patterns.size(); i++) {
-      String p = patterns.get(i);
-      if (p.isEmpty()) {
-        r.problem(name + "[" + i + "]", "must not be empty (an empty glob never matches)");
-        continue;
-      }
-      try {
-        out.add(Glob.compile(p));
-      } catch (IllegalArgumentException e) {
-        r.problem(name + "[" + i + "]", "invalid glob \"" + p + "\": " + e.getMessage());
-      }
-    }
-    return out;
-  }
-
-  private static List<String> concat(List<String> a, List<String> b) {
-    List<String> out = new ArrayList<>(a);
-    out.addAll(b);
-    return out;
+    return c;
   }
 }

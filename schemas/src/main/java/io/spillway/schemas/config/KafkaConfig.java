@@ -3,7 +3,7 @@ package io.spillway.schemas.config;
 import java.util.Map;
 
 /**
- * {@code kafka:} section.
+ * {@code kafka:} section. Keys, defaults and checks: {@link ConfigKeys}.
  *
  * @param bootstrapServers  comma-separated host:port list
  * @param topic             the events topic, keyed by route
@@ -21,11 +21,6 @@ public record KafkaConfig(
     short replicationFactor,
     int minInsyncReplicas,
     Map<String, String> properties) {
-
-  public static final String DEFAULT_BOOTSTRAP_SERVERS = "127.0.0.1:9092";
-  public static final String DEFAULT_TOPIC = "spillway.events";
-  public static final int DEFAULT_PARTITIONS = 12;
-  public static final short DEFAULT_REPLICATION_FACTOR = 1;
 
   /** Properties may hold SASL passwords: only their names are shown. */
   @Override

@@ -5,6 +5,7 @@ import java.util.Map;
 /**
  * {@code mirror:} section, read by {@code spillway mirror} in a central config: Kafka MirrorMaker 2
  * copies each datacenter's {@code kafka.topic} into the central cluster as {@code <dc>.<topic>}.
+ * Keys, defaults and checks: {@link ConfigKeys}.
  *
  * @param admin      health, readiness, metrics and status page of the mirror
  * @param sources    one source cluster per datacenter, by datacenter name, in file order
@@ -12,7 +13,6 @@ import java.util.Map;
  */
 public record MirrorConfig(HostPort admin, Map<String, Source> sources, Map<String, String> properties) {
 
-  public static final String DEFAULT_ADMIN = "127.0.0.1:9103";
   /**
    * MirrorMaker 2's alias of the central cluster. Datacenter names are aliases too, so none may take
    * this one; it appears in the mirror's client ids and metrics, never in topic names.

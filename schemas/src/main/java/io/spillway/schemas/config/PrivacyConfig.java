@@ -7,7 +7,8 @@ import java.util.List;
 /**
  * {@code privacy:} (global) or {@code upstreams.<u>.projects.<p>.privacy:} (replaces the global one
  * for that route): Sentry's "Security &amp; Privacy" data scrubbing settings, with Sentry's names
- * and meaning, plus Relay's advanced rules and what to do with attachments.
+ * and meaning, plus Relay's advanced rules and what to do with attachments. Keys, defaults and
+ * checks: {@link ConfigKeys}.
  *
  * @param scrubData        Sentry's "Data Scrubber" switch: {@code scrubDefaults} and {@code sensitiveFields} apply
  * @param scrubDefaults    Sentry's default sensitive keys ({@code password}, {@code secret}, {@code api_key},
@@ -29,11 +30,6 @@ public record PrivacyConfig(
     PiiConfig rules,
     Attachments attachments) {
 
-  public static final boolean DEFAULT_SCRUB_DATA = true;
-  public static final boolean DEFAULT_SCRUB_DEFAULTS = true;
-  public static final boolean DEFAULT_SCRUB_IP_ADDRESSES = false;
-  public static final Attachments DEFAULT_ATTACHMENTS = Attachments.KEEP;
-
   /** Attachments (and minidumps, Unreal reports) are binary: kept as sent, or dropped. */
   public enum Attachments {
     /** Stored and delivered unchanged. */
@@ -45,13 +41,14 @@ public record PrivacyConfig(
   public PrivacyConfig {
     sensitiveFields = List.copyOf(sensitiveFields);
     safeFields = List.copyOf(safeFields);
-    if (attachments == null) attachments = DEFAULT_ATTACHMENTS;
+    if (attachments == null) attachments = ConfigKeys.PRIVACY_ATTACHMENTS.defaultValue();
   }
 
   /** Sentry's defaults for a new project: the data scrubber with its default rules on, IP addresses kept. */
   public static PrivacyConfig defaults() {
-    return new PrivacyConfig(DEFAULT_SCRUB_DATA, DEFAULT_SCRUB_DEFAULTS, DEFAULT_SCRUB_IP_ADDRESSES, List.of(), List.of(),
-        null, null, DEFAULT_ATTACHMENTS);
+    return new PrivacyConfig(ConfigKeys.PRIVACY_SCRUB_DATA.defaultValue(), ConfigKeys.PRIVACY_SCRUB_DEFAULTS.defaultValue(),
+        ConfigKeys.PRIVACY_SCRUB_IP_ADDRESSES.defaultValue(), ConfigKeys.PRIVACY_SENSITIVE_FIELDS.defaultValue(),
+        ConfigKeys.PRIVACY_SAFE_FIELDS.defaultValue(), null, null, ConfigKeys.PRIVACY_ATTACHMENTS.defaultValue());
   }
 
   /** Nothing to do: no scrubbing setting on, no rules, attachments kept. */

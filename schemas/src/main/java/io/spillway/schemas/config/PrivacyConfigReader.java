@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * Reads a {@code privacy:} section (global or a project's). The rules file is read and checked
@@ -16,28 +15,17 @@ import java.util.Locale;
 final class PrivacyConfigReader {
   private PrivacyConfigReader() {}
 
-  /** The section {@code name} of {@code parent}, or null when absent; {@code baseDir}: the config file's directory. */
-  static PrivacyConfig read(ConfigReader parent, String name, Path baseDir) {
-    if (!parent.has(name)) return null;
-    ConfigReader r = parent.section(name);
-    boolean scrubData = r.bool("scrub_data", PrivacyConfig.DEFAULT_SCRUB_DATA);
-    boolean scrubDefaults = r.bool("scrub_defaults", PrivacyConfig.DEFAULT_SCRUB_DEFAULTS);
-    boolean scrubIp = r.bool("scrub_ip_addresses", PrivacyConfig.DEFAULT_SCRUB_IP_ADDRESSES);
-    List<String> sensitive = r.stringList("sensitive_fields", List.of());
-    List<String> safe = r.stringList("safe_fields", List.of());
-    Path rulesFile = SpillwayConfig.file(r, "rules", baseDir);
-    PiiConfig rules = rulesFile == null ? null : readRules(r, r.string("rules", ""), rulesFile);
-    PrivacyConfig.Attachments attachments = PrivacyConfig.DEFAULT_ATTACHMENTS;
-    String a = r.string("attachments", null);
-    if (a != null) {
-      switch (a.trim().toLowerCase(Locale.ROOT)) {
-        case "keep" -> attachments = PrivacyConfig.Attachments.KEEP;
-        case "drop" -> attachments = PrivacyConfig.Attachments.DROP;
-        default -> r.problem("attachments", "expected keep or drop, got \"" + a + "\"");
-      }
-    }
+  /** The section {@code at} ({@code privacy}, or a project's) of {@code parent}, or null when absent. */
+  static PrivacyConfig read(ConfigReader parent, ConfigSection at) {
+    if (!parent.has(at)) return null;
+    ConfigReader r = parent.section(at);
+    Path rulesFile = r.get(ConfigKeys.PRIVACY_RULES);
+    PrivacyConfig c = new PrivacyConfig(r.get(ConfigKeys.PRIVACY_SCRUB_DATA), r.get(ConfigKeys.PRIVACY_SCRUB_DEFAULTS),
+        r.get(ConfigKeys.PRIVACY_SCRUB_IP_ADDRESSES), r.get(ConfigKeys.PRIVACY_SENSITIVE_FIELDS), r.get(ConfigKeys.PRIVACY_SAFE_FIELDS),
+        rulesFile, rulesFile == null ? null : readRules(r, r.asWritten(ConfigKeys.PRIVACY_RULES), rulesFile),
+        r.get(ConfigKeys.PRIVACY_ATTACHMENTS));
     r.rejectUnknownKeys();
-    return new PrivacyConfig(scrubData, scrubDefaults, scrubIp, sensitive, safe, rulesFile, rules, attachments);
+    return c;
   }
 
   private static PiiConfig readRules(ConfigReader r, String asWritten, Path file) {
@@ -45,13 +33,13 @@ final class PrivacyConfigReader {
     try {
       bytes = Files.readAllBytes(file);
     } catch (IOException e) {
-      r.problem("rules", "cannot read " + file + ": " + e.getClass().getSimpleName()
+      r.problem(ConfigKeys.PRIVACY_RULES.name(), "cannot read " + file + ": " + e.getClass().getSimpleName()
           + (e.getMessage() == null || e.getMessage().equals(file.toString()) ? "" : " " + e.getMessage()));
       return null;
     }
     List<String> problems = new ArrayList<>();
     PiiConfig c = PiiConfig.parse(bytes, problems);
-    for (String p : problems) r.problem("rules", asWritten + ": " + p);
+    for (String p : problems) r.problem(ConfigKeys.PRIVACY_RULES.name(), asWritten + ": " + p);
     return c;
   }
 }

@@ -1,7 +1,7 @@
 package io.spillway.schemas.config;
 
 /**
- * One project of an upstream.
+ * One project of an upstream. Keys, defaults and checks: {@link ConfigKeys}.
  *
  * @param name   the key under {@code projects:}; the route is {@code upstream/name}
  * @param alias  a key apps may put in their DSN instead of the real one; null = none
@@ -19,11 +19,9 @@ public record ProjectConfig(String name, String alias, long id, String key, Stri
     java.util.List<io.spillway.schemas.Route> copyTo, double copyToSampleRate, FiltersConfig filters, QuotaGuardConfig quotaGuard,
     PrivacyConfig privacy) {
 
-  public static final double DEFAULT_COPY_TO_SAMPLE_RATE = 1.0;
-
   /** A project as before copies existed (tests and tools). */
   public ProjectConfig(String name, String alias, long id, String key, String secret, double quotaEventsPerSecond) {
-    this(name, alias, id, key, secret, quotaEventsPerSecond, java.util.List.of(), DEFAULT_COPY_TO_SAMPLE_RATE, FiltersConfig.NONE, null, null);
+    this(name, alias, id, key, secret, quotaEventsPerSecond, java.util.List.of(), ConfigKeys.PROJECT_COPY_TO_SAMPLE_RATE.defaultValue(), FiltersConfig.NONE, null, null);
   }
 
   /** Keys and secrets never reach logs: only whether they are set. */

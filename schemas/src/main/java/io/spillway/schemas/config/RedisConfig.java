@@ -5,7 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@code redis:} section.
+ * {@code redis:} section. Keys, defaults and checks: {@link ConfigKeys}.
  *
  * @param uri              Lettuce URI, e.g. {@code redis://127.0.0.1:6379} (may hold a password: never logged)
  * @param stream           stream key; with shards &gt; 1 the streams are {@code stream:0 … stream:N-1}
@@ -21,13 +21,6 @@ public record RedisConfig(
     long maxBufferBytes,
     Duration commandTimeout,
     int requestQueueSize) {
-
-  public static final String DEFAULT_URI = "redis://127.0.0.1:6379";
-  public static final String DEFAULT_STREAM = "spillway:events";
-  public static final int DEFAULT_SHARDS = 1;
-  public static final long DEFAULT_MAX_BUFFER_BYTES = 1L << 30;
-  public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(1);
-  public static final int DEFAULT_REQUEST_QUEUE_SIZE = 10_000;
 
   /** The stream keys, one per shard. */
   public List<String> streamKeys() {

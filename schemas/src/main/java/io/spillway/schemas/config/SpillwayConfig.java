@@ -8,7 +8,6 @@ import io.spillway.schemas.Route;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,9 +18,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The whole {@code spillway.yml}. Every key, its default and its check live in {@link #read}; the
- * defaults are the {@code DEFAULT_*} constants of each section record. Each service reads only the
- * sections it needs, so one file can serve the whole fleet; the edge never needs {@code secret}.
+ * The whole {@code spillway.yml}. Every key, its type, default, check and meaning is declared once in
+ * {@link ConfigKeys}; the readers here build the section records from those declarations and check
+ * what spans several keys. Each service reads only the sections it needs, so one file can serve the
+ * whole fleet; the edge never needs {@code secret}.
  */
 public record SpillwayConfig(
     EdgeConfig edge,
@@ -74,7 +74,7 @@ public record SpillwayConfig(
       throw new ConfigException(source, List.of("the top level must be a mapping"));
     }
     List<String> problems = new ArrayList<>();
-    SpillwayConfig config = read(new ConfigReader(root != null && root.isObject() ? root : null, "", problems, env), baseDir);
+    SpillwayConfig config = read(new ConfigReader(root != null && root.isObject() ? root : null, problems, env, ConfigKeys.ROOT, baseDir));
     if (!problems.isEmpty()) throw new ConfigException(source, problems);
     return config;
   }
@@ -97,42 +97,36 @@ public record SpillwayConfig(
     return problems;
   }
 
-  private static SpillwayConfig read(ConfigReader r, Path baseDir) {
-    RedisConfig redis = readRedis(r.section("redis"));
-    KafkaConfig kafka = readKafka(r.section("kafka"));
-    EdgeConfig edge = readEdge(r.section("edge"));
-    BridgeConfig bridge = readBridge(r.section("bridge"), redis);
-    DeliveryConfig delivery = readDelivery(r.section("delivery"));
-    FiltersConfig filters = FiltersConfig.read(r, "filters", FiltersConfig.NONE);
-    MirrorConfig mirror = readMirror(r.section("mirror"));
+  private static SpillwayConfig read(ConfigReader r) {
+    RedisConfig redis = readRedis(r.section(ConfigKeys.REDIS));
+    KafkaConfig kafka = readKafka(r.section(ConfigKeys.KAFKA));
+    EdgeConfig edge = readEdge(r.section(ConfigKeys.EDGE));
+    BridgeConfig bridge = readBridge(r.section(ConfigKeys.BRIDGE), redis);
+    DeliveryConfig delivery = readDelivery(r.section(ConfigKeys.DELIVERY));
+    FiltersConfig filters = FiltersConfig.read(r, ConfigKeys.FILTERS, FiltersConfig.NONE);
+    MirrorConfig mirror = readMirror(r.section(ConfigKeys.MIRROR));
     Role role = mirror.enabled() ? Role.CENTRAL
-        : !r.has("delivery") && !edge.datacenter().equals(EdgeConfig.DEFAULT_DATACENTER) ? Role.DATACENTER
+        : !r.has(ConfigKeys.DELIVERY) && !edge.datacenter().equals(ConfigKeys.EDGE_DATACENTER.defaultValue()) ? Role.DATACENTER
         : Role.SINGLE_SITE;
 
     Map<String, UpstreamConfig> upstreams = new LinkedHashMap<>();
-    r.sections("upstreams").forEach((name, u) -> {
+    r.sections(ConfigKeys.UPSTREAM).forEach((name, u) -> {
       if (!Route.isName(name)) {
         u.problem("", "upstream names may use letters, digits, '_', '-' and '.' only");
         return;
       }
-      UpstreamConfig upstream = readUpstream(name, u, filters, baseDir);
+      UpstreamConfig upstream = readUpstream(name, u, filters);
       if (upstream != null) upstreams.put(name, upstream);
     });
 
-    Route defaultRoute = null;
-    String dr = r.string("default_route", null);
-    if (dr != null) {
-      try {
-        defaultRoute = Route.parse(dr);
-        UpstreamConfig u = upstreams.get(defaultRoute.upstream());
-        if (u == null || !u.projects().containsKey(defaultRoute.project())) {
-          r.problem("default_route", "no such route: " + dr);
-        }
-      } catch (IllegalArgumentException e) {
-        r.problem("default_route", e.getMessage());
+    Route defaultRoute = r.get(ConfigKeys.DEFAULT_ROUTE);
+    if (defaultRoute != null) {
+      UpstreamConfig u = upstreams.get(defaultRoute.upstream());
+      if (u == null || !u.projects().containsKey(defaultRoute.project())) {
+        r.problem(ConfigKeys.DEFAULT_ROUTE.name(), "no such route: " + defaultRoute);
       }
     }
-    PrivacyConfig privacy = PrivacyConfigReader.read(r, "privacy", baseDir);
+    PrivacyConfig privacy = PrivacyConfigReader.read(r, ConfigKeys.PRIVACY);
     r.rejectUnknownKeys();
     SpillwayConfig config = new SpillwayConfig(edge, bridge, delivery, redis, kafka, inFileOrder(upstreams), defaultRoute, filters,
         privacy, mirror, role);
@@ -142,78 +136,59 @@ public record SpillwayConfig(
   }
 
   private static EdgeConfig readEdge(ConfigReader r) {
+    URI publicUrl = r.get(ConfigKeys.EDGE_PUBLIC_URL);
     EdgeConfig c = new EdgeConfig(
-        r.hostPort("listen", EdgeConfig.DEFAULT_LISTEN),
-        r.hostPort("admin", EdgeConfig.DEFAULT_ADMIN),
-        r.string("public_url", null),
-        r.string("instance", hostname()),
-        r.string("datacenter", EdgeConfig.DEFAULT_DATACENTER),
-        r.bytes("max_event_bytes", EdgeConfig.DEFAULT_MAX_EVENT_BYTES),
-        r.bytes("max_envelope_bytes", EdgeConfig.DEFAULT_MAX_ENVELOPE_BYTES),
-        r.duration("read_timeout", EdgeConfig.DEFAULT_READ_TIMEOUT),
-        r.bool("trust_forwarded_for", false),
-        r.duration("request_timeout", EdgeConfig.DEFAULT_REQUEST_TIMEOUT),
-        r.string("tunnel_path", EdgeConfig.DEFAULT_TUNNEL_PATH),
-        r.stringList("allowed_origins", EdgeConfig.DEFAULT_ALLOWED_ORIGINS));
-    if (c.maxEventBytes() <= 0) r.problem("max_event_bytes", "must be positive");
-    if (c.maxEnvelopeBytes() < c.maxEventBytes()) r.problem("max_envelope_bytes", "must be at least max_event_bytes");
-    if (c.publicUrl() != null) checkUrl(r, "public_url", c.publicUrl());
-    if (c.requestTimeout().toMillis() < 100) r.problem("request_timeout", "must be at least 100ms");
-    if (!c.tunnelPath().startsWith("/") || c.tunnelPath().startsWith("/api/") || c.tunnelPath().contains("?")
-        || c.tunnelPath().length() < 2) {
-      r.problem("tunnel_path", "must be a path like /tunnel, outside /api/, without a query");
-    }
-    for (String o : c.allowedOrigins()) {
-      if (!o.equals("*") && !o.matches("https?://[^/\\s]+")) {
-        r.problem("allowed_origins", "expected * or origins like https://app.example.com (scheme and host, no path), got \"" + o + "\"");
-      }
-    }
+        r.get(ConfigKeys.EDGE_LISTEN),
+        r.get(ConfigKeys.EDGE_ADMIN),
+        publicUrl == null ? null : publicUrl.toString(),
+        r.get(ConfigKeys.EDGE_INSTANCE, SpillwayConfig::hostname),
+        r.get(ConfigKeys.EDGE_DATACENTER),
+        r.get(ConfigKeys.EDGE_MAX_EVENT_BYTES),
+        r.get(ConfigKeys.EDGE_MAX_ENVELOPE_BYTES),
+        r.get(ConfigKeys.EDGE_READ_TIMEOUT),
+        r.get(ConfigKeys.EDGE_TRUST_FORWARDED_FOR),
+        r.get(ConfigKeys.EDGE_REQUEST_TIMEOUT),
+        r.get(ConfigKeys.EDGE_TUNNEL_PATH),
+        r.get(ConfigKeys.EDGE_ALLOWED_ORIGINS));
+    if (c.maxEnvelopeBytes() < c.maxEventBytes()) r.problem(ConfigKeys.EDGE_MAX_ENVELOPE_BYTES.name(), "must be at least max_event_bytes");
     r.rejectUnknownKeys();
     return c;
   }
 
   private static BridgeConfig readBridge(ConfigReader r, RedisConfig redis) {
     BridgeConfig c = new BridgeConfig(
-        r.hostPort("admin", BridgeConfig.DEFAULT_ADMIN),
-        r.string("consumer", null),
-        r.string("group", BridgeConfig.DEFAULT_GROUP),
-        (int) r.integer("batch_size", BridgeConfig.DEFAULT_BATCH_SIZE, 1, 100_000),
-        r.duration("block", BridgeConfig.DEFAULT_BLOCK),
-        r.duration("claim_idle", BridgeConfig.DEFAULT_CLAIM_IDLE),
-        r.string("dead_letter_stream", redis.stream() + ":dead"));
+        r.get(ConfigKeys.BRIDGE_ADMIN),
+        r.get(ConfigKeys.BRIDGE_CONSUMER),
+        r.get(ConfigKeys.BRIDGE_GROUP),
+        r.get(ConfigKeys.BRIDGE_BATCH_SIZE),
+        r.get(ConfigKeys.BRIDGE_BLOCK),
+        r.get(ConfigKeys.BRIDGE_CLAIM_IDLE),
+        r.get(ConfigKeys.BRIDGE_DEAD_LETTER_STREAM, () -> redis.stream() + ":dead"));
     r.rejectUnknownKeys();
     return c;
   }
 
   private static DeliveryConfig readDelivery(ConfigReader r) {
     DeliveryConfig c = new DeliveryConfig(
-        r.hostPort("admin", DeliveryConfig.DEFAULT_ADMIN),
-        r.string("application_id", DeliveryConfig.DEFAULT_APPLICATION_ID),
-        r.duration("max_event_age", DeliveryConfig.DEFAULT_MAX_EVENT_AGE),
-        (int) r.integer("stream_threads", DeliveryConfig.DEFAULT_STREAM_THREADS, 1, 64),
-        r.duration("retry_initial", DeliveryConfig.DEFAULT_RETRY_INITIAL),
-        r.duration("retry_max", DeliveryConfig.DEFAULT_RETRY_MAX),
-        r.string("state_dir", DeliveryConfig.DEFAULT_STATE_DIR),
-        r.duration("punctuate_interval", DeliveryConfig.DEFAULT_PUNCTUATE_INTERVAL),
-        r.durationOrZero("dedup_window", DeliveryConfig.DEFAULT_DEDUP_WINDOW),
-        r.duration("chunk_timeout", DeliveryConfig.DEFAULT_CHUNK_TIMEOUT));
-    if (!c.dedupWindow().isZero() && (c.dedupWindow().toMillis() < 1000 || c.dedupWindow().compareTo(Duration.ofDays(7)) > 0)) {
-      r.problem("dedup_window", "must be 0 (off) or between 1s and 7d");
-    }
-    if (c.retryMax().compareTo(c.retryInitial()) < 0) r.problem("retry_max", "must be at least retry_initial");
-    if (c.stateDir().isBlank()) r.problem("state_dir", "must not be empty");
-    if (c.punctuateInterval().toMillis() < 1 || c.punctuateInterval().toMillis() > 1000) {
-      r.problem("punctuate_interval", "must be between 1ms and 1s");
-    }
-    if (c.chunkTimeout().toSeconds() < 1) r.problem("chunk_timeout", "must be at least 1s");
+        r.get(ConfigKeys.DELIVERY_ADMIN),
+        r.get(ConfigKeys.DELIVERY_APPLICATION_ID),
+        r.get(ConfigKeys.DELIVERY_MAX_EVENT_AGE),
+        r.get(ConfigKeys.DELIVERY_STREAM_THREADS),
+        r.get(ConfigKeys.DELIVERY_RETRY_INITIAL),
+        r.get(ConfigKeys.DELIVERY_RETRY_MAX),
+        r.get(ConfigKeys.DELIVERY_STATE_DIR, () -> Path.of(System.getProperty("java.io.tmpdir"), "spillway-delivery").toString()),
+        r.get(ConfigKeys.DELIVERY_PUNCTUATE_INTERVAL),
+        r.get(ConfigKeys.DELIVERY_DEDUP_WINDOW),
+        r.get(ConfigKeys.DELIVERY_CHUNK_TIMEOUT));
+    if (c.retryMax().compareTo(c.retryInitial()) < 0) r.problem(ConfigKeys.DELIVERY_RETRY_MAX.name(), "must be at least retry_initial");
     r.rejectUnknownKeys();
     return c;
   }
 
   private static MirrorConfig readMirror(ConfigReader r) {
-    HostPort admin = r.hostPort("admin", MirrorConfig.DEFAULT_ADMIN);
+    HostPort admin = r.get(ConfigKeys.MIRROR_ADMIN);
     Map<String, MirrorConfig.Source> sources = new LinkedHashMap<>();
-    r.sections("sources").forEach((name, s) -> {
+    r.sections(ConfigKeys.MIRROR_SOURCE).forEach((name, s) -> {
       if (!DATACENTER_NAME.matcher(name).matches()) {
         s.problem("", "datacenter names may use letters, digits, '_' and '-' only (the name prefixes the central copy: "
             + "<dc>" + MirrorConfig.SEPARATOR + "<topic>)");
@@ -223,30 +198,19 @@ public record SpillwayConfig(
         s.problem("", "'" + MirrorConfig.CENTRAL_ALIAS + "' is the mirror's name for the central cluster; choose another name");
         return;
       }
-      String bootstrap = s.requiredString("bootstrap_servers");
-      if (bootstrap != null) {
-        for (String hp : bootstrap.split(",")) {
-          try {
-            HostPort.parse(hp.trim());
-          } catch (IllegalArgumentException e) {
-            s.problem("bootstrap_servers", e.getMessage());
-            break;
-          }
-        }
-      }
-      Map<String, String> props = s.stringMap("properties");
+      String bootstrap = s.get(ConfigKeys.MIRROR_SOURCE_BOOTSTRAP_SERVERS);
+      Map<String, String> props = s.get(ConfigKeys.MIRROR_SOURCE_PROPERTIES);
       if (props.containsKey("bootstrap.servers")) {
         s.problem("properties.bootstrap.servers", "set mirror.sources." + name + ".bootstrap_servers instead");
       }
       s.rejectUnknownKeys();
       sources.put(name, new MirrorConfig.Source(name, bootstrap == null ? "" : bootstrap, inFileOrder(props)));
     });
-    Map<String, String> props = r.stringMap("properties");
-    ConfigReader pr = r.section("properties");
+    Map<String, String> props = r.get(ConfigKeys.MIRROR_PROPERTIES);
     props.keySet().forEach(k -> {
       if (MIRROR_OWNED.matcher(k).matches()) {
-        pr.problem(k, "set by Spillway (from kafka.*, mirror.sources and kafka.topic; the copies must be named <dc>"
-            + MirrorConfig.SEPARATOR + "<topic>)");
+        r.problem(ConfigKeys.MIRROR_PROPERTIES.name() + "." + k, "set by Spillway (from kafka.*, mirror.sources and kafka.topic; the "
+            + "copies must be named <dc>" + MirrorConfig.SEPARATOR + "<topic>)");
       }
     });
     r.rejectUnknownKeys();
@@ -255,222 +219,98 @@ public record SpillwayConfig(
 
   private static RedisConfig readRedis(ConfigReader r) {
     RedisConfig c = new RedisConfig(
-        r.string("uri", RedisConfig.DEFAULT_URI),
-        r.string("stream", RedisConfig.DEFAULT_STREAM),
-        (int) r.integer("shards", RedisConfig.DEFAULT_SHARDS, 1, 1024),
-        r.bytes("max_buffer_bytes", RedisConfig.DEFAULT_MAX_BUFFER_BYTES),
-        r.duration("command_timeout", RedisConfig.DEFAULT_COMMAND_TIMEOUT),
-        (int) r.integer("request_queue_size", RedisConfig.DEFAULT_REQUEST_QUEUE_SIZE, 1, 10_000_000));
-    if (!c.uri().startsWith("redis://") && !c.uri().startsWith("rediss://") && !c.uri().startsWith("redis-socket://")) {
-      r.problem("uri", "expected redis://host:port, rediss://… or redis-socket://path");
-    }
+        r.get(ConfigKeys.REDIS_URI),
+        r.get(ConfigKeys.REDIS_STREAM),
+        r.get(ConfigKeys.REDIS_SHARDS),
+        r.get(ConfigKeys.REDIS_MAX_BUFFER_BYTES),
+        r.get(ConfigKeys.REDIS_COMMAND_TIMEOUT),
+        r.get(ConfigKeys.REDIS_REQUEST_QUEUE_SIZE));
     r.rejectUnknownKeys();
     return c;
   }
 
   private static KafkaConfig readKafka(ConfigReader r) {
-    String topic = r.string("topic", KafkaConfig.DEFAULT_TOPIC);
+    String topic = r.get(ConfigKeys.KAFKA_TOPIC);
     KafkaConfig c = new KafkaConfig(
-        r.string("bootstrap_servers", KafkaConfig.DEFAULT_BOOTSTRAP_SERVERS),
+        r.get(ConfigKeys.KAFKA_BOOTSTRAP_SERVERS),
         topic,
-        r.string("dlq_topic", topic + ".dlq"),
-        (int) r.integer("partitions", KafkaConfig.DEFAULT_PARTITIONS, 1, 10_000),
-        (short) r.integer("replication_factor", KafkaConfig.DEFAULT_REPLICATION_FACTOR, 1, 32),
-        (int) r.integer("min_insync_replicas", 0, 0, 32),
-        inFileOrder(r.stringMap("properties")));
+        r.get(ConfigKeys.KAFKA_DLQ_TOPIC, () -> topic + ".dlq"),
+        r.get(ConfigKeys.KAFKA_PARTITIONS),
+        r.get(ConfigKeys.KAFKA_REPLICATION_FACTOR).shortValue(),
+        r.get(ConfigKeys.KAFKA_MIN_INSYNC_REPLICAS),
+        inFileOrder(r.get(ConfigKeys.KAFKA_PROPERTIES)));
     if (c.minInsyncReplicas() > c.replicationFactor()) {
-      r.problem("min_insync_replicas", "must not exceed replication_factor (" + c.replicationFactor() + ")");
+      r.problem(ConfigKeys.KAFKA_MIN_INSYNC_REPLICAS.name(), "must not exceed replication_factor (" + c.replicationFactor() + ")");
     }
     r.rejectUnknownKeys();
     return c;
   }
 
-  private static UpstreamConfig readUpstream(String name, ConfigReader r, FiltersConfig filters, Path baseDir) {
-    String url = r.requiredString("url");
-    URI uri = url == null ? null : checkUrl(r, "url", url);
+  private static UpstreamConfig readUpstream(String name, ConfigReader r, FiltersConfig filters) {
+    URI uri = r.get(ConfigKeys.UPSTREAM_URL);
     UpstreamConfig.RateLimit limit = null;
-    if (r.has("rate_limit")) {
-      ConfigReader rl = r.section("rate_limit");
-      double eps = rl.number("events_per_second", 0, 0.001);
-      if (!rl.has("events_per_second")) rl.problem("events_per_second", "is required");
-      int burst = (int) rl.integer("burst", Math.max(1, (long) Math.ceil(eps)), 1, 10_000_000);
+    if (r.has(ConfigKeys.RATE_LIMIT)) {
+      ConfigReader rl = r.section(ConfigKeys.RATE_LIMIT);
+      Double eps = rl.get(ConfigKeys.RATE_LIMIT_EVENTS_PER_SECOND);
+      double perSecond = eps == null ? 0 : eps;
+      int burst = rl.get(ConfigKeys.RATE_LIMIT_BURST, () -> (int) Math.max(1, (long) Math.ceil(perSecond)));
       rl.rejectUnknownKeys();
-      limit = new UpstreamConfig.RateLimit(eps, burst);
+      limit = new UpstreamConfig.RateLimit(perSecond, burst);
     }
-    int maxInFlight = (int) r.integer("max_in_flight", UpstreamConfig.DEFAULT_MAX_IN_FLIGHT, 1, 100_000);
-    Duration timeout = r.duration("timeout", UpstreamConfig.DEFAULT_TIMEOUT);
+    int maxInFlight = r.get(ConfigKeys.UPSTREAM_MAX_IN_FLIGHT);
+    Duration timeout = r.get(ConfigKeys.UPSTREAM_TIMEOUT);
     Map<String, ProjectConfig> projects = new LinkedHashMap<>();
-    r.sections("projects").forEach((pname, p) -> {
+    r.sections(ConfigKeys.PROJECT).forEach((pname, p) -> {
       if (!Route.isName(pname)) {
         p.problem("", "project names may use letters, digits, '_', '-' and '.' only");
         return;
       }
-      projects.put(pname, readProject(pname, p, filters, baseDir));
+      projects.put(pname, readProject(pname, p, filters));
     });
-    if (projects.isEmpty()) r.problem("projects", "an upstream needs at least one project");
-    UpstreamConfig.Tls tls = readTls(r, uri, baseDir);
-    UpstreamConfig.Proxy proxy = readProxy(r);
-    UpstreamConfig.Http2 http2 = UpstreamConfig.Http2.AUTO;
-    String h2 = r.string("http2", "auto");
-    switch (h2) {
-      case "auto" -> http2 = UpstreamConfig.Http2.AUTO;
-      case "off", "false" -> http2 = UpstreamConfig.Http2.OFF; // YAML 1.1 reads a bare off as false
-      default -> r.problem("http2", "expected auto or off, got \"" + h2 + "\"");
-    }
+    if (projects.isEmpty()) r.problem(ConfigKeys.PROJECT.name(), "an upstream needs at least one project");
+    UpstreamConfig.Tls tls = readTls(r, uri);
+    UpstreamConfig.Proxy proxy = r.get(ConfigKeys.UPSTREAM_PROXY);
+    UpstreamConfig.Http2 http2 = r.get(ConfigKeys.UPSTREAM_HTTP2);
     r.rejectUnknownKeys();
     return uri == null ? null
         : new UpstreamConfig(name, uri, limit, maxInFlight, timeout, inFileOrder(projects), tls, proxy, http2);
   }
 
   /** {@code tls: {ca_file, client_cert_file, client_key_file}}: names only; the files are checked by {@link #fileProblems}. */
-  private static UpstreamConfig.Tls readTls(ConfigReader u, URI url, Path baseDir) {
-    if (!u.has("tls")) return UpstreamConfig.Tls.DEFAULT;
-    ConfigReader r = u.section("tls");
-    Path ca = file(r, "ca_file", baseDir);
-    Path cert = file(r, "client_cert_file", baseDir);
-    Path key = file(r, "client_key_file", baseDir);
-    if ((cert == null) != (key == null) && !r.hasProblemFor("client_cert_file") && !r.hasProblemFor("client_key_file")) {
-      r.problem(cert == null ? "client_cert_file" : "client_key_file", "is required with " + (cert == null ? "client_key_file" : "client_cert_file"));
+  private static UpstreamConfig.Tls readTls(ConfigReader u, URI url) {
+    if (!u.has(ConfigKeys.TLS)) return UpstreamConfig.Tls.DEFAULT;
+    ConfigReader r = u.section(ConfigKeys.TLS);
+    Path ca = r.get(ConfigKeys.TLS_CA_FILE);
+    Path cert = r.get(ConfigKeys.TLS_CLIENT_CERT_FILE);
+    Path key = r.get(ConfigKeys.TLS_CLIENT_KEY_FILE);
+    String certName = ConfigKeys.TLS_CLIENT_CERT_FILE.name();
+    String keyName = ConfigKeys.TLS_CLIENT_KEY_FILE.name();
+    if ((cert == null) != (key == null) && !r.hasProblemFor(certName) && !r.hasProblemFor(keyName)) {
+      r.problem(cert == null ? certName : keyName, "is required with " + (cert == null ? keyName : certName));
     }
-    if (url != null && !"https".equals(url.getScheme())) u.problem("tls", "applies to https:// urls only");
+    if (url != null && !"https".equals(url.getScheme())) u.problem(ConfigKeys.TLS.name(), "applies to https:// urls only");
     r.rejectUnknownKeys();
     return new UpstreamConfig.Tls(ca, cert, key);
   }
 
-  /** %XX escapes as UTF-8 ('+' stays '+': this is a URL's user info, not a form). */
-  private static String percentDecode(String s) {
-    if (s.indexOf('%') < 0) return s;
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c != '%') {
-        out.writeBytes(String.valueOf(c).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        continue;
-      }
-      if (i + 2 >= s.length()) throw new IllegalArgumentException("bad escape");
-      int hi = Character.digit(s.charAt(i + 1), 16);
-      int lo = Character.digit(s.charAt(i + 2), 16);
-      if (hi < 0 || lo < 0) throw new IllegalArgumentException("bad escape");
-      out.write(hi << 4 | lo);
-      i += 2;
-    }
-    return out.toString(java.nio.charset.StandardCharsets.UTF_8);
-  }
-
-  /** A file name; a relative one is resolved against the config file's directory. Null if absent. */
-  static Path file(ConfigReader r, String name, Path baseDir) {
-    String f = r.string(name, null);
-    if (f == null) return null;
-    if (f.isBlank()) {
-      r.problem(name, "must not be empty");
-      return null;
-    }
-    try {
-      return baseDir.resolve(f).normalize();
-    } catch (java.nio.file.InvalidPathException e) {
-      r.problem(name, "not a file name: " + e.getReason());
-      return null;
-    }
-  }
-
-  /**
-   * {@code proxy: "http://[user:pass@]host:port"}. Its text may hold a password: no message here
-   * repeats it.
-   */
-  private static UpstreamConfig.Proxy readProxy(ConfigReader r) {
-    String text = r.string("proxy", null);
-    if (text == null || text.isEmpty()) return null;
-    URI uri;
-    try {
-      uri = new URI(text);
-    } catch (URISyntaxException e) {
-      r.problem("proxy", "expected http://[user:password@]host:port (not a URL: " + e.getReason() + ")");
-      return null;
-    }
-    if (!"http".equalsIgnoreCase(uri.getScheme())) {
-      r.problem("proxy", "expected http://[user:password@]host:port (only HTTP proxies are supported; https upstreams go through them by CONNECT)");
-      return null;
-    }
-    if (uri.getHost() == null || uri.getPort() < 0) {
-      r.problem("proxy", "expected http://[user:password@]host:port (the host and the port are required)");
-      return null;
-    }
-    if ((uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !uri.getRawPath().equals("/"))
-        || uri.getRawQuery() != null || uri.getRawFragment() != null) {
-      r.problem("proxy", "expected http://[user:password@]host:port (no path, query or fragment)");
-      return null;
-    }
-    String user = null;
-    String password = null;
-    String info = uri.getRawUserInfo();
-    if (info != null) {
-      int colon = info.indexOf(':');
-      try {
-        user = percentDecode(colon < 0 ? info : info.substring(0, colon));
-        password = colon < 0 ? "" : percentDecode(info.substring(colon + 1));
-      } catch (IllegalArgumentException e) {
-        r.problem("proxy", "the user or password has a bad %-escape");
-        return null;
-      }
-      if (user.isEmpty()) {
-        r.problem("proxy", "the user name is empty");
-        return null;
-      }
-    }
-    String host = uri.getHost();
-    if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
-    return new UpstreamConfig.Proxy(host, uri.getPort(), user, password);
-  }
-
-  private static ProjectConfig readProject(String name, ConfigReader r, FiltersConfig globalFilters, Path baseDir) {
-    String alias = r.string("alias", null);
-    if (alias != null && (alias.isEmpty() || alias.contains(":") || alias.contains("@"))) {
-      r.problem("alias", "must be non-empty and contain no ':' or '@'");
-    }
-    long id = r.integer("id", 0, 1, Long.MAX_VALUE);
-    if (!r.has("id")) r.problem("id", "is required (the real Sentry project id)");
-    String key = r.requiredString("key");
-    String secret = r.string("secret", null);
-    double quota = r.number("quota_events_per_second", 0, 0);
-    java.util.List<Route> copyTo = new java.util.ArrayList<>();
-    for (String target : r.stringList("copy_to", java.util.List.of())) {
-      try {
-        copyTo.add(Route.parse(target));
-      } catch (IllegalArgumentException e) {
-        r.problem("copy_to", e.getMessage());
-      }
-    }
-    double sampleRate = r.number("copy_to_sample_rate", ProjectConfig.DEFAULT_COPY_TO_SAMPLE_RATE, 0);
-    if (sampleRate > 1) r.problem("copy_to_sample_rate", "must be between 0 and 1, got " + sampleRate);
-    FiltersConfig filters = FiltersConfig.read(r, "filters", globalFilters);
-    QuotaGuardConfig guard = QuotaGuardConfig.read(r, "quota_guard");
-    PrivacyConfig privacy = PrivacyConfigReader.read(r, "privacy", baseDir);
+  private static ProjectConfig readProject(String name, ConfigReader r, FiltersConfig globalFilters) {
+    Long id = r.get(ConfigKeys.PROJECT_ID);
+    String secret = r.get(ConfigKeys.PROJECT_SECRET);
+    ProjectConfig c = new ProjectConfig(name, r.get(ConfigKeys.PROJECT_ALIAS), id == null ? 0 : id, r.get(ConfigKeys.PROJECT_KEY),
+        secret == null || secret.isEmpty() ? null : secret,
+        r.get(ConfigKeys.PROJECT_QUOTA_EVENTS_PER_SECOND),
+        r.get(ConfigKeys.PROJECT_COPY_TO),
+        r.get(ConfigKeys.PROJECT_COPY_TO_SAMPLE_RATE),
+        FiltersConfig.read(r, ConfigKeys.PROJECT_FILTERS, globalFilters),
+        QuotaGuardConfig.read(r),
+        PrivacyConfigReader.read(r, ConfigKeys.PROJECT_PRIVACY));
     r.rejectUnknownKeys();
-    return new ProjectConfig(name, alias, id, key, secret == null || secret.isEmpty() ? null : secret, quota,
-        java.util.List.copyOf(copyTo), sampleRate, filters, guard, privacy);
+    return c;
   }
 
   /** Immutable, iterating in file order (so listings and checks are stable; Map.copyOf is not). */
   private static <V> Map<String, V> inFileOrder(Map<String, V> m) {
     return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(m));
-  }
-
-  private static URI checkUrl(ConfigReader r, String name, String url) {
-    try {
-      URI uri = new URI(url);
-      if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
-        r.problem(name, "expected an http:// or https:// URL, got \"" + url + "\"");
-        return null;
-      }
-      if (uri.getUserInfo() != null) {
-        r.problem(name, "must not contain credentials (put them under projects)");
-        return null;
-      }
-      return uri;
-    } catch (URISyntaxException e) {
-      r.problem(name, "not a URL: " + e.getReason());
-      return null;
-    }
   }
 
   private static String hostname() {

@@ -87,8 +87,7 @@ class RulesConfigUnitTests {
               b: { id: 2, key: "k2", quota_guard: {} }
         """);
     assertThat(project(c, "u/a").quotaGuard()).isEqualTo(new QuotaGuardConfig(100, Duration.ofMinutes(1)));
-    assertThat(project(c, "u/b").quotaGuard()).isEqualTo(new QuotaGuardConfig(QuotaGuardConfig.DEFAULT_MAX_PER_ISSUE,
-        QuotaGuardConfig.DEFAULT_WINDOW));
+    assertThat(project(c, "u/b").quotaGuard()).isEqualTo(new QuotaGuardConfig(100, Duration.ofMinutes(1)));
   }
 
   @Test

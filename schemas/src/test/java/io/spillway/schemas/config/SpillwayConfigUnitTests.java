@@ -49,7 +49,7 @@ class SpillwayConfigUnitTests {
   @Test
   void emptyFileMeansDefaults() {
     SpillwayConfig c = SpillwayConfig.parse("", Map.of(), "test");
-    assertThat(c.redis().uri()).isEqualTo(RedisConfig.DEFAULT_URI);
+    assertThat(c.redis().uri()).isEqualTo("redis://127.0.0.1:6379");
     assertThat(c.redis().streamKeys()).containsExactly("spillway:events");
     assertThat(c.bridge().deadLetterStream()).isEqualTo("spillway:events:dead");
     assertThat(c.upstreams()).isEmpty();
@@ -164,8 +164,8 @@ class SpillwayConfigUnitTests {
   @Test
   void deliveryStateDirAndPunctuateInterval() {
     SpillwayConfig d = SpillwayConfig.parse("", Map.of(), "t");
-    assertThat(d.delivery().stateDir()).isEqualTo(DeliveryConfig.DEFAULT_STATE_DIR);
-    assertThat(d.delivery().punctuateInterval()).isEqualTo(DeliveryConfig.DEFAULT_PUNCTUATE_INTERVAL);
+    assertThat(d.delivery().stateDir()).isEqualTo(java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "spillway-delivery").toString());
+    assertThat(d.delivery().punctuateInterval()).isEqualTo(Duration.ofMillis(5));
     SpillwayConfig c = SpillwayConfig.parse("delivery: { state_dir: /var/lib/spillway, punctuate_interval: 50ms }", Map.of(), "t");
     assertThat(c.delivery().stateDir()).isEqualTo("/var/lib/spillway");
     assertThat(c.delivery().punctuateInterval()).isEqualTo(Duration.ofMillis(50));
