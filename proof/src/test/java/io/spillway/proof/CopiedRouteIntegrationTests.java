@@ -43,7 +43,8 @@ import org.junit.jupiter.api.Timeout;
  * to a second upstream: {@code main/shop} (upstream A) {@code copy_to: ["copy/shop"]} (upstream B), each
  * with its own key and project id.
  *
- * <p>A answers 503 while the SDKs send for {@link #OUTAGE} and stays down until B has every event:
+ * <p>First a batch with both up, so the lag of a freshly started pipeline is printed on its own. Then A
+ * answers 503 while the SDKs send for {@link #OUTAGE} and stays down until B has every event:
  * B not being held back by A is shown by cause, not by a clock (if the copies waited for each other,
  * B would never get them and the test would time out). B's lag (SDK capture → B's receipt) is measured
  * and printed, never asserted. Still with A down, delivery is killed with SIGKILL and restarted, and
@@ -95,6 +96,13 @@ class CopiedRouteIntegrationTests {
     long interval = 1000L / RATE;
     Map<String, Long> owed = new HashMap<>();
     String figures;
+    // 0. Both up first: the lag of a freshly started pipeline (JIT, Streams' first rebalance) is not the
+    // lag that A being down causes; printed on its own.
+    List<Sent> warm = sendWithBoth(dsn, 2 * RATE, interval, "warm-up");
+    Map<String, Long> zeroth = captured(warm);
+    await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(100))
+        .until(() -> firstArrivals(a).keySet().containsAll(zeroth.keySet()) && firstArrivals(b).keySet().containsAll(zeroth.keySet()));
+    String lagWarm = "B " + lag(zeroth, firstArrivals(b)) + "; A " + lag(zeroth, firstArrivals(a));
     a.failWhen(r -> true, 503, "upstream A is down");
     long downAt = System.nanoTime();
     try {
@@ -133,11 +141,14 @@ class CopiedRouteIntegrationTests {
           .until(() -> firstArrivals(a).keySet().containsAll(third.keySet()) && firstArrivals(b).keySet().containsAll(third.keySet()));
       String lagCalm = "B " + lag(third, firstArrivals(b)) + "; A " + lag(third, firstArrivals(a));
       owed.putAll(third);
+      owed.putAll(zeroth);
       figures = String.format(Locale.ROOT, "copied route, real SDKs (sentry-java 8.63.0 + @sentry/node 11.12.0, %d events/s each): "
+              + "first %d with both up (a fresh pipeline): lag %s; "
               + "%d events while A answered 503 (%.1f s down in all, %d 503 answers), %d after delivery's kill -9 and restart; "
               + "B lag (SDK capture -> B received) %s; after the restart %s; A got all %d of its backlog %.1f s after it came back; "
               + "then %d more with both up: lag %s; duplicates A=%d B=%d over all %d; load average %.1f",
-          RATE, first.size(), down / 1000.0, a503, second.size(), lag, lagAfter, first.size() + second.size(), drained / 1000.0,
+          RATE, zeroth.size(), lagWarm, first.size(), down / 1000.0, a503, second.size(), lag, lagAfter,
+          first.size() + second.size(), drained / 1000.0,
           third.size(), lagCalm,
           duplicates(a, owed.keySet()), duplicates(b, owed.keySet()), owed.size(),
           java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
