@@ -170,14 +170,18 @@ final class LoadGenerator implements AutoCloseable {
         .header("X-Sentry-Auth", "Sentry sentry_version=7, sentry_client=spillway-proof/1.0, sentry_key=" + alias)
         .POST(HttpRequest.BodyPublishers.ofByteArray(personalData ? envelopeWithPersonalData(id) : envelope(id))).build();
     client.sendAsync(request, HttpResponse.BodyHandlers.ofString()).whenComplete((r, err) -> {
-      inFlight.release();
-      if (err != null) {
-        ledger.noAnswer.incrementAndGet();
-      } else if (r.statusCode() == 200 && r.body().contains(id)) {
-        ledger.acked.add(id);
-        if (poison) ledger.ackedPoison.add(id);
-      } else {
-        ledger.rejected(r.statusCode());
+      try {
+        if (err != null) {
+          ledger.noAnswer.incrementAndGet();
+        } else if (r.statusCode() == 200 && r.body().contains(id)) {
+          ledger.acked.add(id);
+          if (poison) ledger.ackedPoison.add(id);
+        } else {
+          ledger.rejected(r.statusCode());
+        }
+      } finally {
+        // after the answer is recorded: awaitQuiet() then sees every answer in the ledger
+        inFlight.release();
       }
     });
   }
@@ -193,14 +197,17 @@ final class LoadGenerator implements AutoCloseable {
     if (encoding != null) b.header("Content-Encoding", encoding);
     client.sendAsync(b.POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString())
         .whenComplete((r, err) -> {
-          inFlight.release();
-          if (err != null) {
-            ledger.noAnswer.incrementAndGet();
-          } else if (r.statusCode() == 200) {
-            // Bad input the edge took: it has no id we can follow, so it is reported, and it fails the suite.
-            ledger.acked.add("malformed-accepted-" + UUID.randomUUID());
-          } else {
-            ledger.rejected(r.statusCode());
+          try {
+            if (err != null) {
+              ledger.noAnswer.incrementAndGet();
+            } else if (r.statusCode() == 200) {
+              // Bad input the edge took: it has no id we can follow, so it is reported, and it fails the suite.
+              ledger.acked.add("malformed-accepted-" + UUID.randomUUID());
+            } else {
+              ledger.rejected(r.statusCode());
+            }
+          } finally {
+            inFlight.release();
           }
         });
   }
