@@ -150,7 +150,8 @@ public enum SpillwayMetric {
     return type;
   }
 
-  String meterName() {
+  /** The Micrometer name, for {@code registry.find(...)} / {@code get(...)} in tests. */
+  public String meterName() {
     return name;
   }
 
