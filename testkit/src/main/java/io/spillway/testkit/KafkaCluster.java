@@ -335,10 +335,14 @@ public final class KafkaCluster implements AutoCloseable {
         "background.threads=4",
         "broker.heartbeat.interval.ms=1000",
         // Several brokers: a dead one must be fenced within seconds (the fault suite kills one). A single
-        // node only heartbeats to its own controller: fencing it can only hurt, and on a machine starved of
-        // CPU a late heartbeat fenced it, every partition lost its leader and producers timed out (a flaky
-        // "produce() gave up after 30 s" in delivery's tests).
-        "broker.session.timeout.ms=" + (size == 1 ? 60000 : 6000),
+        // node only heartbeats to its own controller, and on a machine starved of CPU a late heartbeat
+        // fenced it at 6 s (a flaky "produce() gave up after 30 s" in delivery's tests): 15 s. Not more:
+        // a node restarted after SIGKILL is refused registration until its old session expires (the
+        // reactivated controller counts the old registration as alive from its own start), so the session
+        // is also how long every kill/restart of a single node takes; at 60 s the restarted broker gave up.
+        "broker.session.timeout.ms=" + (size == 1 ? 15000 : 6000),
+        // a restarted node keeps trying to register for up to 2 min instead of exiting after 1 min
+        "initial.broker.registration.timeout.ms=120000",
         "log.segment.bytes=67108864",
         // retention is enforced every 2 s (default 5 min), so a test that shrinks a topic's retention sees it applied
         "log.retention.check.interval.ms=2000",
