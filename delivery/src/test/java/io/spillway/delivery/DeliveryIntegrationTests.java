@@ -7,6 +7,11 @@ import static io.spillway.delivery.Pipeline.header;
 import static io.spillway.delivery.Pipeline.produce;
 import static io.spillway.delivery.Pipeline.unique;
 import static io.spillway.delivery.Pipeline.yaml;
+import static io.spillway.runtime.SpillwayMetric.DELIVERY_CONSUMER_LAG;
+import static io.spillway.runtime.SpillwayMetric.DELIVERY_DLQ;
+import static io.spillway.runtime.SpillwayMetric.DELIVERY_LATENCY;
+import static io.spillway.runtime.SpillwayMetric.DELIVERY_OK;
+import static io.spillway.runtime.SpillwayMetric.DELIVERY_PENDING;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -134,15 +139,15 @@ class DeliveryIntegrationTests {
     assertThat(a.acceptedEventIds()).doesNotContainAnyElementsOf(bad).doesNotContainAnyElementsOf(large);
     // what an operator sees: outcomes per upstream and reason, lag per partition, readiness; never a key
     int port = service.adminPort();
-    assertThat(Pipeline.metric(port, "spillway_delivery_dlq_total", "reason=\"http_400\"")).isEqualTo(3);
-    assertThat(Pipeline.metric(port, "spillway_delivery_dlq_total", "reason=\"http_413\"")).isEqualTo(2);
-    assertThat(Pipeline.metric(port, "spillway_delivery_dlq_total", "reason=\"unknown_route\"")).isEqualTo(1);
-    assertThat(Pipeline.metric(port, "spillway_delivery_ok_total", "upstream=\"a\"")).isEqualTo(25);
+    assertThat(Pipeline.metric(port, DELIVERY_DLQ, "reason=\"http_400\"")).isEqualTo(3);
+    assertThat(Pipeline.metric(port, DELIVERY_DLQ, "reason=\"http_413\"")).isEqualTo(2);
+    assertThat(Pipeline.metric(port, DELIVERY_DLQ, "reason=\"unknown_route\"")).isEqualTo(1);
+    assertThat(Pipeline.metric(port, DELIVERY_OK, "upstream=\"a\"")).isEqualTo(25);
     var http = java.net.http.HttpClient.newHttpClient();
     java.util.concurrent.Callable<String> scrape = () -> http.send(java.net.http.HttpRequest.newBuilder(
         java.net.URI.create("http://127.0.0.1:" + port + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
-    await().atMost(Duration.ofSeconds(30)).until(() -> scrape.call().matches("(?s).*kafka_consumer_fetch_manager_records_lag\\{[^}]*partition=.*"));
-    assertThat(scrape.call()).contains("spillway_delivery_latency_seconds_bucket{")
+    await().atMost(Duration.ofSeconds(30)).until(() -> scrape.call().matches("(?s).*" + DELIVERY_CONSUMER_LAG.exportedName() + "\\{[^}]*partition=.*"));
+    assertThat(scrape.call()).contains(DELIVERY_LATENCY.exportedName() + "_bucket{")
         .doesNotContain("aaaa1111aaaa1111aaaa1111aaaa1111").doesNotContain("asecret1");
     var ready = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/readyz")).build(),
         java.net.http.HttpResponse.BodyHandlers.ofString());
@@ -187,7 +192,7 @@ class DeliveryIntegrationTests {
   }
 
   static double pending(DeliveryService service, String upstream) {
-    return Pipeline.metric(service.adminPort(), "spillway_delivery_pending", "upstream=\"" + upstream + "\"");
+    return Pipeline.metric(service.adminPort(), DELIVERY_PENDING, "upstream=\"" + upstream + "\"");
   }
 
   @Test
