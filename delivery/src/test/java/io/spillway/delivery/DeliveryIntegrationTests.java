@@ -164,9 +164,11 @@ class DeliveryIntegrationTests {
     String topic = unique("events");
     // max_in_flight 1: exactly one request can be on its way when the 429 arrives.
     DeliveryService service = start(yaml(topic, unique("app"), upstreamsYaml("max_in_flight: 1", "")));
+    // A 20 s window: b's 20 events must all arrive inside it, which on a loaded 2-core machine took up to
+    // 10.3 s (a 10 s window then failed the test without b having waited for a).
     long windowStart = System.currentTimeMillis();
-    a.rateLimit(Duration.ofSeconds(10), "10", "10::organization");
-    long windowEnd = windowStart + 10_000;
+    a.rateLimit(Duration.ofSeconds(20), "20", "20::organization");
+    long windowEnd = windowStart + 20_000;
     List<BufferedEvent> toA = envelopes(new Route("a", "a1"), 10);
     toA.addAll(envelopes(new Route("a", "a2"), 10));
     produce(topic, toA);
