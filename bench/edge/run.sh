@@ -180,10 +180,10 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 EDGES="legacy spillway"; [ "$FILTERS" = 1 ] && EDGES="$EDGES spillway-filters"; [ "$PRIVACY" = 1 ] && EDGES="$EDGES spillway-privacy"
 if [ "$FILTERS" = 1 ]; then
-  curl -fsS "http://127.0.0.1:$ADMIN2_PORT/metrics" | grep -E '^spillway_(filtered|edge_accepted)_total' > "$ST/filters-metrics.txt" || true
+  curl -fsS "http://127.0.0.1:$ADMIN2_PORT/metrics" | grep -E '^(spillway_edge_filtered_total|spillway_edge_accepted_total)' > "$ST/filters-metrics.txt" || true
 fi
 if [ "$PRIVACY" = 1 ]; then
-  curl -fsS "http://127.0.0.1:$ADMIN3_PORT/metrics" | grep -E '^spillway_(scrubbed|edge_accepted|edge_rejected)_total' > "$ST/privacy-metrics.txt" || true
+  curl -fsS "http://127.0.0.1:$ADMIN3_PORT/metrics" | grep -E '^(spillway_edge_scrubbed_total|spillway_edge_accepted_total|spillway_edge_rejected_total)' > "$ST/privacy-metrics.txt" || true
 fi
 
 median() { sort -n | awk '{a[NR]=$1} END{ if (NR==0) {print "-"} else if (NR%2) {print a[(NR+1)/2]} else {printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2} }'; }

@@ -5,8 +5,8 @@ import io.lettuce.core.Range;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.spillway.runtime.SpillwayMetric;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -39,12 +39,9 @@ final class BacklogGauges implements AutoCloseable {
     for (String s : streams) {
       AtomicLong[] v = {new AtomicLong(), new AtomicLong(), new AtomicLong()};
       values.put(s, v);
-      Gauge.builder("spillway.bridge.redis.backlog.length", v[0], AtomicLong::get).tag("stream", s)
-          .description("XLEN: entries in the stream (not yet moved, or in flight)").register(registry);
-      Gauge.builder("spillway.bridge.redis.backlog.pending", v[1], AtomicLong::get).tag("stream", s)
-          .description("entries delivered to a bridge but not yet acknowledged (XPENDING)").register(registry);
-      Gauge.builder("spillway.bridge.redis.backlog.oldest.age", v[2], a -> a.get() / 1000.0).tag("stream", s)
-          .baseUnit("seconds").description("age of the oldest entry in the stream, from its id").register(registry);
+      SpillwayMetric.BRIDGE_REDIS_BACKLOG_LENGTH.gauge(v[0], AtomicLong::get, s).register(registry);
+      SpillwayMetric.BRIDGE_REDIS_BACKLOG_PENDING.gauge(v[1], AtomicLong::get, s).register(registry);
+      SpillwayMetric.BRIDGE_REDIS_BACKLOG_OLDEST_AGE.gauge(v[2], a -> a.get() / 1000.0, s).register(registry);
     }
     sampler = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "spillway-bridge-backlog");

@@ -1,6 +1,8 @@
 package io.spillway.bridge;
 
 import static io.spillway.bridge.Pipeline.await;
+import static io.spillway.runtime.SpillwayMetric.BRIDGE_ENTRIES_MOVED;
+import static io.spillway.runtime.SpillwayMetric.BRIDGE_ERRORS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.lettuce.core.RedisClient;
@@ -101,15 +103,15 @@ class BridgeFailureIntegrationTests {
         });
         writer.start();
         await("some moved", Duration.ofSeconds(60),
-            () -> Pipeline.metric(bridge.adminPort(), "spillway_bridge_entries_moved_total", "") >= 2_000);
+            () -> Pipeline.metric(bridge.adminPort(), BRIDGE_ENTRIES_MOVED, "") >= 2_000);
         kafka.killBroker(1);
         System.out.printf("killed broker 1 after %.0f entries were moved%n",
-            Pipeline.metric(bridge.adminPort(), "spillway_bridge_entries_moved_total", ""));
+            Pipeline.metric(bridge.adminPort(), BRIDGE_ENTRIES_MOVED, ""));
         writer.join(60_000);
         assertThat(writer.isAlive()).isFalse();
         await("stream drained", Duration.ofSeconds(120), () -> redis.xlen("rf3") == 0);
         System.out.println("kafka errors seen by the bridge: "
-            + Pipeline.metric(bridge.adminPort(), "spillway_bridge_errors_total", "kind=\"kafka\""));
+            + Pipeline.metric(bridge.adminPort(), BRIDGE_ERRORS, "kind=\"kafka\""));
       }
       assertThat(kafka.describeTopic("rf3")).allSatisfy(p -> assertThat(p.replicas()).hasSize(3));
       List<ConsumerRecord<byte[], byte[]>> records = Pipeline.consume(kafka.bootstrapServers(), "rf3", events.size(), Duration.ofSeconds(60));

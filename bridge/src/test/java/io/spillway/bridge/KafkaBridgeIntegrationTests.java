@@ -1,6 +1,13 @@
 package io.spillway.bridge;
 
 import static io.spillway.bridge.Pipeline.await;
+import static io.spillway.runtime.SpillwayMetric.BRIDGE_DEAD_LETTERED;
+import static io.spillway.runtime.SpillwayMetric.BRIDGE_ENTRIES_MOVED;
+import static io.spillway.runtime.SpillwayMetric.BRIDGE_ERRORS;
+import static io.spillway.runtime.SpillwayMetric.BRIDGE_PRODUCE_LATENCY;
+import static io.spillway.runtime.SpillwayMetric.BRIDGE_REDIS_BACKLOG_LENGTH;
+import static io.spillway.runtime.SpillwayMetric.BRIDGE_REDIS_BACKLOG_OLDEST_AGE;
+import static io.spillway.runtime.SpillwayMetric.BRIDGE_REDIS_BACKLOG_PENDING;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sentry.Sentry;
@@ -65,11 +72,11 @@ class KafkaBridgeIntegrationTests {
 
       try (KafkaBridge bridge = KafkaBridge.start(config)) {
         await("all entries moved", Duration.ofSeconds(90),
-            () -> Pipeline.metric(bridge.adminPort(), "spillway_bridge_entries_moved_total", "stream=\"s1\"") >= total);
+            () -> Pipeline.metric(bridge.adminPort(), BRIDGE_ENTRIES_MOVED, "stream=\"s1\"") >= total);
         assertThat(Pipeline.get(bridge.adminPort(), "/readyz").statusCode()).isEqualTo(200);
         await("backlog gauge at 0", Duration.ofSeconds(10),
-            () -> Pipeline.metric(bridge.adminPort(), "spillway_bridge_redis_backlog_length", "stream=\"s1\"") == 0);
-        assertThat(Pipeline.metric(bridge.adminPort(), "spillway_bridge_produce_latency_seconds_count", "")).isGreaterThanOrEqualTo(total);
+            () -> Pipeline.metric(bridge.adminPort(), BRIDGE_REDIS_BACKLOG_LENGTH, "stream=\"s1\"") == 0);
+        assertThat(Pipeline.metric(bridge.adminPort(), BRIDGE_PRODUCE_LATENCY.exportedName() + "_count", "")).isGreaterThanOrEqualTo(total);
       }
 
       List<ConsumerRecord<byte[], byte[]>> records = Pipeline.consume(kafka.bootstrapServers(), "t1", total, Duration.ofSeconds(60));
@@ -129,7 +136,7 @@ class KafkaBridgeIntegrationTests {
       Pipeline.xaddEvents(redis.uri(), "s9", Pipeline.events(50, 12));
       try (KafkaBridge bridge = KafkaBridge.start(config)) {
         await("all entries moved", Duration.ofSeconds(60),
-            () -> Pipeline.metric(bridge.adminPort(), "spillway_bridge_entries_moved_total", "stream=\"s9\"") >= 100 + 1 + 5);
+            () -> Pipeline.metric(bridge.adminPort(), BRIDGE_ENTRIES_MOVED, "stream=\"s9\"") >= 100 + 1 + 5);
       }
       List<ConsumerRecord<byte[], byte[]>> records = Pipeline.consume(kafka.bootstrapServers(), "t9", 102, Duration.ofSeconds(60));
       Map<String, List<BufferedEvent>> pieces = new HashMap<>();
@@ -164,8 +171,8 @@ class KafkaBridgeIntegrationTests {
       try (KafkaBridge bridge = KafkaBridge.start(config)) {
         await("stream drained", Duration.ofSeconds(60), () -> redis.xlen("s2") == 0);
         await("dead-letter metric", Duration.ofSeconds(10),
-            () -> Pipeline.metric(bridge.adminPort(), "spillway_bridge_dead_lettered_total", "stream=\"s2\"") == invalid.size());
-        assertThat(Pipeline.metric(bridge.adminPort(), "spillway_bridge_errors_total", "kind=\"decode\"")).isEqualTo(invalid.size());
+            () -> Pipeline.metric(bridge.adminPort(), BRIDGE_DEAD_LETTERED, "stream=\"s2\"") == invalid.size());
+        assertThat(Pipeline.metric(bridge.adminPort(), BRIDGE_ERRORS, "kind=\"decode\"")).isEqualTo(invalid.size());
         assertThat(Pipeline.get(bridge.adminPort(), "/readyz").statusCode()).isEqualTo(200);
       }
 
@@ -211,17 +218,17 @@ class KafkaBridgeIntegrationTests {
         // delivery.timeout.ms = 30 s), so the bridge must produce it again from its pending list
         while (System.nanoTime() - stoppedAt < TimeUnit.SECONDS.toNanos(30)) Thread.sleep(200);
         await("a produce failed", Duration.ofSeconds(60),
-            () -> Pipeline.metric(bridge.adminPort(), "spillway_bridge_errors_total", "kind=\"kafka\"") > 0);
+            () -> Pipeline.metric(bridge.adminPort(), BRIDGE_ERRORS, "kind=\"kafka\"") > 0);
         System.out.printf("kafka down for %d s%n", TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - stoppedAt));
         long backlog = redis.xlen("s3");
         System.out.println("redis backlog at the end of the outage: " + backlog);
         // XLEN counts entries read but not acknowledged too: nothing may leave Redis while Kafka is away
         assertThat(backlog).as("backlog held in Redis").isEqualTo(during.size());
         await("backlog gauges", Duration.ofSeconds(10),
-            () -> Pipeline.metric(bridge.adminPort(), "spillway_bridge_redis_backlog_length", "stream=\"s3\"") == during.size());
-        assertThat(Pipeline.metric(bridge.adminPort(), "spillway_bridge_redis_backlog_oldest_age_seconds", "stream=\"s3\""))
+            () -> Pipeline.metric(bridge.adminPort(), BRIDGE_REDIS_BACKLOG_LENGTH, "stream=\"s3\"") == during.size());
+        assertThat(Pipeline.metric(bridge.adminPort(), BRIDGE_REDIS_BACKLOG_OLDEST_AGE, "stream=\"s3\""))
             .as("oldest entry waits since the outage began").isGreaterThan(20);
-        assertThat(Pipeline.metric(bridge.adminPort(), "spillway_bridge_redis_backlog_pending", "stream=\"s3\"")).isPositive();
+        assertThat(Pipeline.metric(bridge.adminPort(), BRIDGE_REDIS_BACKLOG_PENDING, "stream=\"s3\"")).isPositive();
         assertThat(Pipeline.get(bridge.adminPort(), "/readyz").body()).contains("kafka");
         kafka.startBroker(0);
         await("backlog drained", Duration.ofSeconds(90), () -> redis.xlen("s3") == 0);
@@ -258,7 +265,7 @@ class KafkaBridgeIntegrationTests {
         Pipeline.xaddEvents(redis.uri(), "s4", later);
         await("backlog drained", Duration.ofSeconds(60), () -> redis.xlen("s4") == 0);
         await("ready again", Duration.ofSeconds(30), () -> Pipeline.get(bridge.adminPort(), "/readyz").statusCode() == 200);
-        assertThat(Pipeline.metric(bridge.adminPort(), "spillway_bridge_errors_total", "kind=\"redis\"")).isPositive();
+        assertThat(Pipeline.metric(bridge.adminPort(), BRIDGE_ERRORS, "kind=\"redis\"")).isPositive();
         assertThat(sawUnready).isTrue();
       }
       List<BufferedEvent> all = new ArrayList<>(first);
@@ -316,7 +323,7 @@ class KafkaBridgeIntegrationTests {
         for (int shard = 0; shard < 3; shard++) {
           String tag = "stream=\"sh:" + shard + "\"";
           await("moved metric of shard " + shard, Duration.ofSeconds(10),
-              () -> Pipeline.metric(bridge.adminPort(), "spillway_bridge_entries_moved_total", tag) == 1_000);
+              () -> Pipeline.metric(bridge.adminPort(), BRIDGE_ENTRIES_MOVED, tag) == 1_000);
         }
       }
       List<ConsumerRecord<byte[], byte[]>> records = Pipeline.consume(kafka.bootstrapServers(), "t6", events.size(), Duration.ofSeconds(60));
@@ -338,7 +345,7 @@ class KafkaBridgeIntegrationTests {
       Pipeline.xaddEvents(uri, "s7", events);
       try (KafkaBridge bridge = KafkaBridge.start(config)) {
         await("moved", Duration.ofSeconds(60),
-            () -> Pipeline.metric(bridge.adminPort(), "spillway_bridge_entries_moved_total", "stream=\"s7\"") == events.size());
+            () -> Pipeline.metric(bridge.adminPort(), BRIDGE_ENTRIES_MOVED, "stream=\"s7\"") == events.size());
         redis.kill();
         await("readyz reports redis", Duration.ofSeconds(20), () -> Pipeline.get(bridge.adminPort(), "/readyz").body().contains("\"redis\":{\"ok\":false"));
         String readyz = Pipeline.get(bridge.adminPort(), "/readyz").body();
@@ -403,7 +410,7 @@ class KafkaBridgeIntegrationTests {
           }
         }
         await("stream drained", Duration.ofSeconds(90), () -> redis.xlen("e2e") == 0
-            && Pipeline.metric(bridge.adminPort(), "spillway_bridge_entries_moved_total", "") >= routeByEventId.size());
+            && Pipeline.metric(bridge.adminPort(), BRIDGE_ENTRIES_MOVED, "") >= routeByEventId.size());
       }
       assertThat(routeByEventId).hasSize(4 * PER_ROUTE);
 

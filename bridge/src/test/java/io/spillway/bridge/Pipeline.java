@@ -6,6 +6,7 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.spillway.runtime.SpillwayMetric;
 import io.spillway.schemas.BufferedEvent;
 import io.spillway.schemas.EndpointKind;
 import io.spillway.schemas.RedisForm;
@@ -154,6 +155,11 @@ final class Pipeline {
   }
 
   /** A metric's value from the Prometheus text, summed over its series that contain {@code labelPart}. */
+  static double metric(int port, SpillwayMetric metric, String labelPart) {
+    return metric(port, metric.exportedName(), labelPart);
+  }
+
+  /** As above for one sample name of a series ({@code <exported name>_count} of a timer …). */
   static double metric(int port, String name, String labelPart) {
     double sum = 0;
     for (String line : get(port, "/metrics").body().split("\n")) {

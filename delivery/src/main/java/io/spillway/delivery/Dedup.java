@@ -1,7 +1,7 @@
 package io.spillway.delivery;
 
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.spillway.runtime.SpillwayMetric;
 import io.spillway.schemas.KafkaForm;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -119,8 +119,7 @@ final class Dedup {
     }
     if (v == Verdict.FIRST) store.put(key, here, now);
     if (v == Verdict.DUPLICATE) {
-      Counter.builder("spillway_delivery_duplicates_dropped").description("second copies of an event dropped (same spillway.id within delivery.dedup_window)")
-          .tag("source", topic).register(registry).increment();
+      SpillwayMetric.DELIVERY_DUPLICATES_DROPPED.counter(topic).register(registry).increment();
     }
     return v;
   }

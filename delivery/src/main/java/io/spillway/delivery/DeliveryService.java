@@ -11,6 +11,7 @@ import io.spillway.runtime.status.StatusPage;
 import io.spillway.runtime.CheckResult;
 import io.spillway.runtime.Component;
 import io.spillway.runtime.Metrics;
+import io.spillway.runtime.SpillwayMetric;
 import io.spillway.delivery.http.UpstreamClient;
 import io.spillway.schemas.config.ConfigException;
 import io.spillway.schemas.config.HostPort;
@@ -103,8 +104,7 @@ public final class DeliveryService implements AutoCloseable {
       this.chunkTimeoutMillis = config.delivery().chunkTimeout().toMillis();
       this.topic = config.kafka().topic();
       this.dedupWindow = config.delivery().dedupWindow();
-      this.repeatedChunks = Counter.builder("spillway_delivery_repeated_chunks")
-          .description("pieces of large events that arrived a second time (bridge re-sends), dropped").register(registry);
+      this.repeatedChunks = SpillwayMetric.DELIVERY_REPEATED_CHUNKS.counter().register(registry);
       long initial = Math.max(1, config.delivery().retryInitial().toMillis());
       this.backoff = IntervalFunction.ofExponentialRandomBackoff(initial, 2.0, 0.5,
           Math.max(initial, config.delivery().retryMax().toMillis()));
@@ -124,8 +124,8 @@ public final class DeliveryService implements AutoCloseable {
       config.upstreams().forEach((name, u) -> ups.put(name,
           new Upstream(u, breakers.circuitBreaker(name), registry, clock, () -> liveInstances)));
       this.upstreams = Map.copyOf(ups);
-      config.upstreams().keySet().forEach(name -> io.micrometer.core.instrument.Gauge.builder("spillway_delivery_connections", http,
-          h -> h.connections(name)).description("connections open (or being opened) to the upstream").tag("upstream", name).register(registry));
+      config.upstreams().keySet().forEach(name -> SpillwayMetric.DELIVERY_CONNECTIONS.gauge(http, h -> h.connections(name), name)
+          .register(registry));
     }
 
     Map<String, Upstream> upstreams() { return upstreams; }
@@ -164,8 +164,7 @@ public final class DeliveryService implements AutoCloseable {
     void applied() { unapplied.decrementAndGet(); }
 
     void deadLetteredWithoutUpstream(String reason) {
-      Counter.builder("spillway_delivery_dlq").description("events sent to the DLQ")
-          .tag("upstream", "none").tag("reason", reason).register(registry).increment();
+      SpillwayMetric.DELIVERY_DLQ.counter("none", reason).register(registry).increment();
     }
   }
 
@@ -249,10 +248,8 @@ public final class DeliveryService implements AutoCloseable {
             : "redis unreachable: per-instance share of each rate limit (rate / " + shared.liveInstances + " instances)");
       }
     });
-    io.micrometer.core.instrument.Gauge.builder("spillway_delivery_limiter_redis_up", shared.limits(), l -> l.redisUp() ? 1 : 0)
-        .description("1 while the fleet-wide token buckets in Redis answer").register(registry);
-    io.micrometer.core.instrument.Gauge.builder("spillway_delivery_live_instances", shared, s -> s.liveInstances)
-        .description("delivery instances this one divides max_in_flight by").register(registry);
+    SpillwayMetric.DELIVERY_LIMITER_REDIS_UP.gauge(shared.limits(), l -> l.redisUp() ? 1 : 0).register(registry);
+    SpillwayMetric.DELIVERY_LIVE_INSTANCES.gauge(shared, s -> s.liveInstances).register(registry);
     scheduler.scheduleWithFixedDelay(this::countInstances, 1, 2, TimeUnit.SECONDS);
     streams.start();
   }

@@ -3,7 +3,7 @@ package io.spillway.delivery;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
-import io.micrometer.core.instrument.Tags;
+import io.spillway.runtime.SpillwayMetric;
 import io.spillway.rules.fingerprint.IssueKey;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -13,9 +13,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The quota guard's series, shared by every task of an instance:
  * <pre>
- * spillway_quota_guard_dropped_total{route}           events dropped by the guard
- * spillway_quota_guard_capped{route,issue,title}       the top issues being capped now: events dropped
- *                                                      in their current window (at most {@link #TOP} series)
+ * spillway_delivery_quota_guard_dropped_total{route}      events dropped by the guard
+ * spillway_delivery_quota_guard_capped{route,issue,title}  the top issues being capped now: events dropped
+ *                                                          in their current window (at most {@link #TOP} series)
  * </pre>
  * {@code issue} is the issue key's hash (hex), {@code title} its short label (exception type and the
  * first line of its value, or the message), as the SDK sent it.
@@ -47,15 +47,11 @@ final class QuotaGuardMetrics {
 
   QuotaGuardMetrics(MeterRegistry registry) {
     this.registry = registry;
-    this.top = MultiGauge.builder("spillway.quota_guard.capped")
-        .description("events of an issue dropped by the quota guard in its current window (the top issues)")
-        .register(registry);
+    this.top = SpillwayMetric.DELIVERY_QUOTA_GUARD_CAPPED.multiGauge().register(registry);
   }
 
   void dropped(String route, IssueKey issue, long window, long windowMillis, long nowMillis) {
-    dropped.computeIfAbsent(route, r -> Counter.builder("spillway.quota_guard.dropped")
-        .description("events dropped by the quota guard (an issue over max_per_issue in its window)")
-        .tag("route", r).register(registry)).increment();
+    dropped.computeIfAbsent(route, r -> SpillwayMetric.DELIVERY_QUOTA_GUARD_DROPPED.counter(r).register(registry)).increment();
     String id = route + "|" + Long.toHexString(issue.hash());
     Capped c = capped.compute(id, (k, old) -> old != null && old.window == window ? old
         : new Capped(route, String.format("%016x", issue.hash()), issue.title(), window, windowMillis));
@@ -78,7 +74,7 @@ final class QuotaGuardMetrics {
     all.sort(Comparator.comparingLong((Capped c) -> c.dropped).reversed());
     List<MultiGauge.Row<?>> rows = new ArrayList<>();
     for (Capped c : all.subList(0, Math.min(TOP, all.size()))) {
-      rows.add(MultiGauge.Row.of(Tags.of("route", c.route, "issue", c.issue, "title", c.title), c, x -> x.dropped));
+      rows.add(MultiGauge.Row.of(SpillwayMetric.DELIVERY_QUOTA_GUARD_CAPPED.tags(c.route, c.issue, c.title), c, x -> x.dropped));
     }
     top.register(rows, true);
   }

@@ -2,6 +2,7 @@ package io.spillway.delivery;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.spillway.runtime.SpillwayMetric;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -20,7 +21,6 @@ import java.util.Map;
  */
 final class ReplayOutcomes {
   static final int MAX_REPLAYS = 16;
-  static final String METRIC = io.spillway.delivery.tools.Replay.OUTCOMES_METRIC;
 
   private final MeterRegistry registry;
   /** Replay id → its counters (by upstream and outcome); access order, oldest first. */
@@ -42,9 +42,8 @@ final class ReplayOutcomes {
         counters = new LinkedHashMap<>();
         byReplay.put(replayId, counters);
       }
-      c = counters.computeIfAbsent(upstream + '\0' + outcome, k -> Counter.builder(METRIC)
-          .description("outcomes of records written by a replay (replay id; the 16 most recent replays)")
-          .tag("replay", replayId).tag("upstream", upstream).tag("outcome", outcome).register(registry));
+      c = counters.computeIfAbsent(upstream + '\0' + outcome,
+          k -> SpillwayMetric.DELIVERY_REPLAY.counter(replayId, upstream, outcome).register(registry));
     }
     c.increment();
   }

@@ -5,6 +5,7 @@ import static io.spillway.delivery.Pipeline.eventId;
 import static io.spillway.delivery.Pipeline.produce;
 import static io.spillway.delivery.Pipeline.unique;
 import static io.spillway.delivery.Pipeline.yaml;
+import static io.spillway.runtime.SpillwayMetric.DELIVERY_PENDING;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -63,7 +64,7 @@ class CrashIntegrationTests {
         // counting any twice: nothing is left pending once everything is delivered.
         String out = delivery.output();
         int admin = Integer.parseInt(out.substring(out.lastIndexOf("delivery started admin=") + 23).split("\\s")[0]);
-        await().atMost(Duration.ofSeconds(10)).until(() -> Pipeline.metric(admin, "spillway_delivery_pending", null) == 0);
+        await().atMost(Duration.ofSeconds(10)).until(() -> Pipeline.metric(admin, DELIVERY_PENDING, null) == 0);
         delivery.stop();
 
         Map<String, Integer> counts = Pipeline.counts(up.acceptedEventIds());

@@ -1,5 +1,6 @@
 package io.spillway.delivery;
 
+import static io.spillway.runtime.SpillwayMetric.DELIVERY_DUPLICATES_DROPPED;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -151,7 +152,7 @@ class DedupIntegrationTests {
       produce(in, replayed, KafkaForm.REPLAY); // asked-for copies
       produce(in, replayed.subList(0, 10), KafkaForm.REDRIVE);
       await().atMost(Duration.ofSeconds(60)).until(() ->
-          app.registry().scrape().contains("spillway_delivery_duplicates_dropped_total{source=\"" + in + "\"} 200.0"));
+          app.registry().scrape().contains(DELIVERY_DUPLICATES_DROPPED.exportedName() + "{source=\"" + in + "\"} 200.0"));
       Map<String, Integer> got = forwarded(out, 200 + 20 + 20 + 10);
       for (String id : first) assertThat(got.get(id)).as("copies of %s forwarded", id).isEqualTo(1);
       for (String id : replayed.subList(0, 10)) assertThat(got.get(id)).isEqualTo(3);
@@ -170,7 +171,7 @@ class DedupIntegrationTests {
     try (App app = start(appId, in, out, clock, Files.createTempDirectory("spillway-dedup-"))) {
       produce(in, first.subList(100, 200), null);
       await().atMost(Duration.ofSeconds(60)).until(() ->
-          app.registry().scrape().contains("spillway_delivery_duplicates_dropped_total{source=\"" + in + "\"} 100.0"));
+          app.registry().scrape().contains(DELIVERY_DUPLICATES_DROPPED.exportedName() + "{source=\"" + in + "\"} 100.0"));
       Map<String, Integer> got = forwarded(out, 250);
       for (String id : first.subList(100, 200)) assertThat(got.get(id)).as("%s after the restore", id).isEqualTo(1);
 
@@ -181,7 +182,7 @@ class DedupIntegrationTests {
         Map<String, Integer> now = forwarded(out, 0);
         return first.subList(0, 5).stream().allMatch(id -> now.get(id) == 2);
       });
-      assertThat(app.registry().scrape()).contains("spillway_delivery_duplicates_dropped_total{source=\"" + in + "\"} 100.0");
+      assertThat(app.registry().scrape()).contains(DELIVERY_DUPLICATES_DROPPED.exportedName() + "{source=\"" + in + "\"} 100.0");
     }
   }
 }

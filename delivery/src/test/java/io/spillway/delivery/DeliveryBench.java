@@ -1,5 +1,9 @@
 package io.spillway.delivery;
 
+import static io.spillway.runtime.SpillwayMetric.DELIVERY_CONNECTIONS;
+import static io.spillway.runtime.SpillwayMetric.DELIVERY_DLQ;
+import static io.spillway.runtime.SpillwayMetric.DELIVERY_RETRIED;
+
 import io.spillway.schemas.BufferedEvent;
 import io.spillway.schemas.EndpointKind;
 import io.spillway.schemas.KafkaForm;
@@ -146,9 +150,9 @@ final class DeliveryBench {
       long streamCpu = groups.getOrDefault("stream", 0L) - cpuGroupsFirst.getOrDefault("stream", 0L);
       double secs = (end - first) / 1e9;
       double steady = at90 > 0 ? (at90 - at10) / ((t90 - t10) / 1e9) : ok / secs;
-      double retried = Pipeline.metric(port, "spillway_delivery_retried_total", null);
-      double dlq = Pipeline.metric(port, "spillway_delivery_dlq_total", null);
-      double connections = Pipeline.metric(port, "spillway_delivery_connections", "upstream=\"bench\"");
+      double retried = Pipeline.metric(port, DELIVERY_RETRIED, null);
+      double dlq = Pipeline.metric(port, DELIVERY_DLQ, null);
+      double connections = Pipeline.metric(port, DELIVERY_CONNECTIONS, "upstream=\"bench\"");
       System.out.printf("spillway: %s events=%d delivered=%.0f in %.1fs (first after %.1fs) steady_events_s=%.0f retried=%.0f dlq=%.0f"
               + " connections=%.0f cpu_pct_delivery_jvm=%.0f stream_thread_us_per_event=%.0f jvm_cpu_us_per_event=%.0f load_avg=%.1f%n",
           label, n, ok, secs, (first - start) / 1e9, steady, retried, dlq, connections, 100.0 * cpu / (end - first),

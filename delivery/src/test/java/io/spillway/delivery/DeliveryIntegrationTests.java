@@ -7,6 +7,11 @@ import static io.spillway.delivery.Pipeline.header;
 import static io.spillway.delivery.Pipeline.produce;
 import static io.spillway.delivery.Pipeline.unique;
 import static io.spillway.delivery.Pipeline.yaml;
+import static io.spillway.runtime.SpillwayMetric.DELIVERY_CONSUMER_LAG;
+import static io.spillway.runtime.SpillwayMetric.DELIVERY_DLQ;
+import static io.spillway.runtime.SpillwayMetric.DELIVERY_LATENCY;
+import static io.spillway.runtime.SpillwayMetric.DELIVERY_OK;
+import static io.spillway.runtime.SpillwayMetric.DELIVERY_PENDING;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -134,15 +139,15 @@ class DeliveryIntegrationTests {
     assertThat(a.acceptedEventIds()).doesNotContainAnyElementsOf(bad).doesNotContainAnyElementsOf(large);
     // what an operator sees: outcomes per upstream and reason, lag per partition, readiness; never a key
     int port = service.adminPort();
-    assertThat(Pipeline.metric(port, "spillway_delivery_dlq_total", "reason=\"http_400\"")).isEqualTo(3);
-    assertThat(Pipeline.metric(port, "spillway_delivery_dlq_total", "reason=\"http_413\"")).isEqualTo(2);
-    assertThat(Pipeline.metric(port, "spillway_delivery_dlq_total", "reason=\"unknown_route\"")).isEqualTo(1);
-    assertThat(Pipeline.metric(port, "spillway_delivery_ok_total", "upstream=\"a\"")).isEqualTo(25);
+    assertThat(Pipeline.metric(port, DELIVERY_DLQ, "reason=\"http_400\"")).isEqualTo(3);
+    assertThat(Pipeline.metric(port, DELIVERY_DLQ, "reason=\"http_413\"")).isEqualTo(2);
+    assertThat(Pipeline.metric(port, DELIVERY_DLQ, "reason=\"unknown_route\"")).isEqualTo(1);
+    assertThat(Pipeline.metric(port, DELIVERY_OK, "upstream=\"a\"")).isEqualTo(25);
     var http = java.net.http.HttpClient.newHttpClient();
     java.util.concurrent.Callable<String> scrape = () -> http.send(java.net.http.HttpRequest.newBuilder(
         java.net.URI.create("http://127.0.0.1:" + port + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
-    await().atMost(Duration.ofSeconds(30)).until(() -> scrape.call().matches("(?s).*kafka_consumer_fetch_manager_records_lag\\{[^}]*partition=.*"));
-    assertThat(scrape.call()).contains("spillway_delivery_latency_seconds_bucket{")
+    await().atMost(Duration.ofSeconds(30)).until(() -> scrape.call().matches("(?s).*" + DELIVERY_CONSUMER_LAG.exportedName() + "\\{[^}]*partition=.*"));
+    assertThat(scrape.call()).contains(DELIVERY_LATENCY.exportedName() + "_bucket{")
         .doesNotContain("aaaa1111aaaa1111aaaa1111aaaa1111").doesNotContain("asecret1");
     var ready = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/readyz")).build(),
         java.net.http.HttpResponse.BodyHandlers.ofString());
@@ -159,9 +164,11 @@ class DeliveryIntegrationTests {
     String topic = unique("events");
     // max_in_flight 1: exactly one request can be on its way when the 429 arrives.
     DeliveryService service = start(yaml(topic, unique("app"), upstreamsYaml("max_in_flight: 1", "")));
+    // A 20 s window: b's 20 events must all arrive inside it, which on a loaded 2-core machine took up to
+    // 10.3 s (a 10 s window then failed the test without b having waited for a).
     long windowStart = System.currentTimeMillis();
-    a.rateLimit(Duration.ofSeconds(10), "10", "10::organization");
-    long windowEnd = windowStart + 10_000;
+    a.rateLimit(Duration.ofSeconds(20), "20", "20::organization");
+    long windowEnd = windowStart + 20_000;
     List<BufferedEvent> toA = envelopes(new Route("a", "a1"), 10);
     toA.addAll(envelopes(new Route("a", "a2"), 10));
     produce(topic, toA);
@@ -187,7 +194,7 @@ class DeliveryIntegrationTests {
   }
 
   static double pending(DeliveryService service, String upstream) {
-    return Pipeline.metric(service.adminPort(), "spillway_delivery_pending", "upstream=\"" + upstream + "\"");
+    return Pipeline.metric(service.adminPort(), DELIVERY_PENDING, "upstream=\"" + upstream + "\"");
   }
 
   @Test
@@ -393,8 +400,9 @@ class DeliveryIntegrationTests {
     String topic = unique("events");
     start(yaml(topic, unique("app"), upstreamsYaml("", "max_in_flight: 1")));
     long windowStart = System.currentTimeMillis();
-    long windowEnd = windowStart + 8_000;
-    b.rateLimitWhen(r -> r.itemTypes().contains("transaction"), Duration.ofSeconds(8), "8", "8:transaction:key");
+    // 15 s: room for the error events on a loaded machine (see tooManyRequests… above)
+    long windowEnd = windowStart + 15_000;
+    b.rateLimitWhen(r -> r.itemTypes().contains("transaction"), Duration.ofSeconds(15), "15", "15:transaction:key");
     long now = System.currentTimeMillis();
     BufferedEvent firstTx = envelope(new Route("b", "b1"), eventId(), now, java.time.Instant.ofEpochMilli(now), "transaction");
     produce(topic, List.of(firstTx));

@@ -6,6 +6,9 @@ import static io.spillway.delivery.Pipeline.metric;
 import static io.spillway.delivery.Pipeline.produce;
 import static io.spillway.delivery.Pipeline.unique;
 import static io.spillway.delivery.Pipeline.yaml;
+import static io.spillway.runtime.SpillwayMetric.DELIVERY_LIMITER_REDIS_UP;
+import static io.spillway.runtime.SpillwayMetric.DELIVERY_LIVE_INSTANCES;
+import static io.spillway.runtime.SpillwayMetric.DELIVERY_SENT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -55,8 +58,8 @@ class FleetRateLimitIntegrationTests {
       try (DeliveryService one = DeliveryService.start(Pipeline.config(yaml));
            DeliveryService two = DeliveryService.start(Pipeline.secondInstance(yaml))) {
         await().atMost(Duration.ofSeconds(60)).until(() ->
-            metric(one.adminPort(), "spillway_delivery_live_instances", null) == 2
-                && metric(two.adminPort(), "spillway_delivery_live_instances", null) == 2);
+            metric(one.adminPort(), DELIVERY_LIVE_INSTANCES, null) == 2
+                && metric(two.adminPort(), DELIVERY_LIVE_INSTANCES, null) == 2);
         List<BufferedEvent> events = new ArrayList<>();
         for (int i = 0; i < 600; i++) events.add(envelope(routes.get(i % routes.size()), eventId()));
         produce(topic, events);
@@ -64,11 +67,11 @@ class FleetRateLimitIntegrationTests {
         events.forEach(e -> want.add(e.eventId()));
         await().atMost(Duration.ofSeconds(90)).until(() -> new HashSet<>(up.acceptedEventIds()).containsAll(want));
 
-        double sentOne = metric(one.adminPort(), "spillway_delivery_sent_total", "upstream=\"limited\"");
-        double sentTwo = metric(two.adminPort(), "spillway_delivery_sent_total", "upstream=\"limited\"");
+        double sentOne = metric(one.adminPort(), DELIVERY_SENT, "upstream=\"limited\"");
+        double sentTwo = metric(two.adminPort(), DELIVERY_SENT, "upstream=\"limited\"");
         assertThat(sentOne).as("instance one delivered part of the backlog").isPositive();
         assertThat(sentTwo).as("instance two delivered part of the backlog").isPositive();
-        assertThat(metric(one.adminPort(), "spillway_delivery_limiter_redis_up", null)).isEqualTo(1);
+        assertThat(metric(one.adminPort(), DELIVERY_LIMITER_REDIS_UP, null)).isEqualTo(1);
 
         List<Long> arrivals = new ArrayList<>();
         up.requests().forEach(r -> arrivals.add(r.arrivedAt()));
@@ -102,17 +105,17 @@ class FleetRateLimitIntegrationTests {
         for (int i = 0; i < 1500; i++) events.add(envelope(new Route("fallback", "e1"), eventId()));
         produce(topic, events);
         await().atMost(Duration.ofSeconds(60)).until(() -> up.acceptedCount() >= 100);
-        assertThat(metric(port, "spillway_delivery_limiter_redis_up", null)).isEqualTo(1);
+        assertThat(metric(port, DELIVERY_LIMITER_REDIS_UP, null)).isEqualTo(1);
         redis.kill();
         int atKill = up.acceptedCount();
-        await().atMost(Duration.ofSeconds(30)).until(() -> metric(port, "spillway_delivery_limiter_redis_up", null) == 0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> metric(port, DELIVERY_LIMITER_REDIS_UP, null) == 0);
         var http = java.net.http.HttpClient.newHttpClient();
         String ready = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/readyz")).build(),
             java.net.http.HttpResponse.BodyHandlers.ofString()).body();
         assertThat(ready).contains("redis unreachable").doesNotContain("eeee1111");
         await("deliveries go on without Redis").atMost(Duration.ofSeconds(30)).until(() -> up.acceptedCount() >= atKill + 100);
         redis.start();
-        await().atMost(Duration.ofSeconds(30)).until(() -> metric(port, "spillway_delivery_limiter_redis_up", null) == 1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> metric(port, DELIVERY_LIMITER_REDIS_UP, null) == 1);
         HashSet<String> want = new HashSet<>();
         events.forEach(e -> want.add(e.eventId()));
         await().atMost(Duration.ofSeconds(60)).until(() -> new HashSet<>(up.acceptedEventIds()).containsAll(want));

@@ -6,6 +6,8 @@ import static io.spillway.delivery.Pipeline.header;
 import static io.spillway.delivery.Pipeline.produce;
 import static io.spillway.delivery.Pipeline.unique;
 import static io.spillway.delivery.Pipeline.yaml;
+import static io.spillway.runtime.SpillwayMetric.DELIVERY_DLQ;
+import static io.spillway.runtime.SpillwayMetric.DELIVERY_SENT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -103,8 +105,8 @@ class LargeEventIntegrationTests {
     await().atMost(Duration.ofSeconds(120)).conditionEvaluationListener(c -> {
       if (c.getRemainingTimeInMS() < 1000) {
         System.out.printf("upstream answers %s, pending %s, sent %s, dlq %s%n", up.statusCounts(),
-            DeliveryIntegrationTests.pending(service, "e"), Pipeline.metric(service.adminPort(), "spillway_delivery_sent_total", null),
-            Pipeline.metric(service.adminPort(), "spillway_delivery_dlq_total", null));
+            DeliveryIntegrationTests.pending(service, "e"), Pipeline.metric(service.adminPort(), DELIVERY_SENT, null),
+            Pipeline.metric(service.adminPort(), DELIVERY_DLQ, null));
       }
     }).until(() -> up.acceptedCount() >= 22);
     SentryUpstream.Received gotEnvelope = only(envelopeId);

@@ -5,6 +5,7 @@ import static io.spillway.delivery.Pipeline.eventId;
 import static io.spillway.delivery.Pipeline.produce;
 import static io.spillway.delivery.Pipeline.unique;
 import static io.spillway.delivery.Pipeline.yaml;
+import static io.spillway.runtime.SpillwayMetric.DELIVERY_DUPLICATES_DROPPED;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -77,7 +78,7 @@ class MultiSourceIntegrationTests {
         await().atMost(Duration.ofSeconds(120)).until(() -> new HashSet<>(up.acceptedEventIds()).containsAll(want));
         int admin = delivery.adminPort();
         await().atMost(Duration.ofSeconds(10)).until(() ->
-            Pipeline.metric(admin, "spillway_delivery_duplicates_dropped_total", "source=\"dc1." + topic + "\"") == 120);
+            Pipeline.metric(admin, DELIVERY_DUPLICATES_DROPPED, "source=\"dc1." + topic + "\"") == 120);
 
         Map<String, Integer> counts = Pipeline.counts(up.acceptedEventIds());
         assertThat(counts.keySet()).isEqualTo(want);
@@ -99,7 +100,7 @@ class MultiSourceIntegrationTests {
         produce("dc1." + topic, dc1.subList(0, 30));
         await().atMost(Duration.ofSeconds(90)).until(() -> up.acceptedEventIds().size() >= 130);
         assertThat(Pipeline.counts(up.acceptedEventIds()).values().stream().filter(n -> n == 2).count()).isEqualTo(30);
-        assertThat(Pipeline.metric(delivery.adminPort(), "spillway_delivery_duplicates_dropped_total", null)).isZero();
+        assertThat(Pipeline.metric(delivery.adminPort(), DELIVERY_DUPLICATES_DROPPED, null)).isZero();
       }
     }
   }

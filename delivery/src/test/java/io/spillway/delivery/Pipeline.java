@@ -1,5 +1,6 @@
 package io.spillway.delivery;
 
+import io.spillway.runtime.SpillwayMetric;
 import io.spillway.schemas.BufferedEvent;
 import io.spillway.schemas.EndpointKind;
 import io.spillway.schemas.KafkaForm;
@@ -222,7 +223,8 @@ final class Pipeline {
   }
 
   /** A metric's value summed over its series from an admin /metrics page (0 if absent). */
-  static double metric(int adminPort, String name, String labelFilter) {
+  static double metric(int adminPort, SpillwayMetric metric, String labelFilter) {
+    String name = metric.exportedName();
     try {
       String text = METRICS_CLIENT.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + adminPort + "/metrics")).build(),
           java.net.http.HttpResponse.BodyHandlers.ofString()).body();

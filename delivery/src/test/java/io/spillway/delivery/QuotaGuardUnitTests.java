@@ -1,5 +1,7 @@
 package io.spillway.delivery;
 
+import static io.spillway.runtime.SpillwayMetric.DELIVERY_QUOTA_GUARD_CAPPED;
+import static io.spillway.runtime.SpillwayMetric.DELIVERY_QUOTA_GUARD_DROPPED;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -71,8 +73,8 @@ class QuotaGuardUnitTests {
     assertThat(otherPassed).isEqualTo(otherSent);
     assertThat(metrics.droppedTotal("wow/vod_be")).isEqualTo(60_000 - 300);
     metrics.refresh(T0 + 120_000);
-    assertThat(registry.scrape()).contains("spillway_quota_guard_capped{").contains("title=\"NullPointerException: boom\"")
-        .contains("spillway_quota_guard_dropped_total{route=\"wow/vod_be\"} 59700.0");
+    assertThat(registry.scrape()).contains(DELIVERY_QUOTA_GUARD_CAPPED.exportedName() + "{").contains("title=\"NullPointerException: boom\"")
+        .contains(DELIVERY_QUOTA_GUARD_DROPPED.exportedName() + "{route=\"wow/vod_be\"} 59700.0");
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.spillway.delivery;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.spillway.runtime.SpillwayMetric;
 import io.spillway.schemas.KafkaForm;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -19,15 +20,15 @@ class ReplayOutcomesUnitTests {
     outcomes.count("r0", "a", "ok");
     outcomes.count("r0", "a", "ok");
     outcomes.count("r0", "b", "dlq");
-    assertThat(registry.get(ReplayOutcomes.METRIC).tag("replay", "r0").tag("upstream", "a").tag("outcome", "ok").counter().count()).isEqualTo(2);
+    assertThat(registry.get(SpillwayMetric.DELIVERY_REPLAY.meterName()).tag("replay", "r0").tag("upstream", "a").tag("outcome", "ok").counter().count()).isEqualTo(2);
     for (int i = 1; i <= ReplayOutcomes.MAX_REPLAYS; i++) outcomes.count("r" + i, "a", "ok");
     // r0 was the least recently counted: its series are gone, the others stay
-    assertThat(registry.find(ReplayOutcomes.METRIC).tag("replay", "r0").counters()).isEmpty();
-    assertThat(registry.find(ReplayOutcomes.METRIC).counters()).hasSize(ReplayOutcomes.MAX_REPLAYS);
+    assertThat(registry.find(SpillwayMetric.DELIVERY_REPLAY.meterName()).tag("replay", "r0").counters()).isEmpty();
+    assertThat(registry.find(SpillwayMetric.DELIVERY_REPLAY.meterName()).counters()).hasSize(ReplayOutcomes.MAX_REPLAYS);
     outcomes.count("r1", "a", "held"); // r1 used again: r2 is now the oldest
     outcomes.count("r99", "a", "ok");
-    assertThat(registry.find(ReplayOutcomes.METRIC).tag("replay", "r1").counters()).hasSize(2);
-    assertThat(registry.find(ReplayOutcomes.METRIC).tag("replay", "r2").counters()).isEmpty();
+    assertThat(registry.find(SpillwayMetric.DELIVERY_REPLAY.meterName()).tag("replay", "r1").counters()).hasSize(2);
+    assertThat(registry.find(SpillwayMetric.DELIVERY_REPLAY.meterName()).tag("replay", "r2").counters()).isEmpty();
   }
 
   @Test

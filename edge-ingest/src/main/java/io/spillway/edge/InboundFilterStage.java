@@ -2,6 +2,7 @@ package io.spillway.edge;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.spillway.runtime.SpillwayMetric;
 import io.spillway.rules.filters.InboundFilters;
 import io.spillway.schemas.Route;
 import io.spillway.schemas.config.SpillwayConfig;
@@ -12,7 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Sentry's inbound filters ({@code filters:}, per project {@code filters:}) as an edge stage: a
  * filtered event is answered like an accepted one and never stored; an envelope that loses only
- * some items is stored without them. Counted in {@code spillway_filtered_total{route,filter}}.
+ * some items is stored without them. Counted in {@code spillway_edge_filtered_total{route,filter}}.
  * Routes without filters are not looked at (not even their body).
  */
 final class InboundFilterStage implements EventStage {
@@ -61,9 +62,7 @@ final class InboundFilterStage implements EventStage {
     String id = route + "|" + filter;
     Counter c = counters.get(id);
     if (c == null) {
-      c = counters.computeIfAbsent(id, k -> Counter.builder("spillway.filtered")
-          .description("events dropped at the edge by an inbound filter (answered as accepted, never stored)")
-          .tag("route", route.toString()).tag("filter", filter).register(registry));
+      c = counters.computeIfAbsent(id, k -> SpillwayMetric.EDGE_FILTERED.counter(route.toString(), filter).register(registry));
     }
     c.increment();
   }

@@ -2,6 +2,7 @@ package io.spillway.edge;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.spillway.runtime.SpillwayMetric;
 import io.spillway.rules.privacy.BodyScrubber;
 import io.spillway.rules.privacy.Payload;
 import io.spillway.rules.privacy.ScrubException;
@@ -20,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * Data scrubbing ({@code privacy:}, per project {@code privacy:}) as an edge stage, so raw bodies
  * never reach Redis, Kafka, the DLQ or a replay. Routes without privacy settings are not looked at.
  * Fails closed: a body that cannot be scrubbed is refused, never stored as sent. Counted in
- * {@code spillway_scrubbed_total{route,rule}}; the scrubbed values never appear in a log, metric
+ * {@code spillway_edge_scrubbed_total{route,rule}}; the scrubbed values never appear in a log, metric
  * or answer.
  */
 final class PrivacyStage implements EventStage {
@@ -125,9 +126,7 @@ final class PrivacyStage implements EventStage {
     String id = route + "|" + rule;
     Counter c = counters.get(id);
     if (c == null) {
-      c = counters.computeIfAbsent(id, k -> Counter.builder("spillway.scrubbed")
-          .description("values scrubbed (or attachments dropped) at the edge before storing, by rule")
-          .tag("route", route.toString()).tag("rule", rule).register(registry));
+      c = counters.computeIfAbsent(id, k -> SpillwayMetric.EDGE_SCRUBBED.counter(route.toString(), rule).register(registry));
     }
     c.increment(n);
   }

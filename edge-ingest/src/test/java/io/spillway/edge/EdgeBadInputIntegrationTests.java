@@ -3,6 +3,7 @@ package io.spillway.edge;
 import static io.spillway.edge.EdgeFixture.envelope;
 import static io.spillway.edge.EdgeFixture.gzip;
 import static io.spillway.edge.EdgeFixture.hex32;
+import static io.spillway.runtime.SpillwayMetric.EDGE_REJECTED;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spillway.schemas.BufferedEvent;
@@ -113,16 +114,16 @@ class EdgeBadInputIntegrationTests {
                   .header("Content-Type", "application/octet-stream").build()));
 
       for (Case c : cases) {
-        double before = f.metric("spillway_edge_rejected_total", "reason=\"" + c.reason + "\"");
+        double before = f.metric(EDGE_REJECTED, "reason=\"" + c.reason + "\"");
         HttpResponse<String> r = f.send(c.request.get());
         assertThat(r.statusCode()).as(c.name).isEqualTo(c.status);
         assertThat(r.body()).as(c.name).isEqualTo("{\"detail\":\"" + c.detail + "\"}");
         assertThat(r.headers().firstValue("Content-Type")).as(c.name).hasValue("application/json");
-        assertThat(f.metric("spillway_edge_rejected_total", "reason=\"" + c.reason + "\"")).as(c.name).isEqualTo(before + 1);
+        assertThat(f.metric(EDGE_REJECTED, "reason=\"" + c.reason + "\"")).as(c.name).isEqualTo(before + 1);
       }
 
       // Content-Length over max_envelope_bytes: 413 before a byte of the body is read.
-      double tooLarge = f.metric("spillway_edge_rejected_total", "reason=\"too_large\"");
+      double tooLarge = f.metric(EDGE_REJECTED, "reason=\"too_large\"");
       try (RawHttp raw = new RawHttp(f.edge.port(), 10_000)) {
         raw.write("POST /api/20/envelope/ HTTP/1.1\r\nHost: x\r\nX-Sentry-Auth: " + XSA + "\r\nContent-Length: 300000000\r\n\r\n");
         RawHttp.Response r = raw.read();
@@ -137,7 +138,7 @@ class EdgeBadInputIntegrationTests {
         assertThat(r.status()).isEqualTo(413);
         assertThat(r.body()).startsWith("{\"detail\":");
       }
-      assertThat(f.metric("spillway_edge_rejected_total", "reason=\"too_large\"")).isEqualTo(tooLarge + 2);
+      assertThat(f.metric(EDGE_REJECTED, "reason=\"too_large\"")).isEqualTo(tooLarge + 2);
 
       // Oversized header block: refused by Undertow's header limit, connection not left hanging.
       try (RawHttp raw = new RawHttp(f.edge.port(), 10_000)) {
@@ -147,17 +148,17 @@ class EdgeBadInputIntegrationTests {
       }
 
       // Slow client: headers and a bit of the body, then silence. Dropped after read_timeout (2 s), counted as slow.
-      double readFailed = f.metric("spillway_edge_rejected_total", "reason=\"slow_client\"");
+      double readFailed = f.metric(EDGE_REJECTED, "reason=\"slow_client\"");
       try (RawHttp raw = new RawHttp(f.edge.port(), 20_000)) {
         raw.write("POST /api/20/envelope/ HTTP/1.1\r\nHost: x\r\nX-Sentry-Auth: " + XSA + "\r\nContent-Length: 1000\r\n\r\n{\"event_id\":");
         assertThat(raw.closedByServer()).as("slow client disconnected").isTrue();
       }
       // The timeout closes the socket before the receiver's error callback counts it: poll briefly.
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (f.metric("spillway_edge_rejected_total", "reason=\"slow_client\"") < readFailed + 1 && System.nanoTime() < deadline) {
+      while (f.metric(EDGE_REJECTED, "reason=\"slow_client\"") < readFailed + 1 && System.nanoTime() < deadline) {
         Thread.sleep(20);
       }
-      assertThat(f.metric("spillway_edge_rejected_total", "reason=\"slow_client\"")).isEqualTo(readFailed + 1);
+      assertThat(f.metric(EDGE_REJECTED, "reason=\"slow_client\"")).isEqualTo(readFailed + 1);
       // Slow headers (never finished) are dropped too.
       try (RawHttp raw = new RawHttp(f.edge.port(), 20_000)) {
         raw.write("POST /api/20/envelope/ HTTP/1.1\r\nHost: x\r\n");

@@ -1,5 +1,6 @@
 package io.spillway.edge;
 
+import static io.spillway.runtime.SpillwayMetric.EDGE_FILTERED;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sentry.Sentry;
@@ -24,7 +25,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Inbound filters at the real edge, against a real Redis: a filtered event is answered 200 with its
  * id like an accepted one and nothing is stored; an envelope that keeps other items is stored without
- * the event; every drop is counted in {@code spillway_filtered_total{route,filter}}; real SDK events.
+ * the event; every drop is counted in {@code spillway_edge_filtered_total{route,filter}}; real SDK events.
  */
 class EdgeFilterIntegrationTests {
   static final String XSA = "Sentry sentry_version=7, sentry_client=test/1.0, sentry_key=vodbe";
@@ -72,12 +73,12 @@ class EdgeFilterIntegrationTests {
 
   @Test
   void aFilteredEventIsAnsweredLikeAnAcceptedOneAndNeverStored() {
-    double before = f.metric("spillway_filtered_total", "filter=\"releases\"", "route=\"wow/vod_be\"");
+    double before = f.metric(EDGE_FILTERED, "filter=\"releases\"", "route=\"wow/vod_be\"");
     HttpResponse<String> r = post("/api/20/envelope/", EdgeFixture.gzip(envelope("{\"release\":\"bad-release@1.2\"}")), "gzip", null);
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.body()).isEqualTo("{\"id\":\"" + ID + "\"}");
     assertThat(f.count()).isZero();
-    assertThat(f.metric("spillway_filtered_total", "filter=\"releases\"", "route=\"wow/vod_be\"")).isEqualTo(before + 1);
+    assertThat(f.metric(EDGE_FILTERED, "filter=\"releases\"", "route=\"wow/vod_be\"")).isEqualTo(before + 1);
 
     HttpResponse<String> ok = post("/api/20/envelope/", envelope("{\"release\":\"good@1.2\"}"), null, null);
     assertThat(ok.statusCode()).isEqualTo(200);
@@ -96,7 +97,7 @@ class EdgeFilterIntegrationTests {
     assertThat(e.contentEncoding()).isEqualTo("gzip");
     byte[] decoded = ContentEncoding.GZIP.decode(e.body(), 1 << 20);
     assertThat(Envelope.parse(decoded).items().stream().map(Envelope.Item::type)).containsExactly("session");
-    assertThat(f.metric("spillway_filtered_total", "filter=\"environments\"")).isGreaterThanOrEqualTo(1);
+    assertThat(f.metric(EDGE_FILTERED, "filter=\"environments\"")).isGreaterThanOrEqualTo(1);
   }
 
   @Test

@@ -7,6 +7,7 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
+import io.spillway.runtime.SpillwayMetric;
 import io.spillway.schemas.BufferedEvent;
 import io.spillway.schemas.RedisForm;
 import io.spillway.schemas.config.SpillwayConfig;
@@ -156,7 +157,8 @@ final class EdgeFixture implements AutoCloseable {
   }
 
   /** Sum of every series of {@code name} whose labels contain all of {@code labels} (e.g. {@code reason="too_large"}). */
-  double metric(String name, String... labels) {
+  double metric(SpillwayMetric metric, String... labels) {
+    String name = metric.exportedName();
     double sum = 0;
     for (String line : metrics().split("\n")) {
       if (!line.startsWith(name + "{")) continue;

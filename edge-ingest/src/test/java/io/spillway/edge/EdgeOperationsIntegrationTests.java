@@ -2,6 +2,8 @@ package io.spillway.edge;
 
 import static io.spillway.edge.EdgeFixture.envelope;
 import static io.spillway.edge.EdgeFixture.hex32;
+import static io.spillway.runtime.SpillwayMetric.EDGE_IN_FLIGHT;
+import static io.spillway.runtime.SpillwayMetric.EDGE_REJECTED;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -46,7 +48,7 @@ class EdgeOperationsIntegrationTests {
       assertThat(r.body()).isEqualTo("{\"detail\":\"buffer full\"}");
       assertThat(r.headers().firstValue("Retry-After")).hasValue("10");
       assertThat(f.count()).isZero();
-      assertThat(f.metric("spillway_edge_rejected_total", "reason=\"buffer_full\"")).isEqualTo(1);
+      assertThat(f.metric(EDGE_REJECTED, "reason=\"buffer_full\"")).isEqualTo(1);
     }
   }
 
@@ -166,7 +168,7 @@ class EdgeOperationsIntegrationTests {
       CompletableFuture<HttpResponse<String>> inFlight = f.http.sendAsync(envelopeRequest(f, id), HttpResponse.BodyHandlers.ofString());
       // the request reaches Redis (and waits behind the SLEEP)
       await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10))
-          .until(() -> f.metric("spillway_edge_in_flight") >= 1);
+          .until(() -> f.metric(EDGE_IN_FLIGHT) >= 1);
       f.edge.close(); // blocks until the in-flight request is answered
       assertThat(inFlight.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
       assertThat(sleeping.get(10, TimeUnit.SECONDS)).isEqualTo("+OK");

@@ -1,5 +1,6 @@
 package io.spillway.edge;
 
+import static io.spillway.runtime.SpillwayMetric.EDGE_REJECTED;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spillway.schemas.BufferedEvent;
@@ -108,7 +109,7 @@ class EdgePayloadIntegrationTests {
    */
   @Test
   void slowClientsAreCutWhileGoodRequestsFlow() throws Exception {
-    double slowBefore = f.metric("spillway_edge_rejected_total", "reason=\"slow_client\"");
+    double slowBefore = f.metric(EDGE_REJECTED, "reason=\"slow_client\"");
     ExecutorService pool = Executors.newFixedThreadPool(130);
     AtomicBoolean stop = new AtomicBoolean();
     List<Long> goodMillis = new CopyOnWriteArrayList<>();
@@ -145,10 +146,10 @@ class EdgePayloadIntegrationTests {
     System.out.printf("good requests while 120 slow clients were held: %d, slowest %d ms%n", goodMillis.size(), max);
     // the 20 slow bodies reached the handler: answered 408 and counted
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (f.metric("spillway_edge_rejected_total", "reason=\"slow_client\"") < slowBefore + 20 && System.nanoTime() < deadline) {
+    while (f.metric(EDGE_REJECTED, "reason=\"slow_client\"") < slowBefore + 20 && System.nanoTime() < deadline) {
       Thread.sleep(50);
     }
-    assertThat(f.metric("spillway_edge_rejected_total", "reason=\"slow_client\"")).isGreaterThanOrEqualTo(slowBefore + 20);
+    assertThat(f.metric(EDGE_REJECTED, "reason=\"slow_client\"")).isGreaterThanOrEqualTo(slowBefore + 20);
   }
 
   /** Writes {@code head} a byte a second, then {@code bodyBytes} a byte a second; true once the server closed the connection. */

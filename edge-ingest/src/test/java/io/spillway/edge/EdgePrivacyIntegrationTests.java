@@ -1,5 +1,7 @@
 package io.spillway.edge;
 
+import static io.spillway.runtime.SpillwayMetric.EDGE_REJECTED;
+import static io.spillway.runtime.SpillwayMetric.EDGE_SCRUBBED;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -117,8 +119,8 @@ class EdgePrivacyIntegrationTests {
     assertThat(stored.get(2).contentType()).isEqualTo("application/json");
     assertThat(decoded(stored.get(3))).contains("\"sentry.interfaces.User\"", "\"ip_address\":null", "\"password\":\"[Filtered]\"");
     String metrics = f.metrics();
-    assertThat(f.metric("spillway_scrubbed_total", "route=\"wow/vod_be\"", "rule=\"@password:filter\"")).isPositive();
-    assertThat(f.metric("spillway_scrubbed_total", "rule=\"@anything:remove\"")).isPositive();
+    assertThat(f.metric(EDGE_SCRUBBED, "route=\"wow/vod_be\"", "rule=\"@password:filter\"")).isPositive();
+    assertThat(f.metric(EDGE_SCRUBBED, "rule=\"@anything:remove\"")).isPositive();
     assertThat(PrivacyCorpus.leaks(metrics)).isEmpty();
   }
 
@@ -154,7 +156,7 @@ class EdgePrivacyIntegrationTests {
     assertThat(get.statusCode()).isEqualTo(403);
     assertThat(get.body()).doesNotContain("hunter2");
     assertThat(f.count()).isZero();
-    assertThat(f.metric("spillway_edge_rejected_total", "reason=\"unscrubbable\"")).isGreaterThanOrEqualTo(2);
+    assertThat(f.metric(EDGE_REJECTED, "reason=\"unscrubbable\"")).isGreaterThanOrEqualTo(2);
   }
 
   @Test
@@ -168,7 +170,7 @@ class EdgePrivacyIntegrationTests {
         null, "application/octet-stream");
     assertThat(minidump.statusCode()).isEqualTo(200);
     assertThat(g.count()).isZero();
-    assertThat(g.metric("spillway_scrubbed_total", "route=\"other/p2\"", "rule=\"attachments:drop\"")).isEqualTo(2);
+    assertThat(g.metric(EDGE_SCRUBBED, "route=\"other/p2\"", "rule=\"attachments:drop\"")).isEqualTo(2);
   }
 
   /** sentry-java 8.63.0 itself, with personal data set through its API. */

@@ -5,6 +5,13 @@ import static io.spillway.edge.EdgeFixture.envelope;
 import static io.spillway.edge.EdgeFixture.gzip;
 import static io.spillway.edge.EdgeFixture.hex32;
 import static io.spillway.edge.EdgeFixture.zlib;
+import static io.spillway.runtime.SpillwayMetric.EDGE_ACCEPTED;
+import static io.spillway.runtime.SpillwayMetric.EDGE_IN_FLIGHT;
+import static io.spillway.runtime.SpillwayMetric.EDGE_REDIS_BUFFER;
+import static io.spillway.runtime.SpillwayMetric.EDGE_REDIS_WRITE;
+import static io.spillway.runtime.SpillwayMetric.EDGE_REJECTED;
+import static io.spillway.runtime.SpillwayMetric.EDGE_REQUEST;
+import static io.spillway.runtime.SpillwayMetric.EDGE_REQUESTS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.luben.zstd.Zstd;
@@ -420,7 +427,7 @@ class EdgeProtocolIntegrationTests {
       assertThat(f.send(HttpRequest.newBuilder(f.uri("/api/21/cron/job/limited/?status=ok")).GET().build()).statusCode()).isEqualTo(202);
     }
     assertThat(f.count()).isEqualTo(ok + 5);
-    assertThat(f.metric("spillway_edge_rejected_total", "reason=\"rate_limited\"", "route=\"wow/limited\"")).isEqualTo(limited);
+    assertThat(f.metric(EDGE_REJECTED, "reason=\"rate_limited\"", "route=\"wow/limited\"")).isEqualTo(limited);
   }
 
   @Test
@@ -440,8 +447,8 @@ class EdgeProtocolIntegrationTests {
   void metricsAndReadiness() {
     f.send(post("/api/20/envelope/", envelope(hex32(14), "m").getBytes(StandardCharsets.UTF_8)).header("X-Sentry-Auth", XSA).build());
     String m = f.metrics();
-    assertThat(m).contains("spillway_edge_requests_total{", "spillway_edge_accepted_total{", "spillway_edge_request_seconds_bucket",
-        "spillway_edge_redis_write_seconds_bucket", "spillway_edge_redis_buffer_bytes", "spillway_edge_in_flight");
+    assertThat(m).contains(EDGE_REQUESTS.exportedName() + "{", EDGE_ACCEPTED.exportedName() + "{", EDGE_REQUEST.exportedName() + "_bucket",
+        EDGE_REDIS_WRITE.exportedName() + "_bucket", EDGE_REDIS_BUFFER.exportedName(), EDGE_IN_FLIGHT.exportedName());
     assertThat(m).doesNotContain(VOD_BE_KEY);
     HttpResponse<String> ready = f.send(HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + f.edge.adminPort() + "/readyz")).build());
     assertThat(ready.statusCode()).isEqualTo(200);

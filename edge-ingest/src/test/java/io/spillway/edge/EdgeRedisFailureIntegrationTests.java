@@ -3,6 +3,7 @@ package io.spillway.edge;
 import static io.spillway.edge.EdgeFixture.envelope;
 import static io.spillway.edge.EdgeFixture.gzip;
 import static io.spillway.edge.EdgeFixture.hex32;
+import static io.spillway.runtime.SpillwayMetric.EDGE_REJECTED;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spillway.schemas.BufferedEvent;
@@ -91,8 +92,8 @@ class EdgeRedisFailureIntegrationTests {
       Set<String> ok = status.entrySet().stream().filter(e -> e.getValue() == 200).map(Map.Entry::getKey).collect(Collectors.toSet());
       Set<String> stored = f.events().stream().map(BufferedEvent::eventId).collect(Collectors.toSet());
       assertThat(stored).as("every 200 is in Redis").containsAll(ok);
-      assertThat(f.metric("spillway_edge_rejected_total", "reason=\"redis_unavailable\"")
-          + f.metric("spillway_edge_rejected_total", "reason=\"redis_timeout\"")).isGreaterThan(0);
+      assertThat(f.metric(EDGE_REJECTED, "reason=\"redis_unavailable\"")
+          + f.metric(EDGE_REJECTED, "reason=\"redis_timeout\"")).isGreaterThan(0);
       HttpResponse<String> ready = f.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + f.edge.adminPort() + "/readyz")).build());
       assertThat(ready.statusCode()).isEqualTo(200);
     }

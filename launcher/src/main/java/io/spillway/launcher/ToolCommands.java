@@ -4,6 +4,7 @@ import io.spillway.delivery.tools.Bound;
 import io.spillway.delivery.tools.DeadLetters;
 import io.spillway.delivery.tools.Replay;
 import io.spillway.delivery.tools.ReplayWatch;
+import io.spillway.runtime.SpillwayMetric;
 import io.spillway.runtime.status.PipelineStatus;
 import io.spillway.schemas.Route;
 import io.spillway.schemas.config.HostPort;
@@ -138,7 +139,8 @@ final class ToolCommands {
       b.append("\n  offsets read from ").append(s.source()).append(": ").append(String.join(" ", s.ranges()));
       if (!s.dryRun()) {
         b.append("\n  delivery now sends them under its rules (").append(s.deliveries()).append(" deliveries): follow with --wait, ")
-            .append("spillway_delivery_replay_total{replay=\"").append(s.replayId()).append("\"}; copies that fail go to the DLQ with header ")
+            .append(SpillwayMetric.DELIVERY_REPLAY.exportedName()).append("{replay=\"").append(s.replayId())
+            .append("\"}; copies that fail go to the DLQ with header ")
             .append(Replay.HEADER).append('=').append(s.replayId());
       }
       return b.toString();

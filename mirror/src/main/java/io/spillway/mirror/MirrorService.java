@@ -1,12 +1,11 @@
 package io.spillway.mirror;
 
-import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.spillway.runtime.AdminServer;
 import io.spillway.runtime.CheckResult;
 import io.spillway.runtime.Component;
 import io.spillway.runtime.Metrics;
+import io.spillway.runtime.SpillwayMetric;
 import io.spillway.runtime.status.StatusPage;
 import io.spillway.schemas.config.MirrorConfig;
 import io.spillway.schemas.config.SpillwayConfig;
@@ -145,20 +144,13 @@ public final class MirrorService implements AutoCloseable {
   private void bindMetrics(PrometheusMeterRegistry registry) {
     for (DatacenterWatch w : watches) {
       String dc = w.datacenter();
-      Gauge.builder("spillway_mirror_lag_records", w, x -> x.state().lagRecords()).tag("datacenter", dc)
-          .description("records of the datacenter's topic not copied to the central cluster yet (NaN: unreachable)").register(registry);
-      Gauge.builder("spillway_mirror_lag_seconds", w, x -> x.state().lagSeconds()).tag("datacenter", dc)
-          .description("age of the oldest record not copied yet; 0 when none waits (NaN: unreachable)").register(registry);
-      Gauge.builder("spillway_mirror_source_up", w, x -> x.state().reachable() && x.state().topicExists() ? 1 : 0)
-          .tag("datacenter", dc).description("1 while the datacenter's cluster answers and has the topic").register(registry);
-      Gauge.builder("spillway_mirror_running", this, x -> x.running(dc) == null ? 1 : 0).tag("datacenter", dc)
-          .description("1 while MirrorMaker 2's connector and tasks for the datacenter run").register(registry);
-      FunctionCounter.builder("spillway_mirror_gap_records", gaps, g -> g.total(dc)).tag("datacenter", dc)
-          .description("records the datacenter's retention deleted before they were copied (lost to the central site)")
-          .register(registry);
+      SpillwayMetric.MIRROR_LAG_RECORDS.gauge(w, x -> x.state().lagRecords(), dc).register(registry);
+      SpillwayMetric.MIRROR_LAG_SECONDS.gauge(w, x -> x.state().lagSeconds(), dc).register(registry);
+      SpillwayMetric.MIRROR_SOURCE_UP.gauge(w, x -> x.state().reachable() && x.state().topicExists() ? 1 : 0, dc).register(registry);
+      SpillwayMetric.MIRROR_RUNNING.gauge(this, x -> x.running(dc) == null ? 1 : 0, dc).register(registry);
+      SpillwayMetric.MIRROR_GAP.functionCounter(gaps, g -> g.total(dc), dc).register(registry);
       CopyTail.Copies copies = tail.copies(dc);
-      FunctionCounter.builder("spillway_mirror_records", copies, c -> c.records.get()).tag("datacenter", dc)
-          .description("copies written to the central cluster (records copied again after a restart included)").register(registry);
+      SpillwayMetric.MIRROR_RECORDS.functionCounter(copies, c -> c.records.get(), dc).register(registry);
     }
   }
 

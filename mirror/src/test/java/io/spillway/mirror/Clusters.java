@@ -1,5 +1,6 @@
 package io.spillway.mirror;
 
+import io.spillway.runtime.SpillwayMetric;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -133,7 +134,8 @@ final class Clusters {
   }
 
   /** A sample's value from a Prometheus scrape (sum over matching series), NaN when absent or unreachable. */
-  static double metric(int port, String name, String labelFragment) {
+  static double metric(int port, SpillwayMetric metric, String labelFragment) {
+    String name = metric.exportedName();
     HttpResponse<String> r = get(port, "/metrics");
     if (r == null || r.statusCode() != 200) return Double.NaN;
     double total = Double.NaN;

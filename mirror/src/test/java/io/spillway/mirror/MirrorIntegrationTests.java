@@ -1,5 +1,9 @@
 package io.spillway.mirror;
 
+import static io.spillway.runtime.SpillwayMetric.MIRROR_GAP;
+import static io.spillway.runtime.SpillwayMetric.MIRROR_LAG_RECORDS;
+import static io.spillway.runtime.SpillwayMetric.MIRROR_RECORDS;
+import static io.spillway.runtime.SpillwayMetric.MIRROR_SOURCE_UP;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -96,14 +100,14 @@ class MirrorIntegrationTests {
       assertThat(central.describeTopic("dc1." + topic)).as("a copy keeps the source's partitions").hasSize(3);
       assertThat(central.describeTopic("dc2." + topic)).hasSize(2);
       await("no lag").atMost(Duration.ofSeconds(30)).until(() ->
-          Clusters.metric(admin, "spillway_mirror_lag_records", "datacenter=\"dc1\"") == 0
-              && Clusters.metric(admin, "spillway_mirror_lag_records", "datacenter=\"dc2\"") == 0);
+          Clusters.metric(admin, MIRROR_LAG_RECORDS, "datacenter=\"dc1\"") == 0
+              && Clusters.metric(admin, MIRROR_LAG_RECORDS, "datacenter=\"dc2\"") == 0);
 
       // kill -9 while it copies a batch, then a batch while it is down
-      double copied = Clusters.metric(admin, "spillway_mirror_records_total", "datacenter=\"dc1\"");
+      double copied = Clusters.metric(admin, MIRROR_RECORDS, "datacenter=\"dc1\"");
       want1.addAll(Clusters.produce(dc1.bootstrapServers(), topic, 2000));
       await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
-          .until(() -> Clusters.metric(admin, "spillway_mirror_records_total", "datacenter=\"dc1\"") >= copied + 200);
+          .until(() -> Clusters.metric(admin, MIRROR_RECORDS, "datacenter=\"dc1\"") >= copied + 200);
       mirror.kill();
       want1.addAll(Clusters.produce(dc1.bootstrapServers(), topic, 500));
       want2.addAll(Clusters.produce(dc2.bootstrapServers(), topic, 300));
@@ -119,8 +123,8 @@ class MirrorIntegrationTests {
       System.out.printf("mirror kill -9: %d of %d dc1 records copied twice; all copied %d ms after the restart%n",
           duplicates, want1.size(), took);
       assertThat(copies.keySet()).containsAll(want1);
-      assertThat(Clusters.metric(admin, "spillway_mirror_gap_records_total", "datacenter=\"dc1\"")).isZero();
-      assertThat(Clusters.metric(admin, "spillway_mirror_source_up", null)).isEqualTo(2);
+      assertThat(Clusters.metric(admin, MIRROR_GAP, "datacenter=\"dc1\"")).isZero();
+      assertThat(Clusters.metric(admin, MIRROR_SOURCE_UP, null)).isEqualTo(2);
     }
   }
 
@@ -159,15 +163,15 @@ class MirrorIntegrationTests {
 
       mirror.start();
       await("the gap is reported").atMost(Duration.ofSeconds(120)).until(() ->
-          Clusters.metric(admin, "spillway_mirror_gap_records_total", "datacenter=\"dc1\"") == expected);
+          Clusters.metric(admin, MIRROR_GAP, "datacenter=\"dc1\"") == expected);
       await("the records after the gap are copied").atMost(Duration.ofSeconds(60)).until(() ->
           Clusters.ids(central.bootstrapServers(), "dc1." + topic).keySet().containsAll(after));
       HttpResponse<String> ready = Clusters.get(admin, "/readyz");
       assertThat(ready.statusCode()).isEqualTo(503);
       assertThat(ready.body()).contains("MIRROR GAP: " + expected + " records of dc1");
-      assertThat(Clusters.metric(admin, "spillway_mirror_gap_records_total", "datacenter=\"dc2\"")).isZero();
+      assertThat(Clusters.metric(admin, MIRROR_GAP, "datacenter=\"dc2\"")).isZero();
       Thread.sleep(5000); // a few more rounds of both observers: still counted once
-      assertThat(Clusters.metric(admin, "spillway_mirror_gap_records_total", "datacenter=\"dc1\"")).isEqualTo(expected);
+      assertThat(Clusters.metric(admin, MIRROR_GAP, "datacenter=\"dc1\"")).isEqualTo(expected);
     }
   }
 

@@ -1,5 +1,8 @@
 package io.spillway.proof;
 
+import static io.spillway.runtime.SpillwayMetric.DELIVERY_DUPLICATES_DROPPED;
+
+import io.spillway.runtime.SpillwayMetric;
 import io.spillway.testkit.JavaProcess;
 import io.spillway.testkit.KafkaCluster;
 import io.spillway.testkit.NetworkNamespace;
@@ -273,7 +276,8 @@ final class MultiDc implements AutoCloseable {
   }
 
   /** A metric of one admin port (sum over matching series), NaN when absent or unreachable. */
-  double metric(int port, String name, String labels) {
+  double metric(int port, SpillwayMetric metric, String labels) {
+    String name = metric.exportedName();
     HttpResponse<String> r = get(port, "/metrics");
     if (r == null || r.statusCode() != 200) return Double.NaN;
     double total = Double.NaN;
@@ -290,7 +294,7 @@ final class MultiDc implements AutoCloseable {
   double[] duplicatesDroppedPerInstance() {
     double[] out = new double[deliveryAdmins.size()];
     for (int i = 0; i < out.length; i++) {
-      double v = metric(deliveryAdmins.get(i), "spillway_delivery_duplicates_dropped_total", null);
+      double v = metric(deliveryAdmins.get(i), DELIVERY_DUPLICATES_DROPPED, null);
       HttpResponse<String> up = Double.isNaN(v) ? get(deliveryAdmins.get(i), "/healthz") : null;
       out[i] = !Double.isNaN(v) ? v : up != null && up.statusCode() == 200 ? 0 : Double.NaN;
     }

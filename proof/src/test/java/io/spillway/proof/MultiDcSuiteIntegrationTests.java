@@ -1,5 +1,6 @@
 package io.spillway.proof;
 
+import static io.spillway.runtime.SpillwayMetric.MIRROR_GAP;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -189,7 +190,7 @@ class MultiDcSuiteIntegrationTests {
     }
     m.mirror.start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-    while (System.nanoTime() < deadline && !(m.metric(m.mirrorAdmin, "spillway_mirror_gap_records_total", "datacenter=\"dc2\"") > 0)) {
+    while (System.nanoTime() < deadline && !(m.metric(m.mirrorAdmin, MIRROR_GAP, "datacenter=\"dc2\"") > 0)) {
       Pipeline.sleep(500);
     }
   }
@@ -279,7 +280,7 @@ class MultiDcSuiteIntegrationTests {
     fault.join(TimeUnit.MINUTES.toMillis(6));
     if (fault.isAlive()) throw new IllegalStateException(s.name() + ": fault thread did not finish");
     if (faultError[0] != null) throw new IllegalStateException(s.name() + ": fault failed", faultError[0]);
-    if (s.name().startsWith("mirror gap")) ledger.gapReported = m.metric(m.mirrorAdmin, "spillway_mirror_gap_records_total", "datacenter=\"dc2\"");
+    if (s.name().startsWith("mirror gap")) ledger.gapReported = m.metric(m.mirrorAdmin, MIRROR_GAP, "datacenter=\"dc2\"");
     long drainStart = System.nanoTime();
     Row row = count(m, s, ledger, z.drainTimeout(), droppedBefore);
     row = new Row(row.scenario(), row.sent(), row.acked(), row.delivered(), row.duplicates(), row.wrongPlace(), row.deadLettered(),
@@ -301,7 +302,7 @@ class MultiDcSuiteIntegrationTests {
       Map<String, String> dlq = FaultSuite.deadLetters(m.central.bootstrapServers(), MultiDc.TOPIC + ".dlq", l -> { });
       long outstanding = ledger.acked.keySet().stream().filter(id -> !got.containsKey(id) && !dlq.containsKey(id)).count();
       // the mirror counts a gap when it sees it: the datacenter watch before MM2 resumes, the tail as the copies arrive
-      if (s.lossAllowed()) ledger.gapReported = m.metric(m.mirrorAdmin, "spillway_mirror_gap_records_total", "datacenter=\"dc2\"");
+      if (s.lossAllowed()) ledger.gapReported = m.metric(m.mirrorAdmin, MIRROR_GAP, "datacenter=\"dc2\"");
       // the gap scenario: what the mirror reports lost will never arrive; done when only that many are outstanding
       boolean onlyTheGap = s.lossAllowed() && ledger.gapReported > 0 && outstanding == (long) ledger.gapReported;
       if (outstanding == 0 || onlyTheGap || System.nanoTime() > deadline) {

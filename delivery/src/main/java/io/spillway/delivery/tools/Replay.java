@@ -46,11 +46,6 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 public final class Replay {
   /** Header on every replayed copy: the replay id. */
   public static final String HEADER = KafkaForm.REPLAY;
-  /**
-   * The counter delivery keeps of what it made of a replay's copies, labelled {@code replay},
-   * {@code upstream}, {@code outcome} (exported as {@code <name>_total}); {@link ReplayWatch} reads it.
-   */
-  public static final String OUTCOMES_METRIC = "spillway_delivery_replay";
   /** A large event whose pieces are this many records apart is not waited for any longer. */
   static final int PIECE_WINDOW = DlqGroups.WINDOW;
 

@@ -1,5 +1,6 @@
 package io.spillway.delivery.tools;
 
+import io.spillway.runtime.SpillwayMetric;
 import io.spillway.runtime.status.PrometheusText;
 import io.spillway.runtime.status.Sample;
 import io.spillway.schemas.config.SpillwayConfig;
@@ -37,7 +38,6 @@ import org.apache.kafka.common.TopicPartition;
  * forgets its counts of events it had delivered: they then stay "pending" until the timeout.
  */
 public final class ReplayWatch {
-  static final String METRIC = Replay.OUTCOMES_METRIC + "_total";
   private static final Duration POLL = Duration.ofSeconds(1);
 
   private ReplayWatch() {}
@@ -97,7 +97,9 @@ public final class ReplayWatch {
           continue;
         }
         for (Sample s : PrometheusText.parse(r.body())) {
-          if (s.name().equals(METRIC) && s.label("replay").equals(replay.replayId())) byOutcome.merge(s.label("outcome"), s.value(), Double::sum);
+          if (s.is(SpillwayMetric.DELIVERY_REPLAY) && s.label("replay").equals(replay.replayId())) {
+            byOutcome.merge(s.label("outcome"), s.value(), Double::sum);
+          }
         }
       } catch (java.io.IOException e) {
         unreachable.add(metrics + " (" + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")");

@@ -2,7 +2,7 @@ package io.spillway.rules.filters;
 
 /**
  * Sentry's inbound filters, named as in the config ({@code filters.<name>}) and in the metric label
- * {@code spillway_filtered_total{filter}}. Checked in this order (Relay's, with {@code environments},
+ * {@code spillway_edge_filtered_total{filter}}. Checked in this order (Relay's, with {@code environments},
  * which Relay lacks, next to {@code releases}); the first that matches is the one counted.
  */
 public enum InboundFilter {

@@ -13,7 +13,7 @@ import java.util.regex.Pattern;
  * the key and else the value), its redaction, and the id it is reported under.
  *
  * @param id     the rule's own id (order and de-duplication within an application, as Relay)
- * @param origin the id counted in {@code spillway_scrubbed_total{rule}} (an alias that hides its inner rule reports itself)
+ * @param origin the id counted in {@code spillway_edge_scrubbed_total{rule}} (an alias that hides its inner rule reports itself)
  */
 record CompiledRule(String id, String origin, RuleType type, Redaction redaction, List<Step> steps, Hmac hmac) {
 

@@ -1,5 +1,6 @@
 package io.spillway.runtime.status;
 
+import io.spillway.runtime.SpillwayMetric;
 import java.util.Map;
 
 /** One line of a Prometheus text scrape: a series name, its labels and its value. */
@@ -12,5 +13,10 @@ public record Sample(String name, Map<String, String> labels, double value) {
 
   public String label(String key) {
     return labels.getOrDefault(key, "");
+  }
+
+  /** Whether this is a sample of {@code metric}'s series (by its exported name). */
+  public boolean is(SpillwayMetric metric) {
+    return name.equals(metric.exportedName());
   }
 }

@@ -1,5 +1,33 @@
 package io.spillway.runtime.status;
 
+import static io.spillway.runtime.SpillwayMetric.BRIDGE_DEAD_LETTERED;
+import static io.spillway.runtime.SpillwayMetric.BRIDGE_ENTRIES_MOVED;
+import static io.spillway.runtime.SpillwayMetric.BRIDGE_REDIS_BACKLOG_LENGTH;
+import static io.spillway.runtime.SpillwayMetric.BRIDGE_REDIS_BACKLOG_OLDEST_AGE;
+import static io.spillway.runtime.SpillwayMetric.BRIDGE_REDIS_BACKLOG_PENDING;
+import static io.spillway.runtime.SpillwayMetric.DELIVERY_BREAKER_OPEN;
+import static io.spillway.runtime.SpillwayMetric.DELIVERY_CONSUMER_LAG;
+import static io.spillway.runtime.SpillwayMetric.DELIVERY_DLQ;
+import static io.spillway.runtime.SpillwayMetric.DELIVERY_HELD;
+import static io.spillway.runtime.SpillwayMetric.DELIVERY_HELD_UNTIL;
+import static io.spillway.runtime.SpillwayMetric.DELIVERY_IN_FLIGHT;
+import static io.spillway.runtime.SpillwayMetric.DELIVERY_OK;
+import static io.spillway.runtime.SpillwayMetric.DELIVERY_PENDING;
+import static io.spillway.runtime.SpillwayMetric.DELIVERY_QUOTA_GUARD_CAPPED;
+import static io.spillway.runtime.SpillwayMetric.DELIVERY_QUOTA_GUARD_DROPPED;
+import static io.spillway.runtime.SpillwayMetric.DELIVERY_RETRIED;
+import static io.spillway.runtime.SpillwayMetric.EDGE_ACCEPTED;
+import static io.spillway.runtime.SpillwayMetric.EDGE_FILTERED;
+import static io.spillway.runtime.SpillwayMetric.EDGE_IN_FLIGHT;
+import static io.spillway.runtime.SpillwayMetric.EDGE_REJECTED;
+import static io.spillway.runtime.SpillwayMetric.MIRROR_GAP;
+import static io.spillway.runtime.SpillwayMetric.MIRROR_LAG_RECORDS;
+import static io.spillway.runtime.SpillwayMetric.MIRROR_LAG_SECONDS;
+import static io.spillway.runtime.SpillwayMetric.MIRROR_RECORDS;
+import static io.spillway.runtime.SpillwayMetric.MIRROR_RUNNING;
+import static io.spillway.runtime.SpillwayMetric.MIRROR_SOURCE_UP;
+
+import io.spillway.runtime.SpillwayMetric;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -74,9 +102,9 @@ public record StatusSnapshot(
   public record CappedIssue(String route, String issue, String title, double droppedInWindow) {}
 
   /**
-   * What the event rules removed: inbound filters at the edge ({@code spillway_filtered_total}), the
-   * quota guard in delivery ({@code spillway_quota_guard_dropped_total} per route, and the issues it
-   * caps now, from {@code spillway_quota_guard_capped}, largest first).
+   * What the event rules removed: inbound filters at the edge ({@code spillway_edge_filtered_total}), the
+   * quota guard in delivery ({@code spillway_delivery_quota_guard_dropped_total} per route, and the issues it
+   * caps now, from {@code spillway_delivery_quota_guard_capped}, largest first).
    */
   public record Rules(List<Filtered> filtered, Map<String, Double> guardDroppedByRoute, List<CappedIssue> capped) {
     public Rules {
@@ -431,12 +459,7 @@ public record StatusSnapshot(
 
     Map<String, double[]> streams = new TreeMap<>();
     for (Sample s : bridge) {
-      int idx = switch (s.name()) {
-        case "spillway_bridge_redis_backlog_length" -> 0;
-        case "spillway_bridge_redis_backlog_pending" -> 1;
-        case "spillway_bridge_redis_backlog_oldest_age_seconds" -> 2;
-        default -> -1;
-      };
+      int idx = indexOf(s, BRIDGE_REDIS_BACKLOG_LENGTH, BRIDGE_REDIS_BACKLOG_PENDING, BRIDGE_REDIS_BACKLOG_OLDEST_AGE);
       if (idx < 0 || Double.isNaN(s.value())) continue;
       double[] v = streams.computeIfAbsent(s.label("stream"), k -> new double[] {Double.NaN, Double.NaN, Double.NaN});
       // Several bridges report the same stream's figures: they are one stream, not a sum.
@@ -447,20 +470,20 @@ public record StatusSnapshot(
 
     // Micrometer registers a labelled counter at its first increment: a service that answered
     // but has no such series yet has counted 0 of them, which is known, unlike a silent service.
-    double accepted = known(edge, sum(edge, "spillway_edge_accepted_total"));
-    double rejected = known(edge, sum(edge, "spillway_edge_rejected_total"));
+    double accepted = known(edge, sum(edge, EDGE_ACCEPTED));
+    double rejected = known(edge, sum(edge, EDGE_REJECTED));
     Edge e = new Edge(accepted, rejected,
         rate(accepted, previous == null ? Double.NaN : previous.edge().acceptedTotal(), dt),
         rate(rejected, previous == null ? Double.NaN : previous.edge().rejectedTotal(), dt),
-        sum(edge, "spillway_edge_in_flight"));
+        sum(edge, EDGE_IN_FLIGHT));
 
-    double moved = known(bridge, sum(bridge, "spillway_bridge_entries_moved_total"));
+    double moved = known(bridge, sum(bridge, BRIDGE_ENTRIES_MOVED));
     Bridge br = new Bridge(moved, rate(moved, previous == null ? Double.NaN : previous.bridge().movedTotal(), dt),
-        known(bridge, sum(bridge, "spillway_bridge_dead_lettered_total")));
+        known(bridge, sum(bridge, BRIDGE_DEAD_LETTERED)));
 
     Map<String, Map<Integer, Double>> lags = new TreeMap<>();
     for (Sample s : delivery) {
-      if (!s.name().equals("kafka_consumer_fetch_manager_records_lag") || Double.isNaN(s.value())) continue;
+      if (!s.is(DELIVERY_CONSUMER_LAG) || Double.isNaN(s.value())) continue;
       String t = s.label("topic");
       // Kafka's fetch metrics write the topic with '.' replaced by '_'.
       String known = null;
@@ -479,17 +502,8 @@ public record StatusSnapshot(
 
     Map<String, double[]> ups = new TreeMap<>();
     for (Sample s : delivery) {
-      int idx = switch (s.name()) {
-        case "spillway_delivery_ok_total" -> 0;
-        case "spillway_delivery_held_total" -> 1;
-        case "spillway_delivery_retried_total" -> 2;
-        case "spillway_delivery_dlq_total" -> 3;
-        case "spillway_delivery_in_flight" -> 4;
-        case "spillway_delivery_held_until_seconds" -> 5;
-        case "spillway_delivery_breaker_open" -> 6;
-        case "spillway_delivery_pending" -> 7;
-        default -> -1;
-      };
+      int idx = indexOf(s, DELIVERY_OK, DELIVERY_HELD, DELIVERY_RETRIED, DELIVERY_DLQ, DELIVERY_IN_FLIGHT, DELIVERY_HELD_UNTIL,
+          DELIVERY_BREAKER_OPEN, DELIVERY_PENDING);
       if (idx < 0 || !s.labels().containsKey("upstream") || Double.isNaN(s.value())) continue;
       double[] v = ups.computeIfAbsent(s.label("upstream"), k -> new double[8]);
       if (idx == 5 || idx == 6) v[idx] = Math.max(v[idx], s.value()); // latest hold / any breaker open
@@ -509,13 +523,13 @@ public record StatusSnapshot(
     for (int i = 1; i < topics.size(); i++) {
       String copy = topics.get(i);
       String dc = copy.endsWith("." + topic) ? copy.substring(0, copy.length() - topic.length() - 1) : copy;
-      double copied = known(mirror, sumWhere(mirror, "spillway_mirror_records_total", "datacenter", dc));
+      double copied = known(mirror, sumWhere(mirror, MIRROR_RECORDS, "datacenter", dc));
       Datacenter p = null;
       if (previous != null) for (Datacenter d : previous.datacenters()) if (d.name().equals(dc)) p = d;
-      datacenters.add(new Datacenter(dc, copy, sumWhere(mirror, "spillway_mirror_source_up", "datacenter", dc),
-          sumWhere(mirror, "spillway_mirror_running", "datacenter", dc),
-          sumWhere(mirror, "spillway_mirror_lag_records", "datacenter", dc), sumWhere(mirror, "spillway_mirror_lag_seconds", "datacenter", dc),
-          known(mirror, sumWhere(mirror, "spillway_mirror_gap_records_total", "datacenter", dc)), copied,
+      datacenters.add(new Datacenter(dc, copy, sumWhere(mirror, MIRROR_SOURCE_UP, "datacenter", dc),
+          sumWhere(mirror, MIRROR_RUNNING, "datacenter", dc),
+          sumWhere(mirror, MIRROR_LAG_RECORDS, "datacenter", dc), sumWhere(mirror, MIRROR_LAG_SECONDS, "datacenter", dc),
+          known(mirror, sumWhere(mirror, MIRROR_GAP, "datacenter", dc)), copied,
           rate(copied, p == null ? Double.NaN : p.copiedTotal(), dt),
           lag.stream().filter(x -> x.topic().equals(copy)).mapToDouble(PartitionLag::lag).reduce(Double::sum).orElse(Double.NaN),
           groupLag.stream().filter(x -> x.topic().equals(copy)).mapToDouble(PartitionLag::lag).reduce(Double::sum).orElse(Double.NaN)));
@@ -529,7 +543,7 @@ public record StatusSnapshot(
   static Rules rules(List<Sample> edge, List<Sample> delivery, StatusSnapshot previous, double dt) {
     Map<String, Double> filtered = new TreeMap<>();
     for (Sample s : edge) {
-      if (!s.name().equals("spillway_filtered_total") || Double.isNaN(s.value())) continue;
+      if (!s.is(EDGE_FILTERED) || Double.isNaN(s.value())) continue;
       filtered.merge(s.label("route") + "\0" + s.label("filter"), s.value(), Double::sum);
     }
     Map<String, Double> before = new TreeMap<>();
@@ -543,8 +557,8 @@ public record StatusSnapshot(
     List<CappedIssue> capped = new ArrayList<>();
     for (Sample s : delivery) {
       if (Double.isNaN(s.value())) continue;
-      if (s.name().equals("spillway_quota_guard_dropped_total")) guard.merge(s.label("route"), s.value(), Double::sum);
-      if (s.name().equals("spillway_quota_guard_capped")) {
+      if (s.is(DELIVERY_QUOTA_GUARD_DROPPED)) guard.merge(s.label("route"), s.value(), Double::sum);
+      if (s.is(DELIVERY_QUOTA_GUARD_CAPPED)) {
         capped.add(new CappedIssue(s.label("route"), s.label("issue"), s.label("title"), s.value()));
       }
     }
@@ -557,21 +571,27 @@ public record StatusSnapshot(
     return Double.isNaN(v) && !scrape.isEmpty() ? 0 : v;
   }
 
+  /** Where {@code s} is among {@code metrics}, -1 when it is none of them. */
+  static int indexOf(Sample s, SpillwayMetric... metrics) {
+    for (int i = 0; i < metrics.length; i++) if (s.is(metrics[i])) return i;
+    return -1;
+  }
+
   /** Sum over the series whose {@code label} is {@code value}, {@code NaN} when there is none. */
-  static double sumWhere(List<Sample> samples, String name, String label, String value) {
+  static double sumWhere(List<Sample> samples, SpillwayMetric metric, String label, String value) {
     double total = Double.NaN;
     for (Sample s : samples) {
-      if (!s.name().equals(name) || !value.equals(s.label(label)) || Double.isNaN(s.value())) continue;
+      if (!s.is(metric) || !value.equals(s.label(label)) || Double.isNaN(s.value())) continue;
       total = Double.isNaN(total) ? s.value() : total + s.value();
     }
     return total;
   }
 
   /** Sum over every label set, {@code NaN} when the series is absent. */
-  static double sum(List<Sample> samples, String name) {
+  static double sum(List<Sample> samples, SpillwayMetric metric) {
     double total = Double.NaN;
     for (Sample s : samples) {
-      if (!s.name().equals(name) || Double.isNaN(s.value())) continue;
+      if (!s.is(metric) || Double.isNaN(s.value())) continue;
       total = Double.isNaN(total) ? s.value() : total + s.value();
     }
     return total;

@@ -24,9 +24,9 @@
  *   <li>An upstream is held while {@code spillway_delivery_held_until_seconds} is in the future
  *       (row {@code class="upstream held"}, with the time).</li>
  *   <li>"Filtered and capped" (shown when there is something to show): events the edge's inbound
- *       filters dropped, per route and filter ({@code spillway_filtered_total}), and the quota guard's
- *       drops per route and the issues it caps now ({@code spillway_quota_guard_dropped_total},
- *       {@code spillway_quota_guard_capped}); tables {@code #filtered}, {@code #capped}.</li>
+ *       filters dropped, per route and filter ({@code spillway_edge_filtered_total}), and the quota guard's
+ *       drops per route and the issues it caps now ({@code spillway_delivery_quota_guard_dropped_total},
+ *       {@code spillway_delivery_quota_guard_capped}); tables {@code #filtered}, {@code #capped}.</li>
  *   <li>The HTML has no script and no external asset (closed networks); a few lines of inline script
  *       fetch the page again every 2 s and swap the body (a meta refresh keeps headless Chromium's
  *       {@code --dump-dom} from finishing).

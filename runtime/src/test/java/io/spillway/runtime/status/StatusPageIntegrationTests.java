@@ -2,12 +2,12 @@ package io.spillway.runtime.status;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.spillway.runtime.AdminServer;
 import io.spillway.runtime.CheckResult;
 import io.spillway.runtime.Component;
 import io.spillway.runtime.Metrics;
+import io.spillway.runtime.SpillwayMetric;
 import io.spillway.schemas.config.HostPort;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -34,7 +34,7 @@ class StatusPageIntegrationTests {
   @Test
   void readinessStatesAndSelfScrapeUnderConcurrentRequests() throws Exception {
     PrometheusMeterRegistry registry = Metrics.registry("bridge", "b1");
-    Gauge.builder("spillway.bridge.redis.backlog.length", () -> 7).tag("stream", "spillway:events").register(registry);
+    SpillwayMetric.BRIDGE_REDIS_BACKLOG_LENGTH.gauge(7, n -> n, "spillway:events").strongReference(true).register(registry);
     AtomicBoolean kafkaOk = new AtomicBoolean(false);
     int closedPort;
     try (ServerSocket s = new ServerSocket(0)) {

@@ -16,17 +16,17 @@ class StatusRulesUnitTests {
   void filteredCountsQuotaGuardDropsAndTheIssuesBeingCapped() {
     long t0 = 1_800_000_000_000L;
     String edge0 = """
-        spillway_filtered_total{route="wow/web",filter="web_crawlers",service="edge"} 10
-        spillway_filtered_total{route="wow/web",filter="localhost",service="edge"} 4
+        spillway_edge_filtered_total{route="wow/web",filter="web_crawlers",service="edge"} 10
+        spillway_edge_filtered_total{route="wow/web",filter="localhost",service="edge"} 4
         """;
     String edge1 = """
-        spillway_filtered_total{route="wow/web",filter="web_crawlers",service="edge"} 30
-        spillway_filtered_total{route="wow/web",filter="localhost",service="edge"} 4
+        spillway_edge_filtered_total{route="wow/web",filter="web_crawlers",service="edge"} 30
+        spillway_edge_filtered_total{route="wow/web",filter="localhost",service="edge"} 4
         """;
     String delivery = """
-        spillway_quota_guard_dropped_total{route="wow/api"} 900
-        spillway_quota_guard_capped{route="wow/api",issue="00000000000000aa",title="NullPointerException: boom <b>"} 850
-        spillway_quota_guard_capped{route="wow/api",issue="00000000000000bb",title="TimeoutError: upstream"} 50
+        spillway_delivery_quota_guard_dropped_total{route="wow/api"} 900
+        spillway_delivery_quota_guard_capped{route="wow/api",issue="00000000000000aa",title="NullPointerException: boom <b>"} 850
+        spillway_delivery_quota_guard_capped{route="wow/api",issue="00000000000000bb",title="TimeoutError: upstream"} 50
         """;
     StatusSnapshot s0 = StatusSnapshot.build(t0, UP, PrometheusText.parse(edge0), List.of(), PrometheusText.parse(delivery), "t", List.of(), null);
     StatusSnapshot s1 = StatusSnapshot.build(t0 + 2000, UP, PrometheusText.parse(edge1), List.of(), PrometheusText.parse(delivery), "t",
