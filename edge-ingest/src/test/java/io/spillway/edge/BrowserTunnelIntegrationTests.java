@@ -9,6 +9,7 @@ import io.spillway.schemas.EndpointKind;
 import io.spillway.schemas.Route;
 import io.spillway.schemas.body.ContentEncoding;
 import io.spillway.schemas.body.Envelope;
+import io.spillway.testkit.Npm;
 import io.spillway.testkit.RedisServer;
 import java.io.File;
 import java.io.IOException;
@@ -123,24 +124,14 @@ class BrowserTunnelIntegrationTests {
    * {@code @sentry/browser} bundled into one script as an app's build would (npm + esbuild), kept in
    * target/ between runs.
    */
-  static synchronized Path sdkBundle() throws IOException, InterruptedException {
+  static synchronized Path sdkBundle() throws IOException {
     Path dir = Path.of("target", "browser-sdk").toAbsolutePath();
     Path bundle = dir.resolve("bundle-" + SDK_VERSION + ".js");
     if (Files.exists(bundle)) return bundle;
-    Files.createDirectories(dir);
-    run(dir, "npm", "install", "--no-audit", "--no-fund", "--silent", "@sentry/browser@" + SDK_VERSION, "esbuild@" + ESBUILD_VERSION);
+    Npm.install(dir, "@sentry/browser@" + SDK_VERSION, "esbuild@" + ESBUILD_VERSION);
     Files.writeString(dir.resolve("entry.js"), "import * as Sentry from \"@sentry/browser\"; window.Sentry = Sentry;\n");
-    run(dir, dir.resolve("node_modules/.bin/esbuild").toString(), "entry.js", "--bundle", "--format=iife", "--minify",
+    Npm.run(dir, dir.resolve("node_modules/.bin/esbuild").toString(), "entry.js", "--bundle", "--format=iife", "--minify",
         "--log-level=warning", "--outfile=" + bundle.getFileName());
     return bundle;
-  }
-
-  private static void run(Path dir, String... cmd) throws IOException, InterruptedException {
-    Path log = Files.createTempFile("spillway-npm-", ".log");
-    Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    if (!p.waitFor(5, TimeUnit.MINUTES) || p.exitValue() != 0) {
-      p.destroyForcibly();
-      fail(String.join(" ", cmd) + " failed (npm and the npm registry are needed for this test): " + Files.readString(log));
-    }
   }
 }

@@ -1,12 +1,12 @@
 package io.spillway.proof;
 
+import io.spillway.schemas.KafkaForm;
 import io.spillway.testkit.SentryUpstream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -22,8 +22,9 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 /**
  * Runs scenarios one at a time against one {@link Pipeline}: steady load for the scenario's
  * time, its fault injected part-way through and undone, then a bounded drain, then the count of
- * what happened to every event the scenario sent. Counting is by event id: the upstream's accepted
- * requests and the DLQ topic's {@code event-id} headers are compared with what the edge answered 200.
+ * what happened to every event the scenario sent. Counting is by event id and per destination: each
+ * upstream's accepted requests and the DLQ topic's {@code event-id} headers (by the destination that
+ * gave up) are compared with what the edge answered 200 on the routes that go there.
  */
 final class FaultSuite {
   /** A fault: injected at {@code at} into the scenario, undone {@code lasting} later. */
@@ -35,23 +36,49 @@ final class FaultSuite {
       boolean lossAllowed) {}
 
   /**
-   * One row of the report. {@code delivered}: acknowledged ids the upstream accepted at least once;
-   * {@code duplicates}: extra accepted deliveries of ids this scenario sent; {@code deadLettered}:
-   * acknowledged ids found in the DLQ topic and never delivered; {@code lost}: acknowledged, neither
-   * delivered nor dead-lettered; {@code deliveredUnacked}: delivered although the client got no
-   * 200 (the edge stored it, the answer was lost — an SDK would send it again).
+   * What one destination made of the events routed to it. {@code owed}: acknowledged ids routed there;
+   * {@code delivered}: of those, accepted (2xx) by its upstream at least once; {@code duplicates}: extra
+   * accepted deliveries of ids this scenario sent; {@code deadLettered}: owed ids found in the DLQ topic
+   * for this destination and never delivered; {@code lost}: owed, neither delivered nor dead-lettered;
+   * {@code stray}: ids of this scenario its upstream accepted although they were not routed there.
    */
-  record Row(String scenario, long sent, long acked, long delivered, long duplicates, long deadLettered, long lost,
-      long rejected, String rejectedDetail, long noAnswer, long skipped, long deliveredUnacked, long poisonDelivered,
-      Map<String, Long> dlqReasons, String note, boolean lossAllowed, Duration drainedIn, long largeWhole, long largeNotWhole) {}
+  record Tally(String destination, long owed, long delivered, long duplicates, long deadLettered, long lost, long stray,
+      Map<String, Long> dlqReasons) {}
+
+  /**
+   * A place events are counted at: the upstream {@code name} of the pipeline's config, and which of a
+   * scenario's sent ids are routed there.
+   */
+  record Destination(String name, SentryUpstream upstream, java.util.function.Function<Ledger, Set<String>> routed) {}
+
+  /**
+   * One row of the report. {@code destinations}: one tally per destination, the main upstream first
+   * (every event of the scenario), then the copy's (the copied route's events);
+   * {@code deliveredUnacked}: delivered to the main upstream although the client got no 200 (the edge
+   * stored it, the answer was lost — an SDK would send it again).
+   */
+  record Row(String scenario, long sent, long acked, List<Tally> destinations, long rejected, String rejectedDetail,
+      long noAnswer, long skipped, long deliveredUnacked, long poisonDelivered, String note, boolean lossAllowed,
+      Duration drainedIn, long largeWhole, long largeNotWhole) {
+    Tally main() {
+      return destinations.get(0);
+    }
+
+    Tally copy() {
+      return destinations.get(1);
+    }
+  }
 
   private final Pipeline pipeline;
+  private final List<Destination> destinations;
   private final int rate;
   private final Duration drainTimeout;
   private final List<String> log = new ArrayList<>();
 
   FaultSuite(Pipeline pipeline, int rate, Duration drainTimeout) {
     this.pipeline = pipeline;
+    this.destinations = List.of(new Destination("main", pipeline.upstream, l -> l.sent),
+        new Destination("copy", pipeline.copy, l -> l.copied));
     this.rate = rate;
     this.drainTimeout = drainTimeout;
   }
@@ -62,7 +89,7 @@ final class FaultSuite {
 
   Row run(Scenario s) throws Exception {
     Ledger ledger = new Ledger(s.name());
-    Map<Integer, Integer> statusBefore = pipeline.upstream.statusCounts();
+    List<Map<Integer, Integer>> statusBefore = destinations.stream().map(d -> d.upstream().statusCounts()).toList();
     say("scenario " + s.name() + ": load " + rate + "/s for " + s.load().toSeconds() + " s, fault at " + s.at().toSeconds()
         + " s for " + s.lasting().toSeconds() + " s");
     try (LoadGenerator load = new LoadGenerator(pipeline)) {
@@ -94,53 +121,88 @@ final class FaultSuite {
     long drainStart = System.nanoTime();
     Row row = count(s, ledger, true);
     Duration drained = Duration.ofNanos(System.nanoTime() - drainStart);
-    // what the upstream answered during this scenario (proves the fault reached delivery)
+    // what each upstream answered during this scenario (proves the fault reached delivery)
     StringBuilder answers = new StringBuilder();
-    pipeline.upstream.statusCounts().forEach((status, n) -> {
-      int d = n - statusBefore.getOrDefault(status, 0);
-      if (d > 0) answers.append(answers.length() == 0 ? "" : ", ").append(status).append("×").append(d);
-    });
-    String note = s.note() + "; upstream answered " + answers;
+    for (int i = 0; i < destinations.size(); i++) {
+      StringBuilder a = new StringBuilder();
+      Map<Integer, Integer> before = statusBefore.get(i);
+      destinations.get(i).upstream().statusCounts().forEach((status, n) -> {
+        int d = n - before.getOrDefault(status, 0);
+        if (d > 0) a.append(a.length() == 0 ? "" : ", ").append(status).append("×").append(d);
+      });
+      answers.append(i == 0 ? "" : "; ").append(destinations.get(i).name()).append(" answered ").append(a.length() == 0 ? "nothing" : a);
+    }
+    String note = s.note() + "; " + String.join("; ", ledger.notes) + (ledger.notes.isEmpty() ? "" : "; ") + answers;
     long[] large = largeWholeness(ledger);
     if (!ledger.largeDigests.isEmpty()) note += "; large events: " + large[0] + " delivered whole, " + large[1] + " not whole";
-    row = new Row(row.scenario(), row.sent(), row.acked(), row.delivered(), row.duplicates(), row.deadLettered(), row.lost(),
-        row.rejected(), row.rejectedDetail(), row.noAnswer(), row.skipped(), row.deliveredUnacked(), row.poisonDelivered(),
-        row.dlqReasons(), note, row.lossAllowed(), drained, large[0], large[1]);
-    say("  " + s.name() + ": sent=" + row.sent() + " acked=" + row.acked() + " delivered=" + row.delivered() + " duplicates="
-        + row.duplicates() + " dead-lettered=" + row.deadLettered() + " lost=" + row.lost() + " rejected=" + row.rejected()
+    row = new Row(row.scenario(), row.sent(), row.acked(), row.destinations(), row.rejected(), row.rejectedDetail(), row.noAnswer(),
+        row.skipped(), row.deliveredUnacked(), row.poisonDelivered(), note, row.lossAllowed(), drained, large[0], large[1]);
+    StringBuilder perDestination = new StringBuilder();
+    for (Tally t : row.destinations()) {
+      perDestination.append(" | ").append(t.destination()).append(": owed=").append(t.owed()).append(" delivered=").append(t.delivered())
+          .append(" duplicates=").append(t.duplicates()).append(" dead-lettered=").append(t.deadLettered()).append(" lost=")
+          .append(t.lost()).append(" stray=").append(t.stray()).append(" dlq=").append(t.dlqReasons());
+    }
+    say("  " + s.name() + ": sent=" + row.sent() + " acked=" + row.acked() + " rejected=" + row.rejected()
         + " [" + row.rejectedDetail() + "] no-answer=" + row.noAnswer() + " skipped=" + row.skipped()
-        + " delivered-without-200=" + row.deliveredUnacked() + " dlq=" + row.dlqReasons() + " drained in "
+        + " delivered-without-200=" + row.deliveredUnacked() + perDestination + " | drained in "
         + drained.toMillis() + " ms; " + pipeline.liveness());
     return row;
   }
 
-  /** Waits (up to the drain timeout) until every acknowledged id is delivered or dead-lettered, then counts. */
+  /**
+   * Waits (up to the drain timeout) until every acknowledged id is delivered or dead-lettered at every
+   * destination it was routed to, then counts.
+   */
   private Row count(Scenario s, Ledger ledger, boolean wait) {
     long deadline = System.nanoTime() + drainTimeout.toNanos();
     while (true) {
-      Map<String, Integer> accepted = acceptedCounts(pipeline.upstream);
-      Map<String, String> dlq = deadLetters();
-      Set<String> outstanding = new HashSet<>();
-      for (String id : ledger.acked) {
-        if (!accepted.containsKey(id) && !dlq.containsKey(id)) outstanding.add(id);
+      List<Map<String, Integer>> accepted = destinations.stream().map(d -> acceptedCounts(d.upstream())).toList();
+      Map<String, Map<String, String>> dlq = deadLettersByDestination(pipeline.kafka.bootstrapServers(), pipeline.dlqTopic, this::say);
+      boolean outstanding = false;
+      for (int i = 0; i < destinations.size() && !outstanding; i++) {
+        Set<String> routed = destinations.get(i).routed().apply(ledger);
+        Map<String, String> dead = dlq.getOrDefault(destinations.get(i).name(), Map.of());
+        for (String id : ledger.acked) {
+          if (routed.contains(id) && !accepted.get(i).containsKey(id) && !dead.containsKey(id)) {
+            outstanding = true;
+            break;
+          }
+        }
       }
-      if (outstanding.isEmpty() || !wait || System.nanoTime() > deadline) {
+      if (!outstanding || !wait || System.nanoTime() > deadline) {
         return row(s, ledger, accepted, dlq);
       }
       Pipeline.sleep(1000);
     }
   }
 
-  private Row row(Scenario s, Ledger ledger, Map<String, Integer> accepted, Map<String, String> dlq) {
+  private Row row(Scenario s, Ledger ledger, List<Map<String, Integer>> accepted, Map<String, Map<String, String>> dlq) {
+    List<Tally> tallies = new ArrayList<>();
+    for (int i = 0; i < destinations.size(); i++) {
+      Destination d = destinations.get(i);
+      tallies.add(tally(d.name(), d.routed().apply(ledger), ledger, accepted.get(i), dlq.getOrDefault(d.name(), Map.of())));
+    }
+    Map<String, Integer> atMain = accepted.get(0);
+    long poisonDelivered = ledger.ackedPoison.stream().filter(atMain::containsKey).count();
+    long deliveredUnacked = ledger.sent.stream().filter(id -> atMain.containsKey(id) && !ledger.acked.contains(id)).count();
+    return new Row(s.name(), ledger.sent.size(), ledger.acked.size(), List.copyOf(tallies), ledger.rejectedTotal(),
+        ledger.rejectedSummary(), ledger.noAnswer.get(), ledger.skipped.get(), deliveredUnacked, poisonDelivered, s.note(),
+        s.lossAllowed(), Duration.ZERO, 0, 0);
+  }
+
+  /** One destination's tally: {@code routed} = the scenario's sent ids routed there, {@code dlq} = its dead letters (id → reason). */
+  static Tally tally(String destination, Set<String> routed, Ledger ledger, Map<String, Integer> accepted, Map<String, String> dlq) {
+    long owed = 0;
     long delivered = 0;
     long dead = 0;
     long lost = 0;
-    long poisonDelivered = 0;
     Map<String, Long> reasons = new HashMap<>();
     for (String id : ledger.acked) {
+      if (!routed.contains(id)) continue;
+      owed++;
       if (accepted.containsKey(id)) {
         delivered++;
-        if (ledger.ackedPoison.contains(id)) poisonDelivered++;
       } else if (dlq.containsKey(id)) {
         dead++;
         reasons.merge(dlq.get(id), 1L, Long::sum);
@@ -149,16 +211,14 @@ final class FaultSuite {
       }
     }
     long duplicates = 0;
-    long deliveredUnacked = 0;
+    long stray = 0;
     for (String id : ledger.sent) {
       Integer n = accepted.get(id);
       if (n == null) continue;
       duplicates += n - 1;
-      if (!ledger.acked.contains(id)) deliveredUnacked++;
+      if (!routed.contains(id)) stray++;
     }
-    return new Row(s.name(), ledger.sent.size(), ledger.acked.size(), delivered, duplicates, dead, lost,
-        ledger.rejectedTotal(), ledger.rejectedSummary(), ledger.noAnswer.get(), ledger.skipped.get(), deliveredUnacked,
-        poisonDelivered, reasons, s.note(), s.lossAllowed(), Duration.ZERO, 0, 0);
+    return new Tally(destination, owed, delivered, duplicates, dead, lost, stray, reasons);
   }
 
   /** Of the large events acknowledged: {delivered with exactly the bytes sent, every delivery; delivered otherwise (any copy)}. */
@@ -185,13 +245,20 @@ final class FaultSuite {
     return m;
   }
 
-  /** Event id → DLQ reason of every record in the DLQ topic, read from the beginning to the end offsets. */
-  Map<String, String> deadLetters() {
-    return deadLetters(pipeline.kafka.bootstrapServers(), pipeline.dlqTopic, this::say);
+  /** Event id → DLQ reason of every record in {@code dlqTopic} (any destination), read from the beginning to the end offsets. */
+  static Map<String, String> deadLetters(String bootstrap, String dlqTopic, java.util.function.Consumer<String> say) {
+    Map<String, String> out = new HashMap<>();
+    deadLettersByDestination(bootstrap, dlqTopic, say).values().forEach(out::putAll);
+    return out;
   }
 
-  /** Event id → DLQ reason of every record in {@code dlqTopic}, read from the beginning to the end offsets. */
-  static Map<String, String> deadLetters(String bootstrap, String dlqTopic, java.util.function.Consumer<String> say) {
+  /**
+   * Upstream → (event id → DLQ reason) of every record in {@code dlqTopic}, read from the beginning to
+   * the end offsets. The upstream is that of the destination that gave up ({@code spillway.dlq.destination}),
+   * else of the record's route (its key).
+   */
+  static Map<String, Map<String, String>> deadLettersByDestination(String bootstrap, String dlqTopic,
+      java.util.function.Consumer<String> say) {
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
@@ -199,7 +266,7 @@ final class FaultSuite {
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     p.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
     p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "15000");
-    Map<String, String> out = new HashMap<>();
+    Map<String, Map<String, String>> out = new HashMap<>();
     try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
       List<TopicPartition> parts = c.partitionsFor(dlqTopic, Duration.ofSeconds(15)).stream()
           .map(i -> new TopicPartition(i.topic(), i.partition())).collect(Collectors.toList());
@@ -214,7 +281,11 @@ final class FaultSuite {
         if (done) break;
         for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(500))) {
           String id = header(r, "event-id");
-          if (id != null) out.put(id, String.valueOf(header(r, "spillway.dlq.reason")));
+          if (id == null) continue;
+          String destination = header(r, KafkaForm.DeadLetter.DESTINATION);
+          if (destination == null && r.key() != null) destination = new String(r.key(), StandardCharsets.UTF_8);
+          String upstream = destination == null ? "" : destination.substring(0, Math.max(0, destination.indexOf('/')));
+          out.computeIfAbsent(upstream, k -> new HashMap<>()).put(id, String.valueOf(header(r, KafkaForm.DeadLetter.REASON)));
         }
       }
     } catch (RuntimeException e) {

@@ -4,13 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spillway.proof.FaultSuite.Row;
 import io.spillway.proof.FaultSuite.Scenario;
+import io.spillway.proof.FaultSuite.Tally;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -135,6 +138,13 @@ class FaultSuiteIntegrationTests {
     list.add(new Scenario("upstream down (connection refused)", z.loadFor(z.upstreamDown()), z.at(), z.upstreamDown(),
         (p, l, g) -> p.upstream.down(),
         (p, l, g) -> p.upstream.up(), "upstream refused connections for " + z.upstreamDown().toSeconds() + " s", false));
+    list.add(new Scenario("copied route, one destination down", z.loadFor(z.upstreamDown()), z.at(), z.upstreamDown(),
+        (p, l, g) -> p.copy.failWhen(r -> true, 503, "copy destination down"),
+        (p, l, g) -> {
+          mainNotHeldBack(p, g, z.drainTimeout());
+          p.copy.reset();
+        }, "main/shop is copied to copy/shop; the copy's upstream answered 503 for " + z.upstreamDown().toSeconds()
+            + " s and longer until main had the copied route's events", false));
     list.add(new Scenario("upstream 429", z.loadFor(z.rateLimited()), z.at(), z.rateLimited(),
         (p, l, g) -> p.upstream.rateLimit(z.rateLimited(), "5", null),
         (p, l, g) -> p.upstream.reset(), "429 + Retry-After: 5 for " + z.rateLimited().toSeconds() + " s", false));
@@ -152,7 +162,48 @@ class FaultSuiteIntegrationTests {
     return list;
   }
 
+  /**
+   * While the copy's upstream still answers 503: waits until the main upstream has every copied-route
+   * event acknowledged so far (a destination that is down must not hold back the other; if it did, this
+   * times out and the scenario fails), and notes how many that was.
+   */
+  static void mainNotHeldBack(Pipeline p, Ledger g, Duration timeout) {
+    Set<String> owed = new HashSet<>();
+    for (String id : g.acked) if (g.copied.contains(id)) owed.add(id);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!new HashSet<>(p.upstream.acceptedEventIds()).containsAll(owed)) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("main did not get the copied route's " + owed.size() + " acknowledged events within "
+            + timeout.toSeconds() + " s while the copy was down");
+      }
+      Pipeline.sleep(200);
+    }
+    long atCopy = p.copy.acceptedEventIds().stream().filter(owed::contains).count();
+    g.notes.add("main had all " + owed.size() + " copied-route events acknowledged so far while the copy still answered 503 (copy had "
+        + atCopy + " of them)");
+  }
+
+  /**
+   * {@code -Dspillway.proof.scenarios=copied,steady}: only the scenarios whose name contains one of these
+   * (case-insensitive), to work on one scenario without the whole suite; unset: all of them.
+   */
+  static final String ONLY = System.getProperty("spillway.proof.scenarios", "").trim();
+
+  static List<Scenario> selected(List<Scenario> all) {
+    if (ONLY.isEmpty()) return all;
+    List<String> parts = java.util.Arrays.stream(ONLY.split(",")).map(String::trim).filter(x -> !x.isEmpty())
+        .map(x -> x.toLowerCase(Locale.ROOT)).toList();
+    List<Scenario> out = all.stream().filter(s -> parts.stream().anyMatch(s.name().toLowerCase(Locale.ROOT)::contains)).toList();
+    if (out.isEmpty()) {
+      throw new IllegalArgumentException("-Dspillway.proof.scenarios=" + ONLY + " matches none of "
+          + all.stream().map(Scenario::name).toList());
+    }
+    return out;
+  }
+
   private static void run(Size size, Path report) throws Exception {
+    // a selection never overwrites the full report (docs/reliability.md)
+    if (!ONLY.isEmpty()) report = Path.of("target", "reliability-" + size.name() + "-selected.md");
     Instant started = Instant.now();
     List<Row> rows = new ArrayList<>();
     List<String> log;
@@ -160,7 +211,7 @@ class FaultSuiteIntegrationTests {
     try (Pipeline p = Pipeline.start(size.brokers())) {
       FaultSuite suite = new FaultSuite(p, size.rate(), size.drainTimeout());
       suite.say("pipeline up in " + Duration.between(started, Instant.now()).toSeconds() + " s: " + p.liveness());
-      List<Scenario> all = scenarios(size);
+      List<Scenario> all = selected(scenarios(size));
       Files.createDirectories(report.toAbsolutePath().getParent());
       for (Scenario s : all) {
         rows.add(suite.run(s));
@@ -176,26 +227,41 @@ class FaultSuiteIntegrationTests {
     }
     Duration took = Duration.between(started, Instant.now());
     // the Multi-DC section (MultiDcSuiteIntegrationTests) of the same file is kept
-    Files.writeString(report, Report.markdown(size, rows, started, took, log, "") + MultiDcSuiteIntegrationTests.section(report));
+    Files.writeString(report, Report.markdown(size, rows, started, took, log,
+        ONLY.isEmpty() ? "" : "**Only the scenarios matching `-Dspillway.proof.scenarios=" + ONLY + "`.**\n\n") + MultiDcSuiteIntegrationTests.section(report));
     System.out.println("report written to " + report.toAbsolutePath());
 
     for (Row r : rows) {
       assertThat(r.acked()).as(r.scenario() + ": the load ran and the edge acknowledged events").isPositive();
-      assertThat(r.delivered() + r.deadLettered() + r.lost()).as(r.scenario() + ": every acknowledged event is accounted for")
-          .isEqualTo(r.acked());
-      assertThat(r.poisonDelivered()).as(r.scenario() + ": events for a route the upstream refuses were not delivered").isZero();
-      if (!r.lossAllowed()) {
-        assertThat(r.lost()).as(r.scenario() + ": acknowledged but neither delivered nor dead-lettered; " + liveness).isZero();
+      assertThat(r.main().owed()).as(r.scenario() + ": every acknowledged event is owed to the main upstream").isEqualTo(r.acked());
+      assertThat(r.copy().owed()).as(r.scenario() + ": the copied route was carried by the load").isPositive();
+      for (Tally t : r.destinations()) {
+        String at = r.scenario() + " at " + t.destination();
+        assertThat(t.delivered() + t.deadLettered() + t.lost()).as(at + ": every acknowledged event is accounted for").isEqualTo(t.owed());
+        if (!r.lossAllowed()) {
+          assertThat(t.lost()).as(at + ": acknowledged but neither delivered nor dead-lettered; " + liveness).isZero();
+        }
+        assertThat(t.stray()).as(at + ": events accepted there that were not routed there").isZero();
       }
+      assertThat(r.copy().dlqReasons()).as(r.scenario() + ": dead letters of the copy").isEmpty();
+      assertThat(r.poisonDelivered()).as(r.scenario() + ": events for a route the upstream refuses were not delivered").isZero();
       assertThat(r.largeNotWhole()).as(r.scenario() + ": large events delivered partial or mixed").isZero();
     }
-    Row large = rows.stream().filter(r -> r.scenario().startsWith("large events")).findFirst().orElseThrow();
-    assertThat(large.largeWhole()).as("large events delivered whole").isPositive();
-    Row malformed = rows.get(rows.size() - 1);
-    assertThat(malformed.rejected()).as("the malformed stream was refused").isPositive();
-    assertThat(malformed.deadLettered()).as("events for an unknown upstream project were dead-lettered").isPositive();
-    assertThat(malformed.dlqReasons()).as("dead-letter reasons (http_422: personal data reached the upstream)")
-        .containsOnlyKeys("http_401");
+    for (Row large : rows.stream().filter(r -> r.scenario().startsWith("large events")).toList()) {
+      assertThat(large.largeWhole()).as("large events delivered whole").isPositive();
+    }
+    for (Row malformed : rows.stream().filter(r -> r.scenario().startsWith("malformed")).toList()) {
+      assertThat(malformed.rejected()).as("the malformed stream was refused").isPositive();
+      assertThat(malformed.main().deadLettered()).as("events for an unknown upstream project were dead-lettered").isPositive();
+      assertThat(malformed.main().dlqReasons()).as("dead-letter reasons (http_422: personal data reached the upstream)")
+          .containsOnlyKeys("http_401");
+    }
+    for (Row copied : rows.stream().filter(r -> r.scenario().startsWith("copied route")).toList()) {
+      // the fault reached delivery: the copy's upstream refused deliveries, and still nothing was lost there
+      assertThat(copied.note()).as("the copy's upstream answered 503 during the scenario").containsPattern("copy answered [^;]*503×");
+      assertThat(copied.copy().lost()).as("copied route: lost at the copy").isZero();
+      assertThat(copied.main().lost()).as("copied route: lost at main").isZero();
+    }
   }
 
   /** The Markdown report: sizes, command, date, the table, notes. */
@@ -206,7 +272,7 @@ class FaultSuiteIntegrationTests {
       b.append("_Generated by `proof/src/test/java/io/spillway/proof/FaultSuiteIntegrationTests.java`; do not edit by hand._\n\n");
       b.append("- Size: **").append(z.name()).append("** — ").append(z.rate()).append(" events/s offered; ")
           .append(z.load().toSeconds()).append(" s of load per scenario (longer where the fault lasts longer), fault at ")
-          .append(z.at().toSeconds()).append(" s; upstream down ").append(z.upstreamDown().toSeconds()).append(" s; 429 for ")
+          .append(z.at().toSeconds()).append(" s; upstream down (and the copy's upstream 503) ").append(z.upstreamDown().toSeconds()).append(" s; 429 for ")
           .append(z.rateLimited().toSeconds()).append(" s; ").append(z.brokers()).append(" Kafka broker(s)")
           .append(z.brokers() >= 3 ? " (topic RF 3, min ISR 2)" : "").append("; Redis AOF `always`.\n");
       b.append("- Command: `proof/run.sh ").append(z.name())
@@ -216,24 +282,35 @@ class FaultSuiteIntegrationTests {
           .append(Runtime.getRuntime().availableProcessors()).append("-core machine, load average at the start ")
           .append(String.format(Locale.ROOT, "%.1f", START_LOAD)).append(".\n\n");
       b.append("Every process is separate: Redis (`redis-server`), Kafka (KRaft, `kafka.Kafka` per broker), edge, bridge and ")
-          .append("delivery each in its own JVM from its `main --config FILE`; the upstream is the testkit's `SentryUpstream`. ")
+          .append("delivery each in its own JVM from its `main --config FILE`; the upstreams (main and copy) are the testkit's `SentryUpstream`. ")
           .append("Counts are by event id. *Acknowledged* = answered 200 with the id. *Delivered* = acknowledged ids the upstream ")
           .append("accepted (2xx). *Duplicates* = extra 2xx deliveries of ids sent in that scenario. *Dead-lettered* = acknowledged ")
           .append("ids found in the DLQ topic (`event-id` header) and not delivered. *Lost* = acknowledged − delivered − ")
           .append("dead-lettered. *Rejected* = non-200 answers (the client was told); *no answer* = connection refused/reset or ")
-          .append("timeout (the client was told nothing was stored). Neither is a loss.\n\n");
-      b.append("| scenario | sent | acknowledged | delivered | duplicates | dead-lettered | lost | rejected | no answer | notes |\n");
-      b.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+          .append("timeout (the client was told nothing was stored). Neither is a loss. ")
+          .append("One event in ").append(LoadGenerator.COPIED_EVERY).append(" of the load goes on a copied route (`main/shop`, ")
+          .append("`copy_to: [\"copy/shop\"]`, a second upstream with its own key and project id): the *main* columns count every ")
+          .append("acknowledged event at the main upstream, the *copy* columns count the copied route's acknowledged events ")
+          .append("(*owed*) at the second upstream, the same way (its dead letters, if any, are in the notes).\n\n");
+      b.append("| scenario | sent | acknowledged | main: delivered | duplicates | dead-lettered | lost | copy: owed | delivered | ")
+          .append("duplicates | lost | rejected | no answer | notes |\n");
+      b.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
       for (Row r : rows) {
         StringBuilder n = new StringBuilder(r.note());
         if (r.rejected() > 0) n.append("; rejected ").append(r.rejectedDetail());
         if (r.deliveredUnacked() > 0) n.append("; ").append(r.deliveredUnacked()).append(" delivered although the client got no 200");
-        if (!r.dlqReasons().isEmpty()) n.append("; DLQ reasons ").append(r.dlqReasons());
+        if (!r.main().dlqReasons().isEmpty()) n.append("; DLQ reasons ").append(r.main().dlqReasons());
+        if (r.copy().deadLettered() > 0) n.append("; copy dead-lettered ").append(r.copy().deadLettered()).append(" ").append(r.copy().dlqReasons());
+        for (Tally t : r.destinations()) {
+          if (t.stray() > 0) n.append("; ").append(t.stray()).append(" accepted at ").append(t.destination()).append(" but not routed there");
+        }
         if (r.skipped() > 0) n.append("; ").append(r.skipped()).append(" sends skipped (generator at its in-flight cap)");
         n.append("; drained in ").append(String.format(Locale.ROOT, "%.1f", r.drainedIn().toMillis() / 1000.0)).append(" s after the load");
         b.append("| ").append(r.scenario()).append(" | ").append(r.sent()).append(" | ").append(r.acked()).append(" | ")
-            .append(r.delivered()).append(" | ").append(r.duplicates()).append(" | ").append(r.deadLettered()).append(" | ")
-            .append(r.lost()).append(r.lossAllowed() ? " (allowed)" : "").append(" | ").append(r.rejected()).append(" | ")
+            .append(r.main().delivered()).append(" | ").append(r.main().duplicates()).append(" | ").append(r.main().deadLettered())
+            .append(" | ").append(r.main().lost()).append(r.lossAllowed() ? " (allowed)" : "").append(" | ").append(r.copy().owed())
+            .append(" | ").append(r.copy().delivered()).append(" | ").append(r.copy().duplicates()).append(" | ").append(r.copy().lost())
+            .append(r.lossAllowed() ? " (allowed)" : "").append(" | ").append(r.rejected()).append(" | ")
             .append(r.noAnswer()).append(" | ").append(n.toString().replace("|", "/")).append(" |\n");
       }
       b.append("\n").append(Explanations.TEXT);

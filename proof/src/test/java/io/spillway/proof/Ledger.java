@@ -14,6 +14,8 @@ final class Ledger {
   final String scenario;
   final Set<String> sent = ConcurrentHashMap.newKeySet();
   final Set<String> acked = ConcurrentHashMap.newKeySet();
+  /** Ids sent on the copied route ({@link Pipeline#SHOP_ALIAS}): owed to the copy's destination as well once acknowledged. */
+  final Set<String> copied = ConcurrentHashMap.newKeySet();
   /** Acknowledged ids that were sent to a route the upstream rejects: expected in the DLQ, not at the upstream. */
   final Set<String> ackedPoison = ConcurrentHashMap.newKeySet();
   final Map<Integer, AtomicLong> rejectedByStatus = new ConcurrentHashMap<>();
@@ -22,6 +24,8 @@ final class Ledger {
   final Map<String, String> largeDigests = new ConcurrentHashMap<>();
   /** Sends the generator skipped because too many requests were already in flight (never sent, no id). */
   final AtomicLong skipped = new AtomicLong();
+  /** What the scenario's fault actions observed, for the report's notes. */
+  final java.util.List<String> notes = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   Ledger(String scenario) {
     this.scenario = scenario;

@@ -20,12 +20,15 @@ import java.util.concurrent.locks.LockSupport;
  * A bounded, fixed-rate event source: {@code rate} envelopes per second for a given time, each
  * with a fresh {@code event_id}, sent through the edge with the app's alias DSN. Requests are
  * asynchronous (so a slow or dead edge does not lower the offered rate) with at most
- * {@link #MAX_IN_FLIGHT} outstanding; a send that would exceed that is skipped and counted. A
+ * {@link #MAX_IN_FLIGHT} outstanding; a send that would exceed that is skipped and counted. One
+ * event in {@link #COPIED_EVERY} goes on the copied route (delivered to both upstreams). A
  * malformed stream ({@link #runMalformed}) runs the same way with bad requests mixed with events
  * for a route the upstream refuses.
  */
 final class LoadGenerator implements AutoCloseable {
   static final int MAX_IN_FLIGHT = 512;
+  /** One event in this many of {@link #run}'s load goes on the copied route. */
+  static final int COPIED_EVERY = 4;
   private final Pipeline pipeline;
   private final ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
     Thread t = new Thread(r, "proof-load-http");
@@ -41,9 +44,25 @@ final class LoadGenerator implements AutoCloseable {
         .connectTimeout(Duration.ofSeconds(2)).executor(executor).build();
   }
 
-  /** Sends good events at {@code rate}/s for {@code duration}, recording them in {@code ledger}. */
+  /**
+   * Sends good events at {@code rate}/s for {@code duration}, recording them in {@code ledger}: one in
+   * {@link #COPIED_EVERY} on the copied route ({@link Pipeline#SHOP_ALIAS}, delivered to both upstreams),
+   * the rest on the app's route.
+   */
   void run(Ledger ledger, int rate, Duration duration) {
-    pace(rate, duration, i -> sendEvent(ledger, Pipeline.APP_ALIAS, false));
+    pace(rate, duration, i -> sendEvent(ledger, i % COPIED_EVERY == COPIED_EVERY - 1 ? Pipeline.SHOP_ALIAS : Pipeline.APP_ALIAS, false));
+  }
+
+  /**
+   * Sends {@code n} events on {@code alias} as fast as the edge answers them (at most
+   * {@link #MAX_IN_FLIGHT} outstanding; none skipped) and returns once every one is answered.
+   */
+  void sendAll(Ledger ledger, String alias, int n) throws InterruptedException {
+    for (int i = 0; i < n; i++) {
+      inFlight.acquire();
+      post(ledger, alias, false, false);
+    }
+    awaitQuiet();
   }
 
   /**
@@ -137,22 +156,32 @@ final class LoadGenerator implements AutoCloseable {
       ledger.skipped.incrementAndGet();
       return;
     }
+    post(ledger, alias, poison, personalData);
+  }
+
+  /** Sends one event; the caller holds an {@link #inFlight} permit, released on the answer. */
+  private void post(Ledger ledger, String alias, boolean poison, boolean personalData) {
     String id = newId();
     ledger.sent.add(id);
+    if (alias.equals(Pipeline.SHOP_ALIAS)) ledger.copied.add(id);
     HttpRequest request = HttpRequest.newBuilder(pipeline.edgeUri("/api/1/envelope/"))
         .timeout(Duration.ofSeconds(10))
         .header("Content-Type", "application/x-sentry-envelope")
         .header("X-Sentry-Auth", "Sentry sentry_version=7, sentry_client=spillway-proof/1.0, sentry_key=" + alias)
         .POST(HttpRequest.BodyPublishers.ofByteArray(personalData ? envelopeWithPersonalData(id) : envelope(id))).build();
     client.sendAsync(request, HttpResponse.BodyHandlers.ofString()).whenComplete((r, err) -> {
-      inFlight.release();
-      if (err != null) {
-        ledger.noAnswer.incrementAndGet();
-      } else if (r.statusCode() == 200 && r.body().contains(id)) {
-        ledger.acked.add(id);
-        if (poison) ledger.ackedPoison.add(id);
-      } else {
-        ledger.rejected(r.statusCode());
+      try {
+        if (err != null) {
+          ledger.noAnswer.incrementAndGet();
+        } else if (r.statusCode() == 200 && r.body().contains(id)) {
+          ledger.acked.add(id);
+          if (poison) ledger.ackedPoison.add(id);
+        } else {
+          ledger.rejected(r.statusCode());
+        }
+      } finally {
+        // after the answer is recorded: awaitQuiet() then sees every answer in the ledger
+        inFlight.release();
       }
     });
   }
@@ -168,14 +197,17 @@ final class LoadGenerator implements AutoCloseable {
     if (encoding != null) b.header("Content-Encoding", encoding);
     client.sendAsync(b.POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString())
         .whenComplete((r, err) -> {
-          inFlight.release();
-          if (err != null) {
-            ledger.noAnswer.incrementAndGet();
-          } else if (r.statusCode() == 200) {
-            // Bad input the edge took: it has no id we can follow, so it is reported, and it fails the suite.
-            ledger.acked.add("malformed-accepted-" + UUID.randomUUID());
-          } else {
-            ledger.rejected(r.statusCode());
+          try {
+            if (err != null) {
+              ledger.noAnswer.incrementAndGet();
+            } else if (r.statusCode() == 200) {
+              // Bad input the edge took: it has no id we can follow, so it is reported, and it fails the suite.
+              ledger.acked.add("malformed-accepted-" + UUID.randomUUID());
+            } else {
+              ledger.rejected(r.statusCode());
+            }
+          } finally {
+            inFlight.release();
           }
         });
   }

@@ -16,9 +16,9 @@ import java.util.List;
 /**
  * The whole pipeline as separate processes: Redis ({@link RedisServer}), Kafka brokers
  * ({@link KafkaCluster}), and the edge, bridge and delivery apps each in its own child JVM run
- * from its {@code main --config FILE}, so a scenario can SIGKILL any of them. The upstream is a
- * {@link SentryUpstream} in the test JVM. Every port is fixed at start so a restarted process
- * comes back where the others expect it.
+ * from its {@code main --config FILE}, so a scenario can SIGKILL any of them. The upstreams are two
+ * {@link SentryUpstream}s in the test JVM: {@code main}, and {@code copy}, where the copied routes'
+ * copies go. Every port is fixed at start so a restarted process comes back where the others expect it.
  */
 final class Pipeline implements AutoCloseable {
   /** The app's DSN key (an alias) and the real project the upstream knows. */
@@ -27,10 +27,28 @@ final class Pipeline implements AutoCloseable {
   static final String APP_KEY = "a42a42a42a42a42a42a42a42a42a42a4";
   /** A route the edge accepts but the upstream does not know: its events end up dead-lettered (401). */
   static final String GHOST_ALIAS = "ghostalias";
+  /**
+   * The copied route (issue 12): {@code main/shop} (alias, project 44 on the main upstream) is copied
+   * to {@code copy/shop}, another project (4501234) with its own key on the second upstream.
+   */
+  static final String SHOP_ALIAS = "proofshop";
+  static final long SHOP_ID = 44;
+  static final String SHOP_KEY = "c44c44c44c44c44c44c44c44c44c44c4";
+  static final long COPY_SHOP_ID = 4501234;
+  static final String COPY_SHOP_KEY = "d45d45d45d45d45d45d45d45d45d45d4";
+  /** {@code main/bulk} (project 45) is copied to {@code copy/sampled} (4501235), which takes {@link #SAMPLE_RATE} of its events by event id. */
+  static final String BULK_ALIAS = "proofbulk";
+  static final long BULK_ID = 45;
+  static final String BULK_KEY = "e46e46e46e46e46e46e46e46e46e46e4";
+  static final long SAMPLED_ID = 4501235;
+  static final String SAMPLED_KEY = "f47f47f47f47f47f47f47f47f47f47f4";
+  static final double SAMPLE_RATE = 0.1;
 
   final RedisServer redis;
   final KafkaCluster kafka;
   final SentryUpstream upstream;
+  /** The second upstream, where the copied routes' copies go. */
+  final SentryUpstream copy;
   final int edgePort;
   final String dlqTopic = "spillway.events.dlq";
   final JavaProcess edge;
@@ -44,10 +62,12 @@ final class Pipeline implements AutoCloseable {
   private final Path dir;
   private final HttpClient probe = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-  private Pipeline(RedisServer redis, KafkaCluster kafka, SentryUpstream upstream, int brokers) throws Exception {
+  private Pipeline(RedisServer redis, KafkaCluster kafka, SentryUpstream upstream, SentryUpstream copy, int brokers)
+      throws Exception {
     this.redis = redis;
     this.kafka = kafka;
     this.upstream = upstream;
+    this.copy = copy;
     this.dir = Files.createTempDirectory("spillway-proof-");
     this.edgePort = RedisServer.freePort();
     this.edgeAdmin = RedisServer.freePort();
@@ -72,8 +92,17 @@ final class Pipeline implements AutoCloseable {
             projects:
               app:   { alias: "%s", id: %d, key: "%s" }
               ghost: { alias: "%s", id: 43, key: "b43b43b43b43b43b43b43b43b43b43b4" }
+              shop:  { alias: "%s", id: %d, key: "%s", copy_to: ["copy/shop"] }
+              bulk:  { alias: "%s", id: %d, key: "%s", copy_to: ["copy/sampled"] }
+          copy:
+            url: "%s"
+            projects:
+              shop:    { id: %d, key: "%s" }
+              sampled: { id: %d, key: "%s", copy_to_sample_rate: %s }
         """.formatted(edgePort, edgeAdmin, bridgeAdmin, deliveryAdmin, dir.resolve("delivery-state"), redis.uri(),
-        kafka.bootstrapServers(), rf, minIsr, upstream.url(), APP_ALIAS, APP_ID, APP_KEY, GHOST_ALIAS);
+        kafka.bootstrapServers(), rf, minIsr, upstream.url(), APP_ALIAS, APP_ID, APP_KEY, GHOST_ALIAS,
+        SHOP_ALIAS, SHOP_ID, SHOP_KEY, BULK_ALIAS, BULK_ID, BULK_KEY,
+        copy.url(), COPY_SHOP_ID, COPY_SHOP_KEY, SAMPLED_ID, SAMPLED_KEY, SAMPLE_RATE);
     Path config = dir.resolve("spillway.yml");
     Files.writeString(config, yaml);
     List<String> jvm = List.of("-Xmx256m", "-XX:+UseSerialGC");
@@ -89,18 +118,22 @@ final class Pipeline implements AutoCloseable {
     RedisServer redis = null;
     KafkaCluster kafka = null;
     SentryUpstream upstream = null;
+    SentryUpstream copy = null;
     try {
       redis = RedisServer.launch(RedisServer.Fsync.ALWAYS);
       kafka = KafkaCluster.start(brokers);
       // Ids, statuses and times are all the ledger needs; a million kept bodies would fill this JVM's heap.
-      upstream = SentryUpstream.start().project(APP_ID, APP_KEY, null).keepBodies(false);
+      upstream = SentryUpstream.start().project(APP_ID, APP_KEY, null).project(SHOP_ID, SHOP_KEY, null)
+          .project(BULK_ID, BULK_KEY, null).keepBodies(false);
+      copy = SentryUpstream.start().project(COPY_SHOP_ID, COPY_SHOP_KEY, null).project(SAMPLED_ID, SAMPLED_KEY, null)
+          .keepBodies(false);
       // Load every testkit class now: other engineers re-install the testkit jar in ~/.m2 while a
       // long run is going, and a class first loaded after that fails (NoClassDefFoundError, seen).
       upstream.rateLimit(Duration.ZERO, "1", null).reset();
       for (Class<?> c : List.of(SentryUpstream.class, KafkaCluster.class, RedisServer.class, JavaProcess.class)) {
         for (Class<?> inner : c.getDeclaredClasses()) Class.forName(inner.getName(), true, c.getClassLoader());
       }
-      Pipeline p = new Pipeline(redis, kafka, upstream, brokers);
+      Pipeline p = new Pipeline(redis, kafka, upstream, copy, brokers);
       try {
         p.awaitReady(Duration.ofSeconds(120));
         return p;
@@ -109,7 +142,7 @@ final class Pipeline implements AutoCloseable {
         throw e;
       }
     } catch (Exception e) {
-      for (AutoCloseable c : new AutoCloseable[] {upstream, kafka, redis}) {
+      for (AutoCloseable c : new AutoCloseable[] {upstream, copy, kafka, redis}) {
         if (c != null) c.close();
       }
       throw e;
@@ -202,7 +235,7 @@ final class Pipeline implements AutoCloseable {
   @Override
   public void close() {
     // delivery first with SIGTERM is not needed: the suite's accounting is done before close.
-    for (AutoCloseable c : new AutoCloseable[] {edge, bridge, delivery, upstream, kafka, redis}) {
+    for (AutoCloseable c : new AutoCloseable[] {edge, bridge, delivery, upstream, copy, kafka, redis}) {
       try {
         if (c != null) c.close();
       } catch (Exception ignored) {
