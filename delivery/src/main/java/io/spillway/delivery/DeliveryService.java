@@ -178,7 +178,7 @@ public final class DeliveryService implements AutoCloseable {
     try {
       ensureTopics(config);
     } catch (RuntimeException e) {
-      // Kafka unreachable (30 s) or refusing: fail the start, without leaving the admin port or Redis client behind.
+      // Kafka unreachable (3 min) or refusing: fail the start, without leaving the admin port or Redis client behind.
       admin.close();
       shared.limits().close();
       shared.http.close();
@@ -341,13 +341,27 @@ public final class DeliveryService implements AutoCloseable {
     }
   }
 
+  /**
+   * Creates or checks the topics. Kafka that does not answer is tried again for up to {@link #TOPICS_PATIENCE}
+   * (a broker still starting, or a machine so busy that one admin call timed out, must not end the start);
+   * a refusal (authorization, a topic too strict for large events) fails at once.
+   */
   private static void ensureTopics(SpillwayConfig config) {
+    long deadline = System.nanoTime() + TOPICS_PATIENCE.toNanos();
     try (Admin a = KafkaClients.newAdmin(config.kafka(), "spillway-delivery-admin")) {
-      KafkaTopics.ensure(a, KafkaTopics.pipeline(config.kafka()), Duration.ofSeconds(30));
-    } catch (KafkaTopics.TopicsException e) {
-      throw new IllegalStateException(e.getMessage(), e);
+      while (true) {
+        try {
+          KafkaTopics.ensure(a, KafkaTopics.pipeline(config.kafka()), Duration.ofSeconds(30));
+          return;
+        } catch (KafkaTopics.TopicsException e) {
+          if (!e.noAnswer() || System.nanoTime() > deadline) throw new IllegalStateException(e.getMessage(), e);
+          log.warn("{}; trying again", e.getMessage());
+        }
+      }
     }
   }
+
+  static final Duration TOPICS_PATIENCE = Duration.ofMinutes(3);
 
   private static java.util.concurrent.ThreadFactory daemon(String name) {
     AtomicInteger n = new AtomicInteger();

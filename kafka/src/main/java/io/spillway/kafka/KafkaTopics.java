@@ -48,6 +48,11 @@ public final class KafkaTopics {
     TopicsException(String message, Throwable cause) {
       super(message, cause);
     }
+
+    /** Kafka did not answer in time (unreachable or overloaded): worth another try, unlike a refusal. */
+    public boolean noAnswer() {
+      return getCause() instanceof TimeoutException || getCause() instanceof org.apache.kafka.common.errors.TimeoutException;
+    }
   }
 
   private KafkaTopics() {}
