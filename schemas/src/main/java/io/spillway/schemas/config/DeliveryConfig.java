@@ -15,6 +15,11 @@ import java.time.Duration;
  * @param punctuateInterval how often each task applies HTTP outcomes and sends due events
  * @param chunkTimeout   an event whose chunks stopped arriving this long ago, while newer events kept
  *                       arriving, is given up as incomplete (its chunks go to the DLQ)
+ * @param standbyReplicas copies of each task's stores kept warm on other instances ({@code num.standby.replicas}):
+ *                       a failover takes over from a copy instead of restoring the changelog
+ * @param instanceId     {@code group.instance.id} (static membership): {@link #INSTANCE_ID_AUTO} = this host and
+ *                       state directory, {@link #INSTANCE_ID_NONE} = dynamic membership, else the id itself
+ * @param storeMemory    RocksDB memory of all this instance's stores together (block cache and write buffers)
  */
 public record DeliveryConfig(
     HostPort admin,
@@ -25,7 +30,10 @@ public record DeliveryConfig(
     Duration retryMax,
     String stateDir,
     Duration punctuateInterval,
-    Duration chunkTimeout) {
+    Duration chunkTimeout,
+    int standbyReplicas,
+    String instanceId,
+    long storeMemory) {
 
   public static final String DEFAULT_ADMIN = "127.0.0.1:9102";
   public static final String DEFAULT_APPLICATION_ID = "spillway-delivery";
@@ -42,4 +50,21 @@ public record DeliveryConfig(
    */
   public static final Duration DEFAULT_PUNCTUATE_INTERVAL = Duration.ofMillis(5);
   public static final Duration DEFAULT_CHUNK_TIMEOUT = Duration.ofHours(1);
+  /**
+   * 1: a killed instance's tasks move to the instance that holds their copy, which only replays the
+   * last changelog records instead of the whole store (see delivery/README, "Failover").
+   */
+  public static final int DEFAULT_STANDBY_REPLICAS = 1;
+  /** Derive a stable id from the host name and the state directory (both survive a restart). */
+  public static final String INSTANCE_ID_AUTO = "auto";
+  /** No static membership: a restarted instance joins as a new member. */
+  public static final String INSTANCE_ID_NONE = "none";
+  public static final String DEFAULT_INSTANCE_ID = INSTANCE_ID_AUTO;
+  /** Shared by every store of the instance (see delivery/README, "Memory"). */
+  public static final long DEFAULT_STORE_MEMORY = 64L << 20;
+
+  /** Whether {@code id} may be a {@code group.instance.id} (Kafka's legal characters; Streams appends {@code -<thread>}). */
+  public static boolean isInstanceId(String id) {
+    return id != null && id.matches("[A-Za-z0-9._-]{1,200}");
+  }
 }

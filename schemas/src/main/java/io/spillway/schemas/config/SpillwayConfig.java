@@ -177,13 +177,20 @@ public record SpillwayConfig(
         r.duration("retry_max", DeliveryConfig.DEFAULT_RETRY_MAX),
         r.string("state_dir", DeliveryConfig.DEFAULT_STATE_DIR),
         r.duration("punctuate_interval", DeliveryConfig.DEFAULT_PUNCTUATE_INTERVAL),
-        r.duration("chunk_timeout", DeliveryConfig.DEFAULT_CHUNK_TIMEOUT));
+        r.duration("chunk_timeout", DeliveryConfig.DEFAULT_CHUNK_TIMEOUT),
+        (int) r.integer("standby_replicas", DeliveryConfig.DEFAULT_STANDBY_REPLICAS, 0, 5),
+        r.string("instance_id", DeliveryConfig.DEFAULT_INSTANCE_ID),
+        r.bytes("store_memory", DeliveryConfig.DEFAULT_STORE_MEMORY));
     if (c.retryMax().compareTo(c.retryInitial()) < 0) r.problem("retry_max", "must be at least retry_initial");
     if (c.stateDir().isBlank()) r.problem("state_dir", "must not be empty");
     if (c.punctuateInterval().toMillis() < 1 || c.punctuateInterval().toMillis() > 1000) {
       r.problem("punctuate_interval", "must be between 1ms and 1s");
     }
     if (c.chunkTimeout().toSeconds() < 1) r.problem("chunk_timeout", "must be at least 1s");
+    if (!DeliveryConfig.isInstanceId(c.instanceId())) {
+      r.problem("instance_id", "expected auto, none or an id of letters, digits, '.', '_' and '-' (at most 200), got \"" + c.instanceId() + "\"");
+    }
+    if (c.storeMemory() < (8L << 20)) r.problem("store_memory", "must be at least 8MiB");
     r.rejectUnknownKeys();
     return c;
   }
