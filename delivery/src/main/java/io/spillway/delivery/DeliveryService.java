@@ -191,7 +191,7 @@ public final class DeliveryService implements AutoCloseable {
         new ByteArraySerializer(), "deliver");
 
     Properties p = new Properties();
-    GroupMembership.defaults(p);
+    Takeover.defaults(p);
     p.putAll(config.kafka().properties());
     p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.delivery().applicationId());
     p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
@@ -210,13 +210,13 @@ public final class DeliveryService implements AutoCloseable {
     p.put(StreamsConfig.producerPrefix("acks"), "all");
     // Small batches: punctuators (sending, applying outcomes) run between them.
     p.put(StreamsConfig.consumerPrefix("max.poll.records"), 500);
-    GroupMembership.apply(p, config.delivery(), identityHost());
+    Takeover.apply(p, config.delivery(), identityHost());
     this.storeMemory = new StoreMemory(config.delivery().storeMemory());
     p.put(StoreMemory.CONFIG, storeMemory);
     p.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, StoreMemory.Setter.class);
     this.streams = new KafkaStreams(topology, p);
     streams.setUncaughtExceptionHandler(e -> {
-      if (GroupMembership.fenced(e)) {
+      if (Takeover.fenced(e)) {
         // Replacing the thread would fence the other process in turn, back and forth.
         log.error("another delivery process joined with this instance's group.instance.id {}: stopping this one;"
             + " give each instance its own delivery.instance_id (or state_dir)", p.get(StreamsConfig.consumerPrefix("group.instance.id")), e);
@@ -300,7 +300,7 @@ public final class DeliveryService implements AutoCloseable {
     }
     streamsMetrics.close();
     // Leave the group: the partitions move to the other instances now, not after session.timeout.ms
-    // (static members only: a dynamic member of a Streams group never leaves, see GroupMembership).
+    // (static members only: a dynamic member of a Streams group never leaves, see Takeover).
     streams.close(new KafkaStreams.CloseOptions().timeout(Duration.ofSeconds(30)).leaveGroup(true));
     storeMemory.close();
     shared.limits().close();

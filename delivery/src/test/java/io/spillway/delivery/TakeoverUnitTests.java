@@ -10,7 +10,7 @@ import org.apache.kafka.common.errors.FencedInstanceIdException;
 import org.apache.kafka.streams.errors.StreamsException;
 import org.junit.jupiter.api.Test;
 
-class GroupMembershipUnitTests {
+class TakeoverUnitTests {
 
   private static DeliveryConfig delivery(String yaml) {
     return SpillwayConfig.parse(yaml, Map.of(), "t").delivery();
@@ -19,40 +19,40 @@ class GroupMembershipUnitTests {
   @Test
   void autoIdIsStablePerHostAndStateDirAndLegalForKafka() {
     DeliveryConfig a = delivery("delivery: { state_dir: /var/lib/spillway/a }");
-    String id = GroupMembership.instanceId(a, "pod-7.example.com");
-    assertThat(id).isEqualTo(GroupMembership.instanceId(delivery("delivery: { state_dir: /var/lib/spillway/a/ }"), "pod-7.example.com"))
+    String id = Takeover.instanceId(a, "pod-7.example.com");
+    assertThat(id).isEqualTo(Takeover.instanceId(delivery("delivery: { state_dir: /var/lib/spillway/a/ }"), "pod-7.example.com"))
         .startsWith("pod-7.example.com-")
         .matches("[A-Za-z0-9._-]+");
-    assertThat(GroupMembership.instanceId(delivery("delivery: { state_dir: /var/lib/spillway/b }"), "pod-7.example.com")).isNotEqualTo(id);
-    assertThat(GroupMembership.instanceId(a, "pod-8.example.com")).isNotEqualTo(id);
-    assertThat(GroupMembership.instanceId(a, "host with spaces")).startsWith("host-with-spaces-");
+    assertThat(Takeover.instanceId(delivery("delivery: { state_dir: /var/lib/spillway/b }"), "pod-7.example.com")).isNotEqualTo(id);
+    assertThat(Takeover.instanceId(a, "pod-8.example.com")).isNotEqualTo(id);
+    assertThat(Takeover.instanceId(a, "host with spaces")).startsWith("host-with-spaces-");
   }
 
   @Test
   void explicitIdOrNoneForDynamicMembership() {
-    assertThat(GroupMembership.instanceId(delivery("delivery: { instance_id: delivery-1 }"), "h")).isEqualTo("delivery-1");
-    assertThat(GroupMembership.instanceId(delivery("delivery: { instance_id: none }"), "h")).isNull();
+    assertThat(Takeover.instanceId(delivery("delivery: { instance_id: delivery-1 }"), "h")).isEqualTo("delivery-1");
+    assertThat(Takeover.instanceId(delivery("delivery: { instance_id: none }"), "h")).isNull();
   }
 
   @Test
   void deliveryKeysWinOverKafkaPropertiesButTimeoutsAreDefaultsTheyMayOverride() {
     Properties p = new Properties();
-    GroupMembership.defaults(p);
+    Takeover.defaults(p);
     p.put("consumer.session.timeout.ms", "6000"); // from kafka.properties
     p.put("group.instance.id", "from-kafka-properties");
-    GroupMembership.apply(p, delivery("delivery: { instance_id: none, standby_replicas: 0 }"), "h");
+    Takeover.apply(p, delivery("delivery: { instance_id: none, standby_replicas: 0 }"), "h");
     assertThat(p).containsEntry("consumer.session.timeout.ms", "6000").containsEntry("num.standby.replicas", 0)
         .doesNotContainKey("group.instance.id").doesNotContainKey("consumer.group.instance.id");
     Properties q = new Properties();
-    GroupMembership.defaults(q);
-    GroupMembership.apply(q, delivery("delivery: { instance_id: d1 }"), "h");
-    assertThat(q).containsEntry("consumer.session.timeout.ms", GroupMembership.SESSION_TIMEOUT_MS)
+    Takeover.defaults(q);
+    Takeover.apply(q, delivery("delivery: { instance_id: d1 }"), "h");
+    assertThat(q).containsEntry("consumer.session.timeout.ms", Takeover.SESSION_TIMEOUT_MS)
         .containsEntry("consumer.group.instance.id", "d1").containsEntry("num.standby.replicas", DeliveryConfig.DEFAULT_STANDBY_REPLICAS);
   }
 
   @Test
   void fencedIsFoundInTheCauseChain() {
-    assertThat(GroupMembership.fenced(new StreamsException(new FencedInstanceIdException("x")))).isTrue();
-    assertThat(GroupMembership.fenced(new StreamsException("other"))).isFalse();
+    assertThat(Takeover.fenced(new StreamsException(new FencedInstanceIdException("x")))).isTrue();
+    assertThat(Takeover.fenced(new StreamsException("other"))).isFalse();
   }
 }
