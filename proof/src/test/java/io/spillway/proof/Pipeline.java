@@ -75,10 +75,10 @@ final class Pipeline implements AutoCloseable {
         kafka.bootstrapServers(), rf, minIsr, upstream.url(), APP_ALIAS, APP_ID, APP_KEY, GHOST_ALIAS);
     Path config = dir.resolve("spillway.yml");
     Files.writeString(config, yaml);
-    List<String> jvm = List.of("-Xmx256m", "-XX:+UseSerialGC");
-    this.edge = JavaProcess.start("io.spillway.edge.EdgeServer", jvm, "--config", config.toString());
-    this.bridge = JavaProcess.start("io.spillway.bridge.KafkaBridge", jvm, "--config", config.toString());
-    this.delivery = JavaProcess.start("io.spillway.delivery.DeliveryService", List.of("-Xmx384m", "-XX:+UseSerialGC"),
+    // The JVM options bin/spillway and the image run each service with: the suite proves those.
+    this.edge = JavaProcess.start("io.spillway.edge.EdgeServer", ServiceJvm.options("edge"), "--config", config.toString());
+    this.bridge = JavaProcess.start("io.spillway.bridge.KafkaBridge", ServiceJvm.options("bridge"), "--config", config.toString());
+    this.delivery = JavaProcess.start("io.spillway.delivery.DeliveryService", ServiceJvm.options("delivery"),
         "--config", config.toString());
   }
 
