@@ -64,8 +64,7 @@ class FaultSuiteIntegrationTests {
   @EnabledIfSystemProperty(named = "spillway.proof", matches = "full|medium")
   void fullSuiteLosesNothingAcknowledged() throws Exception {
     Size size = Size.of(System.getProperty("spillway.proof"));
-    Path docs = Path.of("").toAbsolutePath().getParent().resolve("docs");
-    run(size, Files.isDirectory(docs) ? docs.resolve("reliability.md") : Path.of("target", "reliability.md"));
+    run(size, ReliabilityDoc.file("reliability.md"));
   }
 
   static List<Scenario> scenarios(Size z) {
@@ -161,7 +160,7 @@ class FaultSuiteIntegrationTests {
         rows.add(suite.run(s));
         // written after every scenario, so a run cut short (timeout, crash) still leaves its rows
         if (rows.size() < all.size()) {
-          Files.writeString(report, Report.markdown(size, rows, started, Duration.between(started, Instant.now()), suite.log(),
+          ReliabilityDoc.writeSuite(report, Report.markdown(size, rows, started, Duration.between(started, Instant.now()), suite.log(),
               "**Incomplete: " + rows.size() + " of " + all.size() + " scenarios done when this was written.**\n\n"));
         }
       }
@@ -169,7 +168,7 @@ class FaultSuiteIntegrationTests {
       log = suite.log();
     }
     Duration took = Duration.between(started, Instant.now());
-    Files.writeString(report, Report.markdown(size, rows, started, took, log, ""));
+    ReliabilityDoc.writeSuite(report, Report.markdown(size, rows, started, took, log, ""));
     System.out.println("report written to " + report.toAbsolutePath());
 
     for (Row r : rows) {
