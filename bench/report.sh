@@ -2,7 +2,7 @@
 # Runs every benchmark in turn (edge, bridge, delivery, e2e, sdk), each writing a Markdown fragment, then
 # assembles docs/benchmarks.md: header (invocation, date, machine), a summary table, one section per benchmark
 # (with its command and the load average before it), and bench/notes.md (hand-written notes) at the end.
-# Usage: bench/report.sh [--quick] [--only edge,bridge,delivery,e2e,sdk] [--results DIR] [--out FILE] [--no-run]
+# Usage: bench/report.sh [--quick] [--only edge,bridge,delivery,e2e,sdk,mirror] [--results DIR] [--out FILE] [--no-run]
 #   --quick    small sizes, for smoke testing (about 10 minutes in all); default: full size (see bench/README.md)
 #   --only L   run only these benchmarks; the other sections reuse the fragments of their last run
 #   --results  where fragments, logs and per-section metadata are kept (default bench/results/, git-ignored)
@@ -12,7 +12,7 @@
 # Benchmarks run one after the other, never two at a time. Figures are only what the runs printed.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-ALL="edge bridge delivery e2e sdk"
+ALL="edge bridge delivery e2e sdk mirror dlq"
 QUICK=0; ONLY="$ALL"; RESULTS="$ROOT/bench/results"; OUT="$ROOT/docs/benchmarks.md"; RUN=1; INVOCATION="bench/report.sh $*"
 while [ $# -gt 0 ]; do case "$1" in
   --quick) QUICK=1;; --only) ONLY="${2//,/ }"; shift;; --results) RESULTS="$2"; shift;; --out) OUT="$2"; shift;;
@@ -26,18 +26,22 @@ log() { echo "[report] $(date -u +%T) $*" >&2; }
 command_for() { # NAME FRAG
   local f=$2
   if [ "$QUICK" = 1 ]; then case "$1" in
-    edge)     echo "bench/edge/run.sh -n 1 -d 5 -F -o $f";;
+    edge)     echo "bench/edge/run.sh -n 1 -d 5 -F -S -o $f";;
     # quick: the bridge jar already in ~/.m2, so a smoke run never re-installs what other processes use
     bridge)   echo "env BRIDGE_BENCH_NO_INSTALL=${BRIDGE_BENCH_NO_INSTALL:-1} bench/bridge/run.sh -o $f 20000 1024 1";;
     delivery) echo "bench/delivery/run.sh -n 5000 -N 5000 -w 10 -W 0 -r 1 -o $f";;
     e2e)      echo "bench/e2e/run.sh -n 1 -b 20000 -w 10 -S 5 -o $f";;
     sdk)      echo "bench/sdk/run.sh -t 4 -b 2 -o $f";;
+    mirror)   echo "bench/mirror/run.sh -o $f 20000 200 15 5";;
+    dlq)      echo "bench/dlq/run.sh -n 20000 -r 200 -l 50 -o $f";;
   esac; else case "$1" in
-    edge)     echo "bench/edge/run.sh -n 3 -d 15 -F -o $f";;
+    edge)     echo "bench/edge/run.sh -n 3 -d 15 -F -S -o $f";;
     bridge)   echo "bench/bridge/run.sh -o $f 200000 1024 3";;
     delivery) echo "bench/delivery/run.sh -n 100000 -N 100000 -w 30 -o $f";;
     e2e)      echo "bench/e2e/run.sh -n 3 -b 1000000 -w 30 -o $f";;
     sdk)      echo "bench/sdk/run.sh -t 15 -b 4 -o $f";;
+    mirror)   echo "bench/mirror/run.sh -o $f 200000 1000 60 10";;
+    dlq)      echo "bench/dlq/run.sh -n 1000000 -r 1000 -l 100 -x 64m -o $f";;
   esac; fi
 }
 
@@ -62,7 +66,9 @@ state() { # ok | failed | not run
 title() { case "$1" in
   edge) echo "Edge: accepted req/s and latency";; bridge) echo "Bridge: Redis → Kafka";;
   delivery) echo "Delivery: Kafka → upstream, one instance";; e2e) echo "End to end: events/s, backlog drain, Redis bytes per event, RSS";;
-  sdk) echo "sentry-java 8: highest steady rate without drops, through the edge vs direct";; esac; }
+  sdk) echo "sentry-java 8: highest steady rate without drops, through the edge vs direct";;
+  mirror) echo "Mirror (multi-datacenter): events/s DC → central vs one bridge, latency the mirror hop adds";;
+  dlq) echo "DLQ tools on a DLQ of 1,000,000: time and memory of each dlq command";; esac; }
 # e2e's fragment has no summary lines: its rows come from the RESULT lines it printed (kept in e2e.log);
 # with several rounds, the median of the rounds (peak RSS: the highest of the rounds)
 e2e_rows() {

@@ -10,6 +10,9 @@
 #   -F  also measure a second Spillway edge with every inbound filter on (filters: localhost, browser_extensions,
 #       legacy_browsers, web_crawlers, releases, error_messages, environments; none matches the benchmark's event, so
 #       each request is decoded, read and stored): rows "spillway-filters"
+#   -S  also measure an edge with data scrubbing on (privacy: Sentry's default scrubbers and IP scrubbing, the issue-13
+#       settings; the benchmark's event holds nothing to scrub, so each envelope is decoded and proven clean, not
+#       rewritten): rows "spillway-privacy". In-JVM figures for events that do get rewritten: PrivacyBench (bench/README)
 #   -k  keep the state dir (/tmp/spillway-bench-edge) afterwards
 #   -o  also write the results as a Markdown fragment for bench/report.sh to FILE
 # What it does: installs what is missing (the baseline's Debian packages, plus hey), builds the edge
@@ -22,17 +25,19 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 B="${SPILLWAY_BASELINE:-$ROOT/../shared/baseline}"
 [ -x "$B/bench-edge.sh" ] || { echo "baseline not found at $B (set SPILLWAY_BASELINE)" >&2; exit 1; }
-ROUNDS=3; DUR=15; CONNS=64; RATE=""; KEEP=0; FRAG=""; FILTERS=0; CMD="bench/edge/run.sh $*"
-while getopts "n:d:c:R:Fko:h" o; do case "$o" in
-  n) ROUNDS="$OPTARG";; d) DUR="$OPTARG";; c) CONNS="$OPTARG";; R) RATE="$OPTARG";; F) FILTERS=1;; k) KEEP=1;; o) FRAG="$OPTARG";;
-  *) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2;; esac; done
+ROUNDS=3; DUR=15; CONNS=64; RATE=""; KEEP=0; FRAG=""; FILTERS=0; PRIVACY=0; CMD="bench/edge/run.sh $*"
+while getopts "n:d:c:R:FSko:h" o; do case "$o" in
+  n) ROUNDS="$OPTARG";; d) DUR="$OPTARG";; c) CONNS="$OPTARG";; R) RATE="$OPTARG";; F) FILTERS=1;; S) PRIVACY=1;; k) KEEP=1;;
+  o) FRAG="$OPTARG";;
+  *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2;; esac; done
 
 ST=/tmp/spillway-bench-edge
-EDGE_PORT=19000; ADMIN_PORT=19100; RPORT=16390; EDGE2_PORT=19001; ADMIN2_PORT=19102
+EDGE_PORT=19000; ADMIN_PORT=19100; RPORT=16390; EDGE2_PORT=19001; ADMIN2_PORT=19102; EDGE3_PORT=19003; ADMIN3_PORT=19103
 STREAM="spillway:bench"
 log() { echo "[bench-edge] $*" >&2; }
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for p in $EDGE_PORT $ADMIN_PORT $RPORT 18080 $( [ "$FILTERS" = 1 ] && echo "$EDGE2_PORT $ADMIN2_PORT" ); do port_busy "$p" && { log "port $p is in use: stop what runs there"; exit 1; }; done
+for p in $EDGE_PORT $ADMIN_PORT $RPORT 18080 $( [ "$FILTERS" = 1 ] && echo "$EDGE2_PORT $ADMIN2_PORT" ) \
+    $( [ "$PRIVACY" = 1 ] && echo "$EDGE3_PORT $ADMIN3_PORT" ); do port_busy "$p" && { log "port $p is in use: stop what runs there"; exit 1; }; done
 rm -rf "$ST"; mkdir -p "$ST"
 
 # --- packages (the baseline scripts install theirs; we add hey for the fixed-rate latency if wrk2 is missing)
@@ -112,7 +117,26 @@ YML
   for _ in $(seq 1 300); do curl -fsS "http://127.0.0.1:$ADMIN2_PORT/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
   curl -fsS "http://127.0.0.1:$ADMIN2_PORT/readyz" >/dev/null || { tail -30 "$ST/edge-filters.log" >&2; exit 1; }
 fi
-log "edge pid=$EPID ${EPID2:+filters edge pid=$EPID2 }redis pid=$RPID; legacy: $B/up.sh -N"
+EPID3=""
+if [ "$PRIVACY" = 1 ]; then
+  # The same edge with data scrubbing on (issue 13's settings). The benchmark's event holds nothing to scrub: each
+  # envelope is decoded and its event proven clean (the byte-level fast path), then stored as received.
+  sed -e "s/127.0.0.1:$EDGE_PORT/127.0.0.1:$EDGE3_PORT/" -e "s/127.0.0.1:$ADMIN_PORT/127.0.0.1:$ADMIN3_PORT/" \
+    -e 's/instance: "bench-edge"/instance: "bench-edge-privacy"/' "$ST/spillway.yml" > "$ST/spillway-privacy.yml"
+  cat >> "$ST/spillway-privacy.yml" <<YML
+privacy:
+  scrub_data: true
+  scrub_defaults: true
+  scrub_ip_addresses: true
+YML
+  # shellcheck disable=SC2086
+  java $JAVA_OPTS -Dlogback.configurationFile="$ROOT/bench/logback.xml" -cp "$CP" io.spillway.edge.EdgeServer \
+    --config "$ST/spillway-privacy.yml" >"$ST/edge-privacy.log" 2>&1 & EPID3=$!
+  PIDS_TO_STOP=("$EPID3" "${PIDS_TO_STOP[@]}")
+  for _ in $(seq 1 300); do curl -fsS "http://127.0.0.1:$ADMIN3_PORT/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+  curl -fsS "http://127.0.0.1:$ADMIN3_PORT/readyz" >/dev/null || { tail -30 "$ST/edge-privacy.log" >&2; exit 1; }
+fi
+log "edge pid=$EPID ${EPID2:+filters edge pid=$EPID2 }${EPID3:+privacy edge pid=$EPID3 }redis pid=$RPID; legacy: $B/up.sh -N"
 "$B/up.sh" -N >"$ST/legacy-up.txt" 2>&1 || { cat "$ST/legacy-up.txt" >&2; exit 1; }
 
 TRIMPID=""
@@ -129,6 +153,10 @@ if [ "$FILTERS" = 1 ]; then
   wrk -t1 -c"$CONNS" -d10s -s "$B/wrk/sentry.lua" "http://127.0.0.1:$EDGE2_PORT" -- envelope >>"$ST/warmup.txt" 2>&1 || true
   wrk -t1 -c"$CONNS" -d10s -s "$B/wrk/sentry.lua" "http://127.0.0.1:$EDGE2_PORT" -- envelope-close >>"$ST/warmup.txt" 2>&1 || true
 fi
+if [ "$PRIVACY" = 1 ]; then
+  wrk -t1 -c"$CONNS" -d10s -s "$B/wrk/sentry.lua" "http://127.0.0.1:$EDGE3_PORT" -- envelope >>"$ST/warmup.txt" 2>&1 || true
+  wrk -t1 -c"$CONNS" -d10s -s "$B/wrk/sentry.lua" "http://127.0.0.1:$EDGE3_PORT" -- envelope-close >>"$ST/warmup.txt" 2>&1 || true
+fi
 kill "$WPID" 2>/dev/null || true; wait "$WPID" 2>/dev/null || true; redis-cli -p $RPORT del "$STREAM" >/dev/null
 measure() { # NAME VARIANT ARGS...
   local name=$1 variant=$2; shift 2
@@ -144,13 +172,18 @@ for r in $(seq 1 "$ROUNDS"); do
   measure legacy envelope -T
   trim_on; measure spillway envelope -u "http://127.0.0.1:$EDGE_PORT" -P "$EPID,$RPID"; trim_off
   [ "$FILTERS" = 1 ] && { trim_on; measure spillway-filters envelope -u "http://127.0.0.1:$EDGE2_PORT" -P "$EPID2,$RPID"; trim_off; }
+  [ "$PRIVACY" = 1 ] && { trim_on; measure spillway-privacy envelope -u "http://127.0.0.1:$EDGE3_PORT" -P "$EPID3,$RPID"; trim_off; }
   measure legacy envelope-close -T
   trim_on; measure spillway envelope-close -u "http://127.0.0.1:$EDGE_PORT" -P "$EPID,$RPID"; trim_off
   [ "$FILTERS" = 1 ] && { trim_on; measure spillway-filters envelope-close -u "http://127.0.0.1:$EDGE2_PORT" -P "$EPID2,$RPID"; trim_off; }
+  [ "$PRIVACY" = 1 ] && { trim_on; measure spillway-privacy envelope-close -u "http://127.0.0.1:$EDGE3_PORT" -P "$EPID3,$RPID"; trim_off; }
 done
-EDGES="legacy spillway"; [ "$FILTERS" = 1 ] && EDGES="legacy spillway spillway-filters"
+EDGES="legacy spillway"; [ "$FILTERS" = 1 ] && EDGES="$EDGES spillway-filters"; [ "$PRIVACY" = 1 ] && EDGES="$EDGES spillway-privacy"
 if [ "$FILTERS" = 1 ]; then
   curl -fsS "http://127.0.0.1:$ADMIN2_PORT/metrics" | grep -E '^spillway_(filtered|edge_accepted)_total' > "$ST/filters-metrics.txt" || true
+fi
+if [ "$PRIVACY" = 1 ]; then
+  curl -fsS "http://127.0.0.1:$ADMIN3_PORT/metrics" | grep -E '^spillway_(scrubbed|edge_accepted|edge_rejected)_total' > "$ST/privacy-metrics.txt" || true
 fi
 
 median() { sort -n | awk '{a[NR]=$1} END{ if (NR==0) {print "-"} else if (NR%2) {print a[(NR+1)/2]} else {printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2} }'; }
@@ -207,6 +240,10 @@ for v in envelope envelope-close; do
     f=$(field spillway-filters "$v" req/s | median)
     awk -v v="$v" -v l="$l" -v s="$s" -v f="$f" 'BEGIN{ if (l>0 && s>0) printf "%s: spillway with filters/legacy = %.2fx, filters on/off = %.2f\n", v, f/l, f/s }'
   fi
+  if [ "$PRIVACY" = 1 ]; then
+    q=$(field spillway-privacy "$v" req/s | median)
+    awk -v v="$v" -v l="$l" -v s="$s" -v q="$q" 'BEGIN{ if (l>0 && s>0) printf "%s: spillway with scrubbing/legacy = %.2fx (target >= 1.5x), scrubbing on/off = %.2f\n", v, q/l, q/s }'
+  fi
 done
 echo
 echo "Latency at a fixed rate of $RATE req/s (half of Spillway's median keep-alive maximum), 32 connections:"
@@ -229,6 +266,10 @@ TOOL=hey; command -v "${WRK2:-wrk2}" >/dev/null 2>&1 && TOOL="wrk2 (CO-corrected
       f=$(field spillway-filters "$v" req/s | median)
       echo "<!-- summary: | ${name/edge req\/s/edge req\/s with every inbound filter on} | $l | $f ($(field spillway-filters "$v" p50_ms | median)/$(field spillway-filters "$v" p99_ms | median)) | $(ratio "$l" "$f") | -->"
     fi
+    if [ "$PRIVACY" = 1 ]; then
+      q=$(field spillway-privacy "$v" req/s | median)
+      echo "<!-- summary: | ${name/edge req\/s/edge req\/s with data scrubbing on} | $l | $q ($(field spillway-privacy "$v" p50_ms | median)/$(field spillway-privacy "$v" p99_ms | median)) | $(ratio "$l" "$q") | -->"
+    fi
   done
   echo "<!-- summary: | edge latency at a fixed $RATE req/s, p50/p99 ms ($TOOL) | $(lat legacy p50_ms)/$(lat legacy p99_ms) ($(lat legacy req/s) req/s reached) | $(lat spillway p50_ms)/$(lat spillway p99_ms) ($(lat spillway req/s) req/s reached) | | -->"
   echo "**Command:** \`$CMD\` ($(date -u +%FT%TZ), $(nproc) cores)."
@@ -247,7 +288,18 @@ TOOL=hey; command -v "${WRK2:-wrk2}" >/dev/null 2>&1 && TOOL="wrk2 (CO-corrected
   echo
   for v in envelope envelope-close; do
     echo "- $v: Spillway / legacy = **$(ratio "$(field legacy "$v" req/s | median)" "$(field spillway "$v" req/s | median)")**"
+    if [ "$PRIVACY" = 1 ]; then
+      echo "- $v: Spillway with data scrubbing on / legacy = **$(ratio "$(field legacy "$v" req/s | median)" "$(field spillway-privacy "$v" req/s | median)")** (issue 13's target: at least 1.50×); on / off = $(ratio "$(field spillway "$v" req/s | median)" "$(field spillway-privacy "$v" req/s | median)")"
+    fi
   done
+  if [ "$PRIVACY" = 1 ] && [ -s "$ST/privacy-metrics.txt" ]; then
+    echo
+    echo "The scrubbing edge's counters at the end (the benchmark's event needs no change: nothing is scrubbed, nothing refused):"
+    echo
+    echo '```'
+    cat "$ST/privacy-metrics.txt"
+    echo '```'
+  fi
   echo
   echo "Latency at a fixed rate of $RATE req/s (half of Spillway's median keep-alive maximum), 32 connections, $TOOL:"
   echo

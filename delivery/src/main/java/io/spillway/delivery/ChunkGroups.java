@@ -35,6 +35,10 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * took more than that after it, is given up: its pieces go to the DLQ ({@code incomplete}). A
  * completed group's entry is kept for that long too, so late repeats of its pieces are recognised
  * and dropped instead of starting a group that could never complete.
+ *
+ * <p>A group is one <em>copy</em> of an event: its spillway id plus what {@code replay} and
+ * {@code dlq redrive} add ({@link #groupId}). A replay or redrive of a large event that was
+ * delivered or dead-lettered a moment ago is a new group, not a repeat of the old one's pieces.
  */
 final class ChunkGroups {
   /** First byte of every key of this class: no upstream name starts with it. */
@@ -130,9 +134,31 @@ final class ChunkGroups {
   /** That was the last missing piece: {@link #complete} must be called once its destinations are filed. */
   record Completed(Group group) implements Added {}
 
+  /**
+   * The group a piece belongs to: its spillway id, followed (only for copies written by the tools)
+   * by the replay id, the redriven DLQ entry and the one destination it is for. Pieces of an
+   * original event keep the plain id, as groups stored before copies had their own did.
+   */
+  static String groupId(String spillwayId, List<KafkaForm.Header> headers) {
+    String replay = null;
+    String redrive = null;
+    String only = null;
+    for (KafkaForm.Header h : headers) {
+      if (h.value() == null) continue;
+      switch (h.name()) {
+        case KafkaForm.REPLAY -> replay = new String(h.value(), StandardCharsets.UTF_8);
+        case KafkaForm.REDRIVE -> redrive = new String(h.value(), StandardCharsets.UTF_8);
+        case KafkaForm.ONLY_DESTINATION -> only = new String(h.value(), StandardCharsets.UTF_8);
+        default -> { }
+      }
+    }
+    if (replay == null && redrive == null && only == null) return spillwayId;
+    return spillwayId + '\0' + (replay == null ? "" : replay) + '\0' + (redrive == null ? "" : redrive) + '\0' + (only == null ? "" : only);
+  }
+
   /** Stores a piece ({@code record} is the Kafka record as it came, {@code piece} its decoded form). */
   Added add(BufferedEvent piece, PendingEvent record, long now) {
-    String id = piece.id();
+    String id = groupId(piece.id(), record.headers());
     BufferedEvent.Chunk c = piece.chunk();
     Bytes gk = groupKey(id);
     byte[] raw = store.get(gk);

@@ -91,6 +91,8 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
   private ProcessorContext<byte[], byte[]> context;
   private KeyValueStore<Bytes, byte[]> store;
   private ChunkGroups chunks;
+  /** Drops second copies of an event (MirrorMaker 2, bridge re-sends); null when delivery.dedup_window is 0. */
+  private Dedup dedup;
   private QuotaGuard guard;
   /** The newest received-at (record timestamp) this task has processed: how far its partitions got. */
   private long streamTime;
@@ -111,6 +113,9 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
     this.context = context;
     this.store = context.getStateStore(STORE);
     this.chunks = new ChunkGroups(store);
+    if (!shared.dedupWindow().isZero()) {
+      this.dedup = new Dedup(context.getStateStore(Dedup.STORE), shared.dedupWindow(), shared.clock(), shared.registry());
+    }
     this.guard = new QuotaGuard(context.getStateStore(QuotaGuard.STORE), shared.guardMetrics, shared.guardRetentionMillis);
     countRestored();
     context.schedule(shared.punctuateInterval(), PunctuationType.WALL_CLOCK_TIME, this::tick);
@@ -125,6 +130,7 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
     List<KafkaForm.Header> headers = new ArrayList<>();
     for (Header h : record.headers()) headers.add(new KafkaForm.Header(h.key(), h.value()));
     RecordMetadata md = context.recordMetadata().orElseThrow();
+    if (dedup != null && dedup.check(record.headers(), md.topic(), md.partition(), md.offset()) == Dedup.Verdict.DUPLICATE) return;
     PendingEvent asCame = new PendingEvent(0, 0, null, record.key(), record.value(), record.timestamp(), headers);
     BufferedEvent event;
     try {
@@ -138,7 +144,7 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
     } else if (record.value().length > Chunks.CHUNK_BYTES) {
       // A whole record above a chunk (written before events travelled in chunks): held in pieces
       // like any large event, so no store entry (and no changelog record) is ever that large.
-      takeWholeLarge(event, md, now);
+      takeWholeLarge(event, headers, md, now);
     } else {
       file(event, asCame, md, 0, now);
     }
@@ -148,8 +154,8 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
   private void takePiece(BufferedEvent piece, PendingEvent asCame, RecordMetadata md, long now) {
     ChunkGroups.Added added = chunks.add(piece, asCame, now);
     if (added instanceof ChunkGroups.Completed c) {
-      List<byte[]> keys = file(piece, null, md, c.group().count(), now);
-      chunks.complete(piece.id(), c.group(), keys, now); // after the entries: see ChunkGroups
+      List<byte[]> keys = file(piece, asCame, md, c.group().count(), now);
+      chunks.complete(ChunkGroups.groupId(piece.id(), asCame.headers()), c.group(), keys, now); // after the entries: see ChunkGroups
     } else if (added instanceof ChunkGroups.Conflicting conflict) {
       deadLetter(asCame, shared.upstreams().get(piece.route().upstream()), "undecodable", 0, conflict.detail());
     } else if (added instanceof ChunkGroups.Repeated) {
@@ -157,22 +163,24 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
     }
   }
 
-  private void takeWholeLarge(BufferedEvent whole, RecordMetadata md, long now) {
+  private void takeWholeLarge(BufferedEvent whole, List<KafkaForm.Header> recordHeaders, RecordMetadata md, long now) {
     List<BufferedEvent> pieces = Chunks.split(whole);
     for (BufferedEvent piece : pieces) {
       KafkaForm form = KafkaForm.encode(piece);
-      takePiece(piece, new PendingEvent(0, 0, null, form.key(), form.value(), form.timestamp(), form.headers()), md, now);
+      List<KafkaForm.Header> headers = new ArrayList<>(form.headers());
+      headers.addAll(copyHeaders(recordHeaders)); // a replayed or redriven copy stays one
+      takePiece(piece, new PendingEvent(0, 0, null, form.key(), form.value(), form.timestamp(), headers), md, now);
     }
   }
 
   /**
    * Files an event for each of its destinations (its route, then the routes that route is copied
-   * to, each taking its sampled share by event id). {@code asCame} is the record for a whole event,
-   * null for a large one (then {@code pieces} > 0 and the entries refer to its pieces). Returns the
-   * keys filed.
+   * to, each taking its sampled share by event id). {@code asCame} is the record: of a whole event,
+   * or for a large one ({@code pieces} > 0, the entries refer to its pieces) of its last piece.
+   * Returns the keys filed.
    */
   private List<byte[]> file(BufferedEvent event, PendingEvent asCame, RecordMetadata md, int pieces, long now) {
-    PendingEvent base = asCame != null ? asCame : chunkedEntry(event, pieces);
+    PendingEvent base = pieces == 0 ? asCame : chunkedEntry(event, pieces, asCame.headers());
     Upstream own = shared.upstreams().get(event.route().upstream());
     if (own == null || shared.routes().project(event.route()).isEmpty()) {
       deadLetter(base, null, "unknown_route", 0, "no upstream/project " + event.route() + " in this delivery's config");
@@ -184,7 +192,8 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
     }
     // Once per event, before its copies (events stored in pieces are not read by the guard).
     if (pieces == 0 && !guard.admit(event, shared.routes().project(event.route()).get().quotaGuard(),
-        header(base, DeadLetters.HEADER) != null, now)) {
+        header(base, KafkaForm.REDRIVE) != null, now)) {
+      shared.replays.count(header(base, KafkaForm.REPLAY), own.name, "dropped");
       return List.of();
     }
     String sampleBy = event.eventId() != null ? event.eventId() : event.id();
@@ -210,10 +219,24 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
     return keys;
   }
 
-  /** The pending entry of a large event: its first piece's record, without a body, referring to the pieces. */
-  private static PendingEvent chunkedEntry(BufferedEvent piece, int pieces) {
+  /**
+   * The pending entry of a large event: its fields without a body, referring to the pieces, plus
+   * what the tools put on the pieces of a copy (the same on each: see {@link ChunkGroups#groupId}).
+   */
+  private static PendingEvent chunkedEntry(BufferedEvent piece, int pieces, List<KafkaForm.Header> pieceHeaders) {
     KafkaForm form = KafkaForm.encode(piece.toBuilder().body(new byte[0]).chunk(null).build());
-    return new PendingEvent(0, 0, null, form.key(), new byte[0], form.timestamp(), form.headers(), null, null, pieces);
+    List<KafkaForm.Header> headers = new ArrayList<>(form.headers());
+    headers.addAll(copyHeaders(pieceHeaders));
+    return new PendingEvent(0, 0, null, form.key(), new byte[0], form.timestamp(), headers, null, null, pieces);
+  }
+
+  /** The headers {@code replay} and {@code dlq redrive} add to a copy, in order. */
+  private static List<KafkaForm.Header> copyHeaders(List<KafkaForm.Header> headers) {
+    List<KafkaForm.Header> out = new ArrayList<>(3);
+    for (KafkaForm.Header h : headers) {
+      if (h.name().equals(KafkaForm.REPLAY) || h.name().equals(KafkaForm.REDRIVE) || h.name().equals(KafkaForm.ONLY_DESTINATION)) out.add(h);
+    }
+    return out;
   }
 
   // ---- the punctuator ----
@@ -230,6 +253,7 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
         for (PendingEvent p : a.pieces()) deadLetter(p, null, "incomplete", 0, a.detail());
         if (u != null) u.deadLettered("incomplete");
         else shared.deadLetteredWithoutUpstream("incomplete");
+        if (!a.pieces().isEmpty()) shared.replays.count(header(a.pieces().get(0), KafkaForm.REPLAY), u == null ? "none" : u.name, "dlq");
       }
     }
     if (shared.draining()) return;
@@ -248,16 +272,20 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
       Upstream u = c.upstream;
       PendingEvent p = c.event.withAttempt();
       DeliveryOutcome o = c.outcome;
+      String replay = header(p, KafkaForm.REPLAY);
       if (o instanceof DeliveryOutcome.Delivered) {
         store.delete(c.key);
         count(u, -1);
         u.ok.increment();
-        if (p.isChunked()) chunks.release(spillwayId(p));
+        shared.replays.count(replay, u.name, "ok");
+        if (p.isChunked()) chunks.release(groupOf(p));
       } else if (o instanceof DeliveryOutcome.Held) {
         u.held.increment();
+        shared.replays.count(replay, u.name, "held");
         store.put(c.key, p.toBytes());
       } else if (o instanceof DeliveryOutcome.Retry) {
         u.retried.increment();
+        shared.replays.count(replay, u.name, "retried");
         long backoff = shared.backoff().apply(Math.max(1, p.attempts()));
         store.put(c.key, p.withNotBefore(now + backoff).toBytes());
       } else if (o instanceof DeliveryOutcome.DeadLetter dl) {
@@ -278,7 +306,7 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
       if (u != null) count(u, -1);
       if (raw != null) {
         PendingEvent p = PendingEvent.fromBytes(raw);
-        if (p.isChunked()) chunks.release(spillwayId(p));
+        if (p.isChunked()) chunks.release(groupOf(p));
       }
       return true;
     });
@@ -425,7 +453,7 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
     BufferedEvent event = decoded;
     if (event == null) {
       try {
-        event = p.isChunked() ? chunks.join(spillwayId(p), p.chunks()) : KafkaForm.decode(p.key(), p.value(), p.headers());
+        event = p.isChunked() ? chunks.join(groupOf(p), p.chunks()) : KafkaForm.decode(p.key(), p.value(), p.headers());
       } catch (RecordFormatException e) { // pieces missing or not matching: cannot be sent as the original
         unadmit(u);
         shared.releaseLarge(largeBytes);
@@ -505,6 +533,7 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
   /** Forwards to the DLQ now; the store entry is marked and deleted once the DLQ record is surely durable. */
   private void deadLetterPending(Bytes key, PendingEvent p, Upstream u, String reason, int status, String detail, long now) {
     forwardToDlq(p, u, reason, status, detail);
+    shared.replays.count(header(p, KafkaForm.REPLAY), u == null ? "none" : u.name, "dlq");
     store.put(key, p.withDeadLetter(reason, status, detail).toBytes());
     deadLettered.put(key, now);
   }
@@ -512,11 +541,11 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
   /** The record(s) of a pending event to the DLQ: the record as it came, or every piece of a large event. */
   private void forwardToDlq(PendingEvent p, Upstream u, String reason, int status, String detail) {
     if (p.isChunked()) {
-      for (PendingEvent piece : chunks.pieces(spillwayId(p), p.chunks())) {
+      for (PendingEvent piece : chunks.pieces(groupOf(p), p.chunks())) {
         forward(piece, reason, status, detail, p.attempts(), p.targetRoute());
       }
     } else {
-      forward(p, reason, status, detail, p.attempts(), p.target());
+      forward(p, reason, status, detail, p.attempts(), p.targetRoute());
     }
     if (u != null) u.deadLettered(reason);
     else shared.deadLetteredWithoutUpstream(reason);
@@ -527,6 +556,8 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
     forward(asCame, reason, status, detail, 0, null);
     if (u != null) u.deadLettered(reason);
     else if (!reason.equals("incomplete")) shared.deadLetteredWithoutUpstream(reason);
+    // The pieces of an incomplete event are counted once, by the sweep.
+    if (!reason.equals("incomplete")) shared.replays.count(header(asCame, KafkaForm.REPLAY), u == null ? "none" : u.name, "dlq");
   }
 
   private void forward(PendingEvent p, String reason, int status, String detail, int attempts, String target) {
@@ -540,7 +571,10 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
     out.add(KafkaForm.DeadLetter.AT, bytes(Long.toString(shared.clock().getAsLong())));
     out.add(KafkaForm.DeadLetter.ATTEMPTS, bytes(Integer.toString(attempts)));
     if (target != null) out.add(KafkaForm.DeadLetter.DESTINATION, bytes(target));
-    context.forward(new Record<>(p.key(), p.value(), p.timestamp(), out), DLQ_SINK);
+    // Timestamped when dead-lettered (received-at stays in spillway.ts): the DLQ's time index then
+    // answers "dead-lettered since" (dlq list --from), and retention counts from the dead-lettering,
+    // not from an arrival that may be older than the DLQ's retention (an expired event).
+    context.forward(new Record<>(p.key(), p.value(), shared.clock().getAsLong(), out), DLQ_SINK);
   }
 
   // ---- helpers ----
@@ -557,10 +591,11 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
     }
   }
 
-  private static String spillwayId(PendingEvent p) {
+  /** The {@link ChunkGroups} group of a large event's pending entry. */
+  private static String groupOf(PendingEvent p) {
     String id = header(p, "spillway.id");
     if (id == null) throw new RecordFormatException("pending event without spillway.id");
-    return id;
+    return ChunkGroups.groupId(id, p.headers());
   }
 
   private static String header(PendingEvent p, String name) {

@@ -85,7 +85,9 @@ public final class DeliveryService implements AutoCloseable {
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicInteger unapplied = new AtomicInteger();
     private final PrometheusMeterRegistry registry;
+    private final Duration dedupWindow;
     final QuotaGuardMetrics guardMetrics;
+    final ReplayOutcomes replays;
     final long guardRetentionMillis;
     volatile int liveInstances = 1;
 
@@ -93,6 +95,7 @@ public final class DeliveryService implements AutoCloseable {
       this.registry = registry;
       this.routes = config.routes();
       this.guardMetrics = new QuotaGuardMetrics(registry);
+      this.replays = new ReplayOutcomes(registry);
       this.guardRetentionMillis = QuotaGuard.retentionFor(config.upstreams().values().stream()
           .flatMap(u -> u.projects().values().stream()).map(p -> p.quotaGuard()).filter(g -> g != null).toList());
       this.clock = clock;
@@ -100,6 +103,7 @@ public final class DeliveryService implements AutoCloseable {
       this.maxEventAgeMillis = config.delivery().maxEventAge().toMillis();
       this.chunkTimeoutMillis = config.delivery().chunkTimeout().toMillis();
       this.topic = config.kafka().topic();
+      this.dedupWindow = config.delivery().dedupWindow();
       this.repeatedChunks = Counter.builder("spillway_delivery_repeated_chunks")
           .description("pieces of large events that arrived a second time (bridge re-sends), dropped").register(registry);
       long initial = Math.max(1, config.delivery().retryInitial().toMillis());
@@ -136,6 +140,8 @@ public final class DeliveryService implements AutoCloseable {
     boolean draining() { return draining.get(); }
     long chunkTimeoutMillis() { return chunkTimeoutMillis; }
     String topic() { return topic; }
+    Duration dedupWindow() { return dedupWindow; }
+    PrometheusMeterRegistry registry() { return registry; }
     void repeatedChunk() { repeatedChunks.increment(); }
 
     /**
@@ -181,10 +187,19 @@ public final class DeliveryService implements AutoCloseable {
       throw e;
     }
     Topology topology = new Topology();
-    topology.addSource("events", new ByteArrayDeserializer(), new ByteArrayDeserializer(), config.kafka().topic());
+    // kafka.topic, plus each datacenter's central copy <dc>.<topic> at a central site (mirror.sources):
+    // a pattern, so that a copy the mirror creates later is read from when it appears.
+    List<String> sources = config.deliveryTopics();
+    if (sources.size() == 1) {
+      topology.addSource("events", new ByteArrayDeserializer(), new ByteArrayDeserializer(), sources.get(0));
+    } else {
+      topology.addSource("events", new ByteArrayDeserializer(), new ByteArrayDeserializer(),
+          java.util.regex.Pattern.compile(String.join("|", sources.stream().map(java.util.regex.Pattern::quote).toList())));
+    }
     topology.addProcessor("deliver", () -> new DeliveryProcessor(shared), "events");
     topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DeliveryProcessor.STORE),
         Serdes.Bytes(), Serdes.ByteArray()), "deliver");
+    if (!config.delivery().dedupWindow().isZero()) topology.addStateStore(Dedup.storeBuilder(config.delivery().dedupWindow()), "deliver");
     topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(QuotaGuard.STORE),
         Serdes.Bytes(), Serdes.ByteArray()), "deliver");
     topology.addSink(DeliveryProcessor.DLQ_SINK, config.kafka().dlqTopic(), new ByteArraySerializer(),
@@ -214,6 +229,8 @@ public final class DeliveryService implements AutoCloseable {
     this.storeMemory = new StoreMemory(config.delivery().storeMemory());
     p.put(StoreMemory.CONFIG, storeMemory);
     p.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, StoreMemory.Setter.class);
+    // A datacenter's copy created while delivery runs is found at the next metadata refresh (default 5 min).
+    if (sources.size() > 1) p.put(StreamsConfig.consumerPrefix("metadata.max.age.ms"), 10_000);
     this.streams = new KafkaStreams(topology, p);
     streams.setUncaughtExceptionHandler(e -> {
       if (Takeover.fenced(e)) {

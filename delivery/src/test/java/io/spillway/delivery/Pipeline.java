@@ -120,6 +120,44 @@ final class Pipeline {
         .eventId(eventId).body(io.spillway.schemas.body.ContentEncoding.gzip(env.getBytes(StandardCharsets.UTF_8))).build();
   }
 
+  /** Keys of {@link #copiedRoute}'s two projects. */
+  static final String SELFHOSTED_KEY = "aaaa3333aaaa3333aaaa3333aaaa3333";
+  static final String SAAS_KEY = "bbbb4545bbbb4545bbbb4545bbbb4545";
+
+  /** An upstream answering for {@link #copiedRoute}'s selfhosted/shop (project 3). */
+  static io.spillway.testkit.SentryUpstream selfhosted() {
+    return io.spillway.testkit.SentryUpstream.start().project(3, SELFHOSTED_KEY, null);
+  }
+
+  /** An upstream answering for {@link #copiedRoute}'s saas/shop (project 45). */
+  static io.spillway.testkit.SentryUpstream saas() {
+    return io.spillway.testkit.SentryUpstream.start().project(45, SAAS_KEY, null);
+  }
+
+  /** The upstreams of a route copied to a second upstream (issue 12): selfhosted/shop, copy_to saas/shop. */
+  static String copiedRoute(io.spillway.testkit.SentryUpstream selfhosted, io.spillway.testkit.SentryUpstream saas) {
+    return """
+        selfhosted:
+          url: "%s"
+          projects:
+            shop: { id: 3, key: %s, copy_to: ["saas/shop"] }
+        saas:
+          url: "%s"
+          projects:
+            shop: { id: 45, key: %s }
+        """.formatted(selfhosted.url(), SELFHOSTED_KEY, saas.url(), SAAS_KEY);
+  }
+
+  /** An envelope of {@code route} with an incompressible attachment: above two chunks, so three pieces. */
+  static BufferedEvent largeEnvelope(Route route, String eventId, long seed) {
+    byte[] attachment = new byte[2 * io.spillway.schemas.Chunks.CHUNK_BYTES];
+    new java.util.Random(seed).nextBytes(attachment);
+    long now = System.currentTimeMillis();
+    return BufferedEvent.builder().id(IDS.next(now)).receivedAt(now).route(route).kind(EndpointKind.ENVELOPE)
+        .path("/api/3/envelope/").contentType("application/x-sentry-envelope").eventId(eventId)
+        .body(LargeEventIntegrationTests.envelopeBody(eventId, attachment)).build();
+  }
+
   static BufferedEvent envelope(Route route, String eventId) {
     long now = System.currentTimeMillis();
     return envelope(route, eventId, now, Instant.ofEpochMilli(now));

@@ -16,6 +16,8 @@ final class EventStages {
     List<EventStage> stages = new ArrayList<>();
     InboundFilterStage filters = InboundFilterStage.of(config, registry);
     if (filters != null) stages.add(filters);
+    PrivacyStage privacy = PrivacyStage.of(config, registry);
+    if (privacy != null) stages.add(privacy);
     return List.copyOf(stages);
   }
 }

@@ -37,6 +37,12 @@ public final class KafkaGroupLag implements GroupLag, AutoCloseable {
 
   @Override
   public Map<Integer, Long> read() throws Exception {
+    return read(topic);
+  }
+
+  /** Delivery's group reads every topic in {@code deliveryTopics()}: kafka.topic and each datacenter's copy. */
+  @Override
+  public Map<Integer, Long> read(String topic) throws Exception {
     int partitions = admin.describeTopics(List.of(topic)).allTopicNames().get(3, TimeUnit.SECONDS).get(topic).partitions().size();
     Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
     Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();

@@ -2,10 +2,15 @@ package io.spillway.launcher;
 
 import io.spillway.schemas.Route;
 import io.spillway.schemas.config.ConfigException;
+import io.spillway.schemas.config.PrivacyConfig;
+import io.spillway.schemas.config.Role;
 import io.spillway.schemas.config.SpillwayConfig;
 import io.spillway.schemas.config.UpstreamConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import java.util.ServiceLoader;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -13,7 +18,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code bin/spillway}: one CLI for every service and tool. */
-@Command(name = "spillway", mixinStandardHelpOptions = true, version = "spillway 0.1.0",
+@Command(name = "spillway", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "spillway 0.1.0",
     description = "A buffering relay for Sentry.",
     subcommands = {
         Spillway.Edge.class,
@@ -24,7 +29,7 @@ import picocli.CommandLine.Option;
         StatusCommand.class,
         ToolCommands.ReplayCommand.class, ToolCommands.DlqCommand.class,
     })
-public final class Spillway implements Runnable {
+public final class Spillway implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
@@ -39,27 +44,70 @@ public final class Spillway implements Runnable {
    */
   public interface Plugin {}
 
-  /** Runs a command line and returns the exit code (tests call this). */
+  /** Exit codes: 0 done, 1 failed while running, 2 bad usage or config. */
+  static final int FAILED = 1;
+  static final int USAGE = 2;
+
+  /**
+   * Runs a command line and returns the exit code (tests call this). Errors are one line naming
+   * what is wrong ({@code SPILLWAY_DEBUG=1} adds the stack trace of a failure).
+   */
   static int run(String... args) {
     CommandLine cl = new CommandLine(new Spillway());
     for (Plugin p : ServiceLoader.load(Plugin.class)) cl.addSubcommand(p);
+    cl.setParameterExceptionHandler((e, a) -> {
+      CommandLine line = e.getCommandLine();
+      line.getErr().println(prefix(line) + e.getMessage());
+      line.getErr().println("See '" + line.getCommandSpec().qualifiedName() + " --help'.");
+      return USAGE;
+    });
     cl.setExecutionExceptionHandler((e, line, parse) -> {
       if (e instanceof ConfigException ce) {
         line.getErr().println(ce.getMessage());
-        return 2;
+        return USAGE;
       }
       if (e instanceof IllegalArgumentException) {
-        line.getErr().println("spillway: " + e.getMessage());
-        return 2;
+        line.getErr().println(prefix(line) + e.getMessage());
+        return USAGE;
       }
-      throw e;
+      line.getErr().println(prefix(line) + describe(e));
+      if (System.getenv("SPILLWAY_DEBUG") != null) e.printStackTrace(line.getErr());
+      return FAILED;
+    });
+    cl.setExecutionStrategy(parse -> {
+      CommandLine.ParseResult last = parse;
+      while (last.hasSubcommand()) last = last.subcommand();
+      Object command = last.commandSpec().userObject();
+      if (!(command instanceof ServiceCommand) && !(command instanceof Plugin)) {
+        ToolLogging.quiet(); // a tool prints its own words only; services (and up, mirror) keep their logs
+      }
+      return new CommandLine.RunLast().execute(parse);
     });
     return cl.execute(args);
   }
 
+  private static String prefix(CommandLine line) {
+    return line.getCommandSpec().qualifiedName() + ": ";
+  }
+
+  /** A failure in words: its message, and the cause's when that says more. */
+  static String describe(Throwable e) {
+    String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    Throwable c = e.getCause();
+    if (c != null && c.getMessage() != null && !m.contains(c.getMessage())) m += " (" + c.getMessage() + ")";
+    return m;
+  }
+
   @Override
-  public void run() {
-    spec.commandLine().usage(spec.commandLine().getOut());
+  public Integer call() {
+    return missingCommand(spec);
+  }
+
+  /** A command that only groups others, run alone: its usage on stderr, a usage error. */
+  static int missingCommand(CommandLine.Model.CommandSpec spec) {
+    spec.commandLine().usage(spec.commandLine().getErr());
+    spec.commandLine().getErr().println(spec.qualifiedName() + ": choose a command.");
+    return USAGE;
   }
 
   /** Options every service command shares. */
@@ -158,23 +206,65 @@ public final class Spillway implements Runnable {
       if (!files.isEmpty()) throw new ConfigException(options.config.toString(), files);
       PrintWriter out = spec.commandLine().getOut();
       out.printf("%s: ok%n", options.config);
-      out.printf("  edge      listen %s, admin %s%n", c.edge().listen(), c.edge().admin());
-      out.printf("  redis     %s, stream %s x%d%n", c.redis().redactedUri(), c.redis().stream(), c.redis().shards());
+      out.printf("  role      %s (%s): runs %s%n", c.role().label(), roleReason(c), String.join(", ", c.role().services()));
+      if (c.role() != Role.CENTRAL) {
+        out.printf("  edge      listen %s, admin %s, datacenter %s%n", c.edge().listen(), c.edge().admin(), c.edge().datacenter());
+        out.printf("  redis     %s, stream %s x%d%n", c.redis().redactedUri(), c.redis().stream(), c.redis().shards());
+        out.printf("  bridge    admin %s%n", c.bridge().admin());
+      }
+      if (c.role() == Role.CENTRAL) {
+        out.printf("  mirror    admin %s%n", c.mirror().admin());
+        c.mirror().sources().values().forEach(src -> out.printf("    source  %s: %s%s -> %s%n", src.name(), src.bootstrapServers(),
+            src.properties().isEmpty() ? "" : " (properties: " + String.join(", ", src.properties().keySet()) + ")",
+            io.spillway.schemas.config.MirrorConfig.remoteTopic(src.name(), c.kafka().topic())));
+        if (!c.mirror().properties().isEmpty()) out.printf("    extra   MirrorMaker 2 settings: %s%n", String.join(", ", c.mirror().properties().keySet()));
+      }
       out.printf("  kafka     %s, topic %s (%d partitions, rf %d), dlq %s%n", c.kafka().bootstrapServers(),
           c.kafka().topic(), c.kafka().partitions(), c.kafka().replicationFactor(), c.kafka().dlqTopic());
+      if (c.role() != Role.DATACENTER) {
+        out.printf("  delivery  admin %s, reads %s, dedup window %s%n", c.delivery().admin(), String.join(", ", c.deliveryTopics()),
+            c.delivery().dedupWindow().isZero() ? "off" : c.delivery().dedupWindow());
+      }
       for (UpstreamConfig u : c.upstreams().values()) {
         String limit = u.rateLimit() == null ? "unlimited" : u.rateLimit().eventsPerSecond() + " events/s, burst " + u.rateLimit().burst();
         out.printf("  upstream  %s %s (%s, max_in_flight %d%s%s%s)%n", u.name(), u.url(), limit, u.maxInFlight(),
             u.proxy() == null ? "" : ", proxy " + u.proxy().redacted(),
             u.tls().caFile() == null ? "" : ", ca " + u.tls().caFile(),
             u.tls().clientCertFile() == null ? "" : ", client certificate " + u.tls().clientCertFile());
-        u.projects().values().forEach(p -> out.printf("    route   %s/%s -> project %d%s%n", u.name(), p.name(), p.id(),
-            p.alias() == null ? "" : ", alias " + p.alias()));
+        u.projects().values().forEach(p -> {
+          out.printf("    route   %s/%s -> project %d%s%n", u.name(), p.name(), p.id(),
+              p.alias() == null ? "" : ", alias " + p.alias());
+          PrivacyConfig privacy = p.privacy() != null ? p.privacy() : c.privacy();
+          if (privacy != null && !privacy.isOff()) out.printf("      privacy %s%n", describe(privacy));
+        });
       }
       if (c.defaultRoute() != null) out.printf("  default_route %s%n", c.defaultRoute());
       out.flush();
       return 0;
     }
+
+    static String roleReason(SpillwayConfig c) {
+      return switch (c.role()) {
+        case CENTRAL -> "mirror.sources lists " + String.join(", ", c.mirror().sources().keySet());
+        case DATACENTER -> "edge.datacenter " + c.edge().datacenter() + ", no delivery section";
+        case SINGLE_SITE -> "no mirror.sources";
+      };
+    }
+  }
+
+  /** One line: what a route's data scrubbing does (no values: the settings only). */
+  static String describe(PrivacyConfig p) {
+    List<String> parts = new ArrayList<>();
+    if (p.scrubData()) parts.add(p.scrubDefaults() ? "data scrubber with Sentry's defaults" : "data scrubber without defaults");
+    if (p.scrubIpAddresses()) parts.add("IP addresses removed");
+    if (p.scrubData() && !p.sensitiveFields().isEmpty()) parts.add(p.sensitiveFields().size() + " sensitive fields");
+    if (!p.safeFields().isEmpty()) parts.add(p.safeFields().size() + " safe fields");
+    if (p.rules() != null) {
+      parts.add("rules " + p.rulesFile() + " (" + p.rules().rules().size() + " rules, " + p.rules().applications().size()
+          + " applications)");
+    }
+    parts.add("attachments " + p.attachments().name().toLowerCase(Locale.ROOT));
+    return String.join(", ", parts);
   }
 
   @Command(name = "dsn", description = "Print the DSN an app should use for a route (never the real key).")

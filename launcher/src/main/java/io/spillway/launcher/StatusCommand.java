@@ -25,7 +25,10 @@ import picocli.CommandLine.Option;
  * services' admin ports. One shot takes two scrapes a second apart so the rates are real.
  * Exit code 0 when every service is up, 1 otherwise (usable in scripts).
  */
-@Command(name = "status", description = "One screen: Redis backlog, Kafka lag, rates, upstreams (held until), service readiness.")
+@Command(name = "status", description = {"One screen: Redis backlog, Kafka lag, rates, upstreams (held until), service readiness;",
+    "at a central site (mirror.sources) the mirror's lag and gaps per datacenter and delivery's lag per source topic.",
+    "Shows and checks the services the config runs: central = mirror + delivery, datacenter (no delivery section) =",
+    "edge + bridge, otherwise edge + bridge + delivery."})
 final class StatusCommand implements Callable<Integer> {
   @CommandLine.Mixin Spillway.ConfigOption options;
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -40,6 +43,8 @@ final class StatusCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     if (interval < 1) throw new IllegalArgumentException("--interval must be at least 1");
     SpillwayConfig config = options.load();
+    spec.commandLine().getOut().printf("%s config (%s): %s%n", config.role().label(), Spillway.CheckConfig.roleReason(config),
+        String.join(" + ", config.role().services()));
     try (KafkaGroupLag lag = new KafkaGroupLag(config)) {
       return show(PipelineStatus.forConfig(config).groupLag(lag));
     }

@@ -33,6 +33,9 @@ final class Explanations {
         `appendfsync always` (the project default in these tests) if that window is not acceptable.
       - **Malformed input** never reaches Kafka: the edge refuses it before it is stored. A well-formed event
         for a project the upstream rejects (401) is acknowledged by the edge (it cannot know) and dead-lettered
-        by delivery with reason `http_401`; none of them reached the upstream as accepted.
+        by delivery with reason `http_401`; none of them reached the upstream as accepted. The pipeline runs
+        with data scrubbing on; one in six malformed-stream requests is a valid event full of personal data,
+        scrubbed by the edge and delivered; the upstream answers 422 to a body still carrying any of it, so a
+        leak would appear as DLQ reason `http_422`.
       """;
 }

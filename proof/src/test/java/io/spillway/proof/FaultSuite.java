@@ -187,8 +187,13 @@ final class FaultSuite {
 
   /** Event id → DLQ reason of every record in the DLQ topic, read from the beginning to the end offsets. */
   Map<String, String> deadLetters() {
+    return deadLetters(pipeline.kafka.bootstrapServers(), pipeline.dlqTopic, this::say);
+  }
+
+  /** Event id → DLQ reason of every record in {@code dlqTopic}, read from the beginning to the end offsets. */
+  static Map<String, String> deadLetters(String bootstrap, String dlqTopic, java.util.function.Consumer<String> say) {
     Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, pipeline.kafka.bootstrapServers());
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -196,7 +201,7 @@ final class FaultSuite {
     p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "15000");
     Map<String, String> out = new HashMap<>();
     try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
-      List<TopicPartition> parts = c.partitionsFor(pipeline.dlqTopic, Duration.ofSeconds(15)).stream()
+      List<TopicPartition> parts = c.partitionsFor(dlqTopic, Duration.ofSeconds(15)).stream()
           .map(i -> new TopicPartition(i.topic(), i.partition())).collect(Collectors.toList());
       if (parts.isEmpty()) return out;
       c.assign(parts);
@@ -213,7 +218,7 @@ final class FaultSuite {
         }
       }
     } catch (RuntimeException e) {
-      say("  cannot read the DLQ topic (counted as empty this round): " + e);
+      say.accept("  cannot read the DLQ topic (counted as empty this round): " + e);
     }
     return out;
   }

@@ -139,10 +139,15 @@ class FaultSuiteIntegrationTests {
         (p, l, g) -> p.upstream.reset(), "429 + Retry-After: 5 for " + z.rateLimited().toSeconds() + " s", false));
     int badRate = Math.max(5, z.rate() / 5);
     list.add(new Scenario("malformed input alongside", z.loadFor(z.malformed()), z.at(), z.malformed(),
-        (p, l, g) -> l.runMalformed(g, badRate, z.malformed()), nothing,
+        (p, l, g) -> {
+          // a body with personal data in it would be answered 422, dead-lettered as http_422 and fail the check below
+          p.upstream.failWhen(LoadGenerator::carriesPersonalData, 422, "personal data reached the upstream");
+          l.runMalformed(g, badRate, z.malformed());
+        }, nothing,
         badRate + " bad requests/s for " + z.malformed().toSeconds()
-            + " s: bad JSON, broken envelope header, unknown key, false gzip (refused by the edge) and 1 in 5 a valid "
-            + "event for a project the upstream does not know (acknowledged, then dead-lettered)", false));
+            + " s: bad JSON, broken envelope header, unknown key, false gzip (refused by the edge), 1 in 6 a valid "
+            + "event for a project the upstream does not know (acknowledged, then dead-lettered) and 1 in 6 an event "
+            + "full of personal data (scrubbed by the edge, delivered; the upstream answers 422 to any body still carrying it)", false));
     return list;
   }
 
@@ -161,14 +166,16 @@ class FaultSuiteIntegrationTests {
         // written after every scenario, so a run cut short (timeout, crash) still leaves its rows
         if (rows.size() < all.size()) {
           ReliabilityDoc.writeSuite(report, Report.markdown(size, rows, started, Duration.between(started, Instant.now()), suite.log(),
-              "**Incomplete: " + rows.size() + " of " + all.size() + " scenarios done when this was written.**\n\n"));
+              "**Incomplete: " + rows.size() + " of " + all.size() + " scenarios done when this was written.**\n\n")
+              + MultiDcSuiteIntegrationTests.section(report));
         }
       }
       liveness = p.liveness();
       log = suite.log();
     }
     Duration took = Duration.between(started, Instant.now());
-    ReliabilityDoc.writeSuite(report, Report.markdown(size, rows, started, took, log, ""));
+    // the Multi-DC section (MultiDcSuiteIntegrationTests) and the failover section (ReliabilityDoc) of the same file are kept
+    ReliabilityDoc.writeSuite(report, Report.markdown(size, rows, started, took, log, "") + MultiDcSuiteIntegrationTests.section(report));
     System.out.println("report written to " + report.toAbsolutePath());
 
     for (Row r : rows) {
@@ -186,7 +193,8 @@ class FaultSuiteIntegrationTests {
     Row malformed = rows.get(rows.size() - 1);
     assertThat(malformed.rejected()).as("the malformed stream was refused").isPositive();
     assertThat(malformed.deadLettered()).as("events for an unknown upstream project were dead-lettered").isPositive();
-    assertThat(malformed.dlqReasons()).as("dead-letter reasons").containsOnlyKeys("http_401");
+    assertThat(malformed.dlqReasons()).as("dead-letter reasons (http_422: personal data reached the upstream)")
+        .containsOnlyKeys("http_401");
   }
 
   /** The Markdown report: sizes, command, date, the table, notes. */

@@ -1,5 +1,6 @@
 package io.spillway.proof;
 
+import io.spillway.testkit.SentryUpstream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -7,6 +8,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -47,16 +49,18 @@ final class LoadGenerator implements AutoCloseable {
   /**
    * Sends a malformed stream at {@code rate}/s for {@code duration}: invalid store JSON, a broken
    * envelope header, an unknown key, a body claiming gzip that is not — all must be refused by the
-   * edge — and, one in five, a valid event for a route the upstream answers 401, which the edge
-   * acknowledges and delivery must dead-letter.
+   * edge — one in six, a valid event for a route the upstream answers 401, which the edge
+   * acknowledges and delivery must dead-letter, and one in six a valid event full of personal data,
+   * which the edge scrubs (the pipeline runs with data scrubbing on) and delivery must deliver.
    */
   void runMalformed(Ledger ledger, int rate, Duration duration) {
     pace(rate, duration, i -> {
-      switch ((int) (i % 5)) {
+      switch ((int) (i % 6)) {
         case 0 -> sendBad(ledger, "/api/1/store/", "application/json", null, Pipeline.APP_ALIAS, "{\"event_id\": not json".getBytes(StandardCharsets.UTF_8));
         case 1 -> sendBad(ledger, "/api/1/envelope/", "application/x-sentry-envelope", null, Pipeline.APP_ALIAS, "{this is not a header\n{\"type\":\"event\"}\n{}\n".getBytes(StandardCharsets.UTF_8));
         case 2 -> sendBad(ledger, "/api/1/envelope/", "application/x-sentry-envelope", null, "nosuchkeynosuchkeynosuchkey00000", envelope(newId()));
         case 3 -> sendBad(ledger, "/api/1/envelope/", "application/x-sentry-envelope", "gzip", Pipeline.APP_ALIAS, envelope(newId()));
+        case 4 -> sendEvent(ledger, Pipeline.APP_ALIAS, false, true);
         default -> sendEvent(ledger, Pipeline.GHOST_ALIAS, true);
       }
     });
@@ -125,6 +129,10 @@ final class LoadGenerator implements AutoCloseable {
   }
 
   private void sendEvent(Ledger ledger, String alias, boolean poison) {
+    sendEvent(ledger, alias, poison, false);
+  }
+
+  private void sendEvent(Ledger ledger, String alias, boolean poison, boolean personalData) {
     if (!inFlight.tryAcquire()) {
       ledger.skipped.incrementAndGet();
       return;
@@ -135,7 +143,7 @@ final class LoadGenerator implements AutoCloseable {
         .timeout(Duration.ofSeconds(10))
         .header("Content-Type", "application/x-sentry-envelope")
         .header("X-Sentry-Auth", "Sentry sentry_version=7, sentry_client=spillway-proof/1.0, sentry_key=" + alias)
-        .POST(HttpRequest.BodyPublishers.ofByteArray(envelope(id))).build();
+        .POST(HttpRequest.BodyPublishers.ofByteArray(personalData ? envelopeWithPersonalData(id) : envelope(id))).build();
     client.sendAsync(request, HttpResponse.BodyHandlers.ofString()).whenComplete((r, err) -> {
       inFlight.release();
       if (err != null) {
@@ -183,6 +191,28 @@ final class LoadGenerator implements AutoCloseable {
         + "{\"type\":\"event\",\"length\":" + event.getBytes(StandardCharsets.UTF_8).length + "}\n" + event + "\n";
     return text.getBytes(StandardCharsets.UTF_8);
   }
+
+  /** An event the edge must scrub: a password, a card number, an e-mail and IPs in extra, user and a breadcrumb. */
+  static byte[] envelopeWithPersonalData(String id) {
+    String event = "{\"event_id\":\"" + id + "\",\"message\":\"spillway proof event\",\"level\":\"info\",\"platform\":\"java\",\"timestamp\":\""
+        + Instant.now() + "\",\"user\":{\"email\":\"jane.doe@example.com\",\"ip_address\":\"203.0.113.7\"},"
+        + "\"extra\":{\"password\":\"hunter2\",\"card\":\"4111 1111 1111 1111\"},"
+        + "\"breadcrumbs\":{\"values\":[{\"message\":\"login from 198.51.100.23\"}]}}";
+    String text = "{\"event_id\":\"" + id + "\",\"sent_at\":\"" + Instant.now() + "\"}\n"
+        + "{\"type\":\"event\",\"length\":" + event.getBytes(StandardCharsets.UTF_8).length + "}\n" + event + "\n";
+    return text.getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** Whether a body that reached the upstream still carries any of {@link #envelopeWithPersonalData}'s personal data. */
+  static boolean carriesPersonalData(SentryUpstream.Received r) {
+    String text = r.decodedText();
+    if (text == null) return false;
+    for (String secret : PERSONAL_DATA) if (text.contains(secret)) return true;
+    return false;
+  }
+
+  private static final List<String> PERSONAL_DATA =
+      List.of("jane.doe@example.com", "203.0.113.7", "hunter2", "4111 1111 1111 1111", "198.51.100.23");
 
   /** Waits (bounded) until every request sent has been answered or timed out. */
   void awaitQuiet() {

@@ -65,6 +65,7 @@ final class Pipeline implements AutoCloseable {
         delivery: { admin: "127.0.0.1:%d", state_dir: "%s", retry_max: "10s" }
         redis:    { uri: "%s" }
         kafka:    { bootstrap_servers: "%s", partitions: 4, replication_factor: %d, min_insync_replicas: %d, properties: { "session.timeout.ms": "6000", "heartbeat.interval.ms": "1000" } }
+        privacy:  { scrub_defaults: true, scrub_ip_addresses: true }
         upstreams:
           main:
             url: "%s"
@@ -121,7 +122,7 @@ final class Pipeline implements AutoCloseable {
    * (seen: a child died with NoClassDefFoundError mid-install). So those jars are copied once, and
    * every child — restarts included — runs the same snapshot.
    */
-  private static synchronized void snapshotClasspath() throws java.io.IOException {
+  static synchronized void snapshotClasspath() throws java.io.IOException {
     String cp = System.getProperty("java.class.path");
     if (cp.contains("spillway-proof-cp-")) return;
     Path dir = Files.createTempDirectory("spillway-proof-cp-");

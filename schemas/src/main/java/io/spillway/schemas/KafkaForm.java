@@ -59,7 +59,11 @@ public record KafkaForm(byte[] key, byte[] value, long timestamp, List<Header> h
     public static final String AT = "spillway.dlq.at";
     /** How many delivery attempts were made. */
     public static final String ATTEMPTS = "spillway.dlq.attempts";
-    /** The destination route that gave up, when it is not the record's own route (a copy). */
+    /**
+     * The destination route that gave up (the record's own route or one it is copied to); absent
+     * when the record never reached a destination (undecodable, unknown route, expired on arrival)
+     * and on DLQ records written before this header was set for every destination.
+     */
     public static final String DESTINATION = "spillway.dlq.destination";
   }
 
@@ -68,4 +72,13 @@ public record KafkaForm(byte[] key, byte[] value, long timestamp, List<Header> h
    * sends it to that route only (one of the record's route's destinations), not to all of them.
    */
   public static final String ONLY_DESTINATION = "spillway.destination";
+
+  /** On a record written back by {@code replay}: the replay id (delivery counts its outcomes by it). */
+  public static final String REPLAY = "spillway.replay";
+
+  /**
+   * On a record written back by {@code dlq redrive}: the DLQ entry it came from ({@code partition:offset};
+   * for a large event, that of its first piece, on every piece).
+   */
+  public static final String REDRIVE = "spillway.redrive";
 }

@@ -24,7 +24,15 @@ public final class JavaProcess implements AutoCloseable {
 
   /** Starts {@code mainClass args…} with {@code -Xmx} and the current classpath. */
   public static JavaProcess start(String mainClass, List<String> jvmArgs, String... args) {
-    List<String> cmd = new ArrayList<>();
+    return start(List.of(), mainClass, jvmArgs, args);
+  }
+
+  /**
+   * The same, behind a command prefix such as {@code ip netns exec NAME} (which execs the JVM, so
+   * {@link #kill()} still reaches it).
+   */
+  public static JavaProcess start(List<String> prefix, String mainClass, List<String> jvmArgs, String... args) {
+    List<String> cmd = new ArrayList<>(prefix);
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(jvmArgs);
     cmd.add("-cp");

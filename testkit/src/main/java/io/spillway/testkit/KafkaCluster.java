@@ -43,7 +43,15 @@ public final class KafkaCluster implements AutoCloseable {
   private final List<NodeSpec> nodes;
   private final JavaProcess[] processes;
 
-  private record NodeSpec(int id, int brokerPort, int controllerPort, Path config) {}
+  /**
+   * One node: its listeners (name → host:port; the first is what {@link #bootstrapServers()} gives),
+   * its controller listener, and the command prefix its JVM starts with (a network namespace).
+   */
+  private record NodeSpec(int id, java.util.LinkedHashMap<String, String> listeners, String controller, Path config, List<String> prefix) {
+    String first() {
+      return listeners.values().iterator().next();
+    }
+  }
 
   private KafkaCluster(Path dir, List<NodeSpec> nodes, boolean ephemeral) {
     this.dir = dir;
@@ -83,9 +91,41 @@ public final class KafkaCluster implements AutoCloseable {
   }
 
   private static KafkaCluster start(Path dir, List<int[]> ports, boolean ephemeral) {
-    int brokers = ports.size();
+    List<java.util.LinkedHashMap<String, String>> listeners = new ArrayList<>();
+    List<String> controllers = new ArrayList<>();
+    for (int[] p : ports) {
+      java.util.LinkedHashMap<String, String> l = new java.util.LinkedHashMap<>();
+      l.put("PLAINTEXT", "127.0.0.1:" + p[0]);
+      listeners.add(l);
+      controllers.add("127.0.0.1:" + p[1]);
+    }
+    return start(dir, listeners, controllers, List.of(), ephemeral);
+  }
+
+  /**
+   * One node inside a network namespace, with a listener on each of its links ({@code LINK0},
+   * {@code LINK1}, …, on ports 9092, 9093, …; the controller on the namespace's loopback). Clients on the
+   * host reach it over link {@code i} at {@link #bootstrapServers(int)}; cutting that link makes
+   * their connections hang while the other links keep working (a WAN cut between two sites that
+   * each still reach the cluster on their LAN).
+   */
+  public static KafkaCluster startIn(NetworkNamespace ns) {
+    Path dir;
+    try {
+      dir = Files.createTempDirectory("spillway-kafka-ns-");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    java.util.LinkedHashMap<String, String> l = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < ns.links(); i++) l.put("LINK" + i, ns.address(i) + ":" + (9092 + i));
+    return start(dir, List.of(l), List.of("127.0.0.1:9091"), ns.commandPrefix(), true);
+  }
+
+  private static KafkaCluster start(Path dir, List<java.util.LinkedHashMap<String, String>> listeners, List<String> controllers,
+      List<String> prefix, boolean ephemeral) {
+    int brokers = listeners.size();
     String voters = "";
-    for (int i = 0; i < brokers; i++) voters += (i == 0 ? "" : ",") + i + "@127.0.0.1:" + ports.get(i)[1];
+    for (int i = 0; i < brokers; i++) voters += (i == 0 ? "" : ",") + i + "@" + controllers.get(i);
     String clusterId = Uuid.randomUuid().toString();
     Path logback = writeLoggingConfig(dir);
     List<NodeSpec> specs = new ArrayList<>();
@@ -94,18 +134,18 @@ public final class KafkaCluster implements AutoCloseable {
       Path config = nodeDir.resolve("server.properties");
       try {
         Files.createDirectories(nodeDir.resolve("data"));
-        Files.writeString(config, serverProperties(i, brokers, ports.get(i)[0], ports.get(i)[1], voters, nodeDir.resolve("data")));
+        Files.writeString(config, serverProperties(i, brokers, listeners.get(i), controllers.get(i), voters, nodeDir.resolve("data")));
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
       // A persistent node formatted before keeps its data and its cluster id.
       if (!Files.exists(nodeDir.resolve("data").resolve("meta.properties"))) format(clusterId, config);
-      specs.add(new NodeSpec(i, ports.get(i)[0], ports.get(i)[1], config));
+      specs.add(new NodeSpec(i, listeners.get(i), controllers.get(i), config, prefix));
     }
     KafkaCluster cluster = new KafkaCluster(dir, List.copyOf(specs), ephemeral);
     try {
       for (int i = 0; i < brokers; i++) {
-        cluster.processes[i] = JavaProcess.start("kafka.Kafka", List.of(
+        cluster.processes[i] = JavaProcess.start(specs.get(i).prefix(), "kafka.Kafka", List.of(
             "-Xmx256m", "-Xms64m", "-XX:+UseSerialGC", "-Djava.awt.headless=true",
             "-Dlogback.configurationFile=" + logback), specs.get(i).config().toString());
       }
@@ -117,9 +157,18 @@ public final class KafkaCluster implements AutoCloseable {
     }
   }
 
-  /** Comma-separated {@code 127.0.0.1:port} of every broker listener. */
+  /** Comma-separated {@code host:port} of every broker's (first) listener. */
   public String bootstrapServers() {
-    return nodes.stream().map(n -> "127.0.0.1:" + n.brokerPort()).collect(Collectors.joining(","));
+    return nodes.stream().map(NodeSpec::first).collect(Collectors.joining(","));
+  }
+
+  /** For a cluster in a network namespace ({@link #startIn}): the brokers as reached over link {@code link}. */
+  public String bootstrapServers(int link) {
+    return nodes.stream().map(n -> {
+      String hp = n.listeners().get("LINK" + link);
+      if (hp == null) throw new IllegalArgumentException("no listener on link " + link + ": " + n.listeners().keySet());
+      return hp;
+    }).collect(Collectors.joining(","));
   }
 
   public int size() {
@@ -220,7 +269,7 @@ public final class KafkaCluster implements AutoCloseable {
     NodeSpec node = nodes.get(index);
     long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
     String last = "not tried";
-    try (Admin admin = admin("127.0.0.1:" + node.brokerPort())) {
+    try (Admin admin = admin(node.first())) {
       while (System.nanoTime() < deadline) {
         if (!processes[index].isAlive()) {
           throw new IllegalStateException("kafka node " + index + " exited:\n" + tail(processes[index].output()));
@@ -252,18 +301,21 @@ public final class KafkaCluster implements AutoCloseable {
     return Admin.create(p);
   }
 
-  private static String serverProperties(int id, int size, int brokerPort, int controllerPort, String voters, Path data) {
+  private static String serverProperties(int id, int size, java.util.Map<String, String> listeners, String controller, String voters,
+      Path data) {
     int rf = Math.min(size, 3);
     int minIsr = rf == 1 ? 1 : 2;
+    String advertised = listeners.entrySet().stream().map(e -> e.getKey() + "://" + e.getValue()).collect(Collectors.joining(","));
+    String protocols = listeners.keySet().stream().map(n -> n + ":PLAINTEXT").collect(Collectors.joining(","));
     return String.join("\n",
         "process.roles=broker,controller",
         "node.id=" + id,
         "controller.quorum.voters=" + voters,
-        "listeners=PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort,
-        "advertised.listeners=PLAINTEXT://127.0.0.1:" + brokerPort,
+        "listeners=" + advertised + ",CONTROLLER://" + controller,
+        "advertised.listeners=" + advertised,
         "controller.listener.names=CONTROLLER",
-        "inter.broker.listener.name=PLAINTEXT",
-        "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "inter.broker.listener.name=" + listeners.keySet().iterator().next(),
+        "listener.security.protocol.map=" + protocols + ",CONTROLLER:PLAINTEXT",
         "log.dirs=" + data,
         "num.partitions=1",
         "default.replication.factor=" + rf,
@@ -283,11 +335,17 @@ public final class KafkaCluster implements AutoCloseable {
         "background.threads=4",
         "broker.heartbeat.interval.ms=1000",
         // Several brokers: a dead one must be fenced within seconds (the fault suite kills one). A single
-        // node only heartbeats to its own controller: fencing it can only hurt, and on a machine starved of
-        // CPU a late heartbeat fenced it, every partition lost its leader and producers timed out (a flaky
-        // "produce() gave up after 30 s" in delivery's tests).
-        "broker.session.timeout.ms=" + (size == 1 ? 60000 : 6000),
+        // node only heartbeats to its own controller, and on a machine starved of CPU a late heartbeat
+        // fenced it at 6 s (a flaky "produce() gave up after 30 s" in delivery's tests): 15 s. Not more:
+        // a node restarted after SIGKILL is refused registration until its old session expires (the
+        // reactivated controller counts the old registration as alive from its own start), so the session
+        // is also how long every kill/restart of a single node takes; at 60 s the restarted broker gave up.
+        "broker.session.timeout.ms=" + (size == 1 ? 15000 : 6000),
+        // a restarted node keeps trying to register for up to 2 min instead of exiting after 1 min
+        "initial.broker.registration.timeout.ms=120000",
         "log.segment.bytes=67108864",
+        // retention is enforced every 2 s (default 5 min), so a test that shrinks a topic's retention sees it applied
+        "log.retention.check.interval.ms=2000",
         // the cleaner's dedupe buffer is on the heap (128 MiB by default): too much for a small broker JVM
         "log.cleaner.dedupe.buffer.size=8388608",
         "log.cleaner.threads=1",

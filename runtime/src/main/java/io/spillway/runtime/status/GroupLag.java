@@ -12,4 +12,9 @@ import java.util.Map;
 public interface GroupLag {
   /** Partition → records not yet committed by the group; may block for a few seconds. */
   Map<Integer, Long> read() throws Exception;
+
+  /** The same for another topic delivery reads (a datacenter's central copy); unknown (empty) by default. */
+  default Map<Integer, Long> read(String topic) throws Exception {
+    return Map.of();
+  }
 }

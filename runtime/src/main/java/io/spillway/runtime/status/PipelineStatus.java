@@ -23,8 +23,11 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class PipelineStatus {
   public static final List<String> SERVICES = List.of("edge", "bridge", "delivery");
+  /** Every service the page knows, in pipeline order (a datacenter's edge and bridge, the central mirror, delivery). */
+  static final List<String> ALL = List.of("edge", "bridge", "mirror", "delivery");
 
   private final Map<String, URI> admins;
+  private final List<String> topics;
   private final String topic;
   private final Duration minInterval;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
@@ -38,11 +41,24 @@ public final class PipelineStatus {
    * @param minInterval a snapshot younger than this is reused
    */
   public PipelineStatus(Map<String, URI> admins, String topic, Duration minInterval) {
+    this(admins, List.of(topic), minInterval);
+  }
+
+  /**
+   * @param admins      service name (edge, bridge, mirror, delivery) → its admin base URI; the page shows
+   *                    the services present (a null URI shows as "unknown"), in pipeline order
+   * @param topics      the topics delivery reads: {@code kafka.topic}, then each datacenter's central copy
+   * @param minInterval a snapshot younger than this is reused
+   */
+  public PipelineStatus(Map<String, URI> admins, List<String> topics, Duration minInterval) {
     if (admins == null) throw new NullPointerException("admins == null");
-    if (topic == null) throw new NullPointerException("topic == null");
+    if (topics == null || topics.isEmpty()) throw new NullPointerException("topics == null or empty");
     if (minInterval == null) throw new NullPointerException("minInterval == null");
-    this.admins = new LinkedHashMap<>(admins);
-    this.topic = topic;
+    this.admins = new LinkedHashMap<>();
+    for (String s : ALL) if (admins.containsKey(s)) this.admins.put(s, admins.get(s));
+    admins.forEach(this.admins::putIfAbsent);
+    this.topics = List.copyOf(topics);
+    this.topic = topics.get(0);
     this.minInterval = minInterval;
   }
 
@@ -52,14 +68,24 @@ public final class PipelineStatus {
     return this;
   }
 
-  /** Reads the admin addresses from the config ({@code 0.0.0.0} means loopback; port 0 is unknown). */
+  /**
+   * The services the config runs ({@link io.spillway.schemas.config.Role}: central → mirror and
+   * delivery, datacenter → edge and bridge, single site → all three) at the admin addresses it names
+   * ({@code 0.0.0.0} means loopback; port 0 is unknown), and the topics delivery reads.
+   */
   public static PipelineStatus forConfig(SpillwayConfig config) {
     if (config == null) throw new NullPointerException("config == null");
     Map<String, URI> admins = new LinkedHashMap<>();
-    admins.put("edge", adminUri(config.edge().admin()));
-    admins.put("bridge", adminUri(config.bridge().admin()));
-    admins.put("delivery", adminUri(config.delivery().admin()));
-    return new PipelineStatus(admins, config.kafka().topic(), Duration.ofSeconds(1));
+    for (String service : config.role().services()) {
+      HostPort admin = switch (service) {
+        case "edge" -> config.edge().admin();
+        case "bridge" -> config.bridge().admin();
+        case "mirror" -> config.mirror().admin();
+        default -> config.delivery().admin();
+      };
+      admins.put(service, adminUri(admin));
+    }
+    return new PipelineStatus(admins, config.deliveryTopics(), Duration.ofSeconds(1));
   }
 
   /** {@code http://host:port} of an admin listener, or null when it was bound to an ephemeral port. */
@@ -83,7 +109,7 @@ public final class PipelineStatus {
   public synchronized StatusSnapshot refresh() {
     Map<String, CompletableFuture<HttpResponse<String>>> metrics = new LinkedHashMap<>();
     Map<String, CompletableFuture<HttpResponse<String>>> ready = new LinkedHashMap<>();
-    for (String s : SERVICES) {
+    for (String s : admins.keySet()) {
       URI base = admins.get(s);
       if (base == null) continue;
       metrics.put(s, get(base.resolve("/metrics")));
@@ -91,7 +117,7 @@ public final class PipelineStatus {
     }
     List<StatusSnapshot.Service> services = new ArrayList<>();
     Map<String, List<Sample>> samples = new LinkedHashMap<>();
-    for (String s : SERVICES) {
+    for (String s : admins.keySet()) {
       URI base = admins.get(s);
       if (base == null) {
         services.add(new StatusSnapshot.Service(s, "(admin port not fixed in the config)", StatusSnapshot.Readiness.UNKNOWN, ""));
@@ -115,8 +141,9 @@ public final class PipelineStatus {
       services.add(new StatusSnapshot.Service(s, base.toString(), readiness, detail));
       samples.put(s, m != null && m.statusCode() == 200 ? PrometheusText.parse(m.body()) : List.of());
     }
-    last = StatusSnapshot.build(System.currentTimeMillis(), services, samples.get("edge"), samples.get("bridge"),
-        samples.get("delivery"), topic, readGroupLag(), last);
+    last = StatusSnapshot.build(System.currentTimeMillis(), services, samples.getOrDefault("edge", List.of()),
+        samples.getOrDefault("bridge", List.of()), samples.getOrDefault("mirror", List.of()), samples.getOrDefault("delivery", List.of()),
+        topics, readGroupLag(), last);
     return last;
   }
 
@@ -124,14 +151,20 @@ public final class PipelineStatus {
   private List<StatusSnapshot.PartitionLag> readGroupLag() {
     GroupLag source = groupLag;
     if (source == null) return List.of();
-    try {
-      List<StatusSnapshot.PartitionLag> out = new ArrayList<>();
-      new java.util.TreeMap<>(source.read()).forEach((p, v) -> out.add(new StatusSnapshot.PartitionLag(topic, p, v)));
-      return out;
-    } catch (Exception e) {
-      if (e instanceof InterruptedException) Thread.currentThread().interrupt();
-      return List.of();
+    List<StatusSnapshot.PartitionLag> out = new ArrayList<>();
+    for (String t : topics) {
+      try {
+        Map<Integer, Long> lag = t.equals(topic) ? source.read() : source.read(t);
+        new java.util.TreeMap<>(lag).forEach((p, v) -> out.add(new StatusSnapshot.PartitionLag(t, p, v)));
+      } catch (Exception e) {
+        if (e instanceof InterruptedException) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+        // this topic's figures stay unknown (a copy the mirror has not created yet, Kafka not answering)
+      }
     }
+    return out;
   }
 
   private CompletableFuture<HttpResponse<String>> get(URI uri) {

@@ -11,10 +11,10 @@ import java.util.Map;
  * that does not parse is dropped, never an exception: a status page must show what it can even
  * when one service answers garbage (a proxy's HTML error page, a truncated body).
  */
-final class PrometheusText {
+public final class PrometheusText {
   private PrometheusText() {}
 
-  static List<Sample> parse(String text) {
+  public static List<Sample> parse(String text) {
     List<Sample> out = new ArrayList<>();
     if (text == null) return out;
     int start = 0;

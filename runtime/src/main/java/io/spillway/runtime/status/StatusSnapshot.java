@@ -23,7 +23,8 @@ public record StatusSnapshot(
     List<PartitionLag> lag,
     List<PartitionLag> groupLag,
     List<Upstream> upstreams,
-    Rules rules) {
+    Rules rules,
+    List<Datacenter> datacenters) {
 
   public enum Readiness { UP, NOT_READY, UNREACHABLE, UNKNOWN }
 
@@ -37,8 +38,21 @@ public record StatusSnapshot(
 
   public record Bridge(double movedTotal, double movedPerSecond, double deadLetteredTotal) {}
 
-  /** Delivery's consumer lag on one partition of the events topic (records behind the log end). */
+  /** Delivery's consumer lag on one partition of a topic it reads (records behind the log end). */
   public record PartitionLag(String topic, int partition, double lag) {}
+
+  /**
+   * One datacenter a central config mirrors: the mirror's figures for it ({@code sourceUp} 1/0,
+   * records and age in seconds of the oldest record not copied yet, records lost to a gap, copies
+   * written and their rate) and delivery's lag on its central copy {@code topic} (consumer metric
+   * and Kafka's view). {@code NaN} where a service did not report.
+   */
+  public record Datacenter(String name, String topic, double sourceUp, double running, double lagRecords, double lagSeconds,
+      double gapRecords, double copiedTotal, double copiedPerSecond, double deliveryLag, double deliveryGroupLag) {
+    public boolean gap() {
+      return gapRecords > 0;
+    }
+  }
 
   /**
    * One upstream's delivery figures; {@code heldUntilEpochSeconds} 0 when no hold is active;
@@ -85,6 +99,17 @@ public record StatusSnapshot(
     lag = List.copyOf(lag);
     groupLag = List.copyOf(groupLag);
     upstreams = List.copyOf(upstreams);
+    datacenters = List.copyOf(datacenters);
+  }
+
+  /** True when one of the services shown is {@code name}. */
+  public boolean runs(String name) {
+    return services.stream().anyMatch(x -> x.name().equals(name));
+  }
+
+  /** The edge, Redis and bridge figures matter only where those run (not at a central site). */
+  private boolean buffers() {
+    return services.isEmpty() || runs("edge") || runs("bridge");
   }
 
   /** Entries in all streams ({@code NaN} when the bridge did not report). */
@@ -139,22 +164,23 @@ public record StatusSnapshot(
       b.append(String.format(Locale.ROOT, "  %-9s %-12s %s%s%n", s.name(), label(s.readiness()), s.endpoint(),
           s.readiness() == Readiness.UP || s.detail().isEmpty() ? "" : "  " + oneLine(s.detail(), 100)));
     }
-    b.append("\nRedis backlog   ").append(num(backlogTotal())).append(" entries, ").append(num(pendingTotal()))
-        .append(" pending, oldest ").append(num(oldestAgeSeconds())).append(" s\n");
-    for (Stream s : backlog) {
-      b.append(String.format(Locale.ROOT, "  %-24s %10s entries %8s pending  oldest %s s%n", s.stream(), num(s.length()),
-          num(s.pending()), num(s.oldestAgeSeconds())));
+    if (buffers()) appendBuffers(b);
+    else b.append('\n');
+    if (!datacenters.isEmpty()) {
+      b.append("Datacenters      source       mirror lag            gap (lost)  copied        delivery lag (Kafka's view / metric)\n");
+      for (Datacenter d : datacenters) {
+        String source = Double.isNaN(d.sourceUp()) ? "–" : d.sourceUp() > 0 ? "up" : "UNREACHABLE";
+        b.append(String.format(Locale.ROOT, "  %-14s %-12s %-21s %-11s %-13s %s / %s  %s%n", d.name(), source,
+            num(d.lagRecords()) + " rec, " + num(d.lagSeconds()) + " s", d.gap() ? "GAP " + num(d.gapRecords()) : num(d.gapRecords()),
+            rate(d.copiedPerSecond()), num(d.deliveryGroupLag()), num(d.deliveryLag()), d.topic()));
+      }
+      b.append('\n');
     }
-    b.append("Edge            accepted ").append(rate(edge.acceptedPerSecond())).append(" (").append(num(edge.acceptedTotal()))
-        .append(" total), rejected ").append(rate(edge.rejectedPerSecond())).append(" (").append(num(edge.rejectedTotal()))
-        .append(" total), in flight ").append(num(edge.inFlight())).append('\n');
-    b.append("Bridge          ").append(rate(bridge.movedPerSecond())).append(" (").append(num(bridge.movedTotal()))
-        .append(" moved), dead-lettered ").append(num(bridge.deadLetteredTotal())).append('\n');
     b.append("Kafka lag       ").append(num(groupLagTotal())).append(" not committed (Kafka's view)");
-    for (PartitionLag p : groupLag) b.append("  p").append(p.partition()).append('=').append(num(p.lag()));
+    for (PartitionLag p : groupLag) b.append("  ").append(shortTopic(p.topic())).append('p').append(p.partition()).append('=').append(num(p.lag()));
     b.append('\n');
     b.append("                ").append(num(lagTotal())).append(" behind delivery's consumer (its metric)");
-    for (PartitionLag p : lag) b.append("  p").append(p.partition()).append('=').append(num(p.lag()));
+    for (PartitionLag p : lag) b.append("  ").append(shortTopic(p.topic())).append('p').append(p.partition()).append('=').append(num(p.lag()));
     b.append('\n');
     b.append("\nUpstreams        ok          held        retried     dlq         in flight  pending    state\n");
     for (Upstream u : upstreams) {
@@ -177,6 +203,21 @@ public record StatusSnapshot(
       }
     }
     return b.toString();
+  }
+
+  /** The lines of a site with edges and bridges: Redis backlog, edge and bridge rates. */
+  private void appendBuffers(StringBuilder b) {
+    b.append("\nRedis backlog   ").append(num(backlogTotal())).append(" entries, ").append(num(pendingTotal()))
+        .append(" pending, oldest ").append(num(oldestAgeSeconds())).append(" s\n");
+    for (Stream s : backlog) {
+      b.append(String.format(Locale.ROOT, "  %-24s %10s entries %8s pending  oldest %s s%n", s.stream(), num(s.length()),
+          num(s.pending()), num(s.oldestAgeSeconds())));
+    }
+    b.append("Edge            accepted ").append(rate(edge.acceptedPerSecond())).append(" (").append(num(edge.acceptedTotal()))
+        .append(" total), rejected ").append(rate(edge.rejectedPerSecond())).append(" (").append(num(edge.rejectedTotal()))
+        .append(" total), in flight ").append(num(edge.inFlight())).append('\n');
+    b.append("Bridge          ").append(rate(bridge.movedPerSecond())).append(" (").append(num(bridge.movedTotal()))
+        .append(" moved), dead-lettered ").append(num(bridge.deadLetteredTotal())).append('\n');
   }
 
   /** The HTML page: one screen, no external assets, refreshes itself every {@code refreshSeconds}. */
@@ -204,35 +245,68 @@ public record StatusSnapshot(
     b.append("</table>");
 
     b.append("<div class=\"cards\">");
-    card(b, "Redis backlog", "backlog", backlogTotal(), "entries");
-    card(b, "pending in group", "pending", pendingTotal(), "entries");
-    card(b, "oldest waiting", "oldest-age", oldestAgeSeconds(), "s");
+    if (buffers()) {
+      card(b, "Redis backlog", "backlog", backlogTotal(), "entries");
+      card(b, "pending in group", "pending", pendingTotal(), "entries");
+      card(b, "oldest waiting", "oldest-age", oldestAgeSeconds(), "s");
+    }
     card(b, "Kafka lag, not committed", "group-lag-total", groupLagTotal(), "records");
     card(b, "consumer lag (metric)", "lag-total", lagTotal(), "records");
-    cardRate(b, "edge accepted", "edge-accepted-rate", edge.acceptedPerSecond(), edge.acceptedTotal());
-    cardRate(b, "edge rejected", "edge-rejected-rate", edge.rejectedPerSecond(), edge.rejectedTotal());
-    cardRate(b, "bridge to Kafka", "bridge-rate", bridge.movedPerSecond(), bridge.movedTotal());
+    if (buffers()) {
+      cardRate(b, "edge accepted", "edge-accepted-rate", edge.acceptedPerSecond(), edge.acceptedTotal());
+      cardRate(b, "edge rejected", "edge-rejected-rate", edge.rejectedPerSecond(), edge.rejectedTotal());
+      cardRate(b, "bridge to Kafka", "bridge-rate", bridge.movedPerSecond(), bridge.movedTotal());
+    }
     b.append("</div>");
 
-    b.append("<h2>Redis streams</h2><table id=\"streams\"><tr><th>stream</th><th>length</th><th>pending</th><th>oldest (s)</th></tr>");
-    for (Stream s : backlog) {
-      b.append("<tr class=\"stream\" data-stream=\"").append(esc(s.stream())).append("\"><td>").append(esc(s.stream()))
-          .append("</td><td class=\"length\" data-value=\"").append(num(s.length())).append("\">").append(num(s.length()))
-          .append("</td><td>").append(num(s.pending())).append("</td><td>").append(num(s.oldestAgeSeconds())).append("</td></tr>");
+    if (!datacenters.isEmpty()) {
+      b.append("<h2>Datacenters</h2><table id=\"datacenters\"><tr><th>datacenter</th><th>source</th><th>mirror lag (records)</th>")
+          .append("<th>oldest not copied (s)</th><th>gap: records lost</th><th>copied</th><th>delivery lag (Kafka's view)</th>")
+          .append("<th>delivery lag (metric)</th><th>central copy</th></tr>");
+      for (Datacenter d : datacenters) {
+        String source = Double.isNaN(d.sourceUp()) ? "–" : d.sourceUp() > 0 ? "up" : "UNREACHABLE";
+        b.append("<tr class=\"datacenter").append(d.gap() ? " gap" : "").append(d.sourceUp() == 0 ? " unreachable" : "")
+            .append("\" data-datacenter=\"").append(esc(d.name())).append("\"><td>").append(esc(d.name()))
+            .append("</td><td class=\"state\">").append(source).append("</td>");
+        cell(b, "mirror-lag", d.lagRecords());
+        cell(b, "mirror-lag-seconds", d.lagSeconds());
+        b.append("<td class=\"gap-records\" data-value=\"").append(num(d.gapRecords())).append("\">")
+            .append(d.gap() ? "GAP: " + num(d.gapRecords()) + " lost" : num(d.gapRecords())).append("</td>");
+        rateCell(b, "copied", d.copiedPerSecond(), d.copiedTotal());
+        cell(b, "delivery-group-lag", d.deliveryGroupLag());
+        cell(b, "delivery-lag", d.deliveryLag());
+        b.append("<td>").append(esc(d.topic())).append("</td></tr>");
+      }
+      b.append("</table><div class=\"muted\">mirror lag: records of the datacenter's topic not in the central copy yet; ")
+          .append("a gap is records its retention deleted before they were copied (docs/multi-dc.md)</div>");
     }
-    b.append("</table><div class=\"muted\">edge in flight ").append(num(edge.inFlight())).append(", bridge dead-lettered ")
-        .append(num(bridge.deadLetteredTotal())).append("</div>");
+
+    if (buffers()) {
+      b.append("<h2>Redis streams</h2><table id=\"streams\"><tr><th>stream</th><th>length</th><th>pending</th><th>oldest (s)</th></tr>");
+      for (Stream s : backlog) {
+        b.append("<tr class=\"stream\" data-stream=\"").append(esc(s.stream())).append("\"><td>").append(esc(s.stream()))
+            .append("</td><td class=\"length\" data-value=\"").append(num(s.length())).append("\">").append(num(s.length()))
+            .append("</td><td>").append(num(s.pending())).append("</td><td>").append(num(s.oldestAgeSeconds())).append("</td></tr>");
+      }
+      b.append("</table><div class=\"muted\">edge in flight ").append(num(edge.inFlight())).append(", bridge dead-lettered ")
+          .append(num(bridge.deadLetteredTotal())).append("</div>");
+    }
 
     b.append("<h2>Kafka lag per partition</h2><table id=\"lag\"><tr><th>topic</th><th>partition</th>")
         .append("<th>consumer lag (metric)</th><th>not committed (Kafka's view)</th></tr>");
-    Map<Integer, double[]> parts = new TreeMap<>();
-    for (PartitionLag p : lag) parts.computeIfAbsent(p.partition(), k -> new double[] {Double.NaN, Double.NaN})[0] = p.lag();
-    for (PartitionLag p : groupLag) parts.computeIfAbsent(p.partition(), k -> new double[] {Double.NaN, Double.NaN})[1] = p.lag();
-    String topicName = !lag.isEmpty() ? lag.get(0).topic() : !groupLag.isEmpty() ? groupLag.get(0).topic() : "";
-    parts.forEach((partition, v) -> b.append("<tr class=\"partition\" data-partition=\"").append(partition).append("\"><td>")
+    Map<String, Map<Integer, double[]>> parts = new java.util.LinkedHashMap<>();
+    for (PartitionLag p : lag) {
+      parts.computeIfAbsent(p.topic(), k -> new TreeMap<>()).computeIfAbsent(p.partition(), k -> new double[] {Double.NaN, Double.NaN})[0] = p.lag();
+    }
+    for (PartitionLag p : groupLag) {
+      parts.computeIfAbsent(p.topic(), k -> new TreeMap<>()).computeIfAbsent(p.partition(), k -> new double[] {Double.NaN, Double.NaN})[1] = p.lag();
+    }
+    // One row per topic and partition; the topic is the first cell (the row's attributes are as before several topics).
+    parts.forEach((topicName, byPartition) -> byPartition.forEach((partition, v) -> b.append("<tr class=\"partition\" data-partition=\"")
+        .append(partition).append("\"><td>")
         .append(esc(topicName)).append("</td><td>").append(partition).append("</td><td class=\"lag\" data-value=\"").append(num(v[0]))
         .append("\">").append(num(v[0])).append("</td><td class=\"group-lag\" data-value=\"").append(num(v[1])).append("\">")
-        .append(num(v[1])).append("</td></tr>"));
+        .append(num(v[1])).append("</td></tr>")));
     b.append("</table>");
 
     b.append("<h2>Upstreams</h2><table id=\"upstreams\"><tr><th>upstream</th><th>state</th><th>held until</th><th>ok</th>")
@@ -292,6 +366,16 @@ public record StatusSnapshot(
         .append(num(total)).append(" total)</span></div>");
   }
 
+  private static void cell(StringBuilder b, String cls, double v) {
+    b.append("<td class=\"").append(cls).append("\" data-value=\"").append(num(v)).append("\">").append(num(v)).append("</td>");
+  }
+
+  /** A datacenter's copy {@code dc1.spillway.events} as {@code dc1:} in the one-line lag lists; the events topic as nothing. */
+  private String shortTopic(String topic) {
+    for (Datacenter d : datacenters) if (d.topic().equals(topic)) return d.name() + ":";
+    return "";
+  }
+
   private static void rateCell(StringBuilder b, String cls, double perSecond, double total) {
     b.append("<td class=\"").append(cls).append("\" data-value=\"").append(num(total)).append("\">").append(rate(perSecond))
         .append(" <span class=\"muted\">(").append(num(total)).append(")</span></td>");
@@ -333,6 +417,16 @@ public record StatusSnapshot(
    */
   static StatusSnapshot build(long now, List<Service> services, List<Sample> edge, List<Sample> bridge, List<Sample> delivery,
       String topic, List<PartitionLag> groupLag, StatusSnapshot previous) {
+    return build(now, services, edge, bridge, List.of(), delivery, topic == null ? List.of() : List.of(topic), groupLag, previous);
+  }
+
+  /**
+   * As above for a config whose delivery reads several topics: {@code topics} is {@code kafka.topic}
+   * then each datacenter's central copy ({@code <dc>.<topic>}); {@code mirror} is the mirror's scrape.
+   */
+  static StatusSnapshot build(long now, List<Service> services, List<Sample> edge, List<Sample> bridge, List<Sample> mirror,
+      List<Sample> delivery, List<String> topics, List<PartitionLag> groupLag, StatusSnapshot previous) {
+    String topic = topics.isEmpty() ? null : topics.get(0);
     double dt = previous == null ? Double.NaN : (now - previous.takenAtMillis()) / 1000.0;
 
     Map<String, double[]> streams = new TreeMap<>();
@@ -369,14 +463,16 @@ public record StatusSnapshot(
       if (!s.name().equals("kafka_consumer_fetch_manager_records_lag") || Double.isNaN(s.value())) continue;
       String t = s.label("topic");
       // Kafka's fetch metrics write the topic with '.' replaced by '_'.
-      if (topic != null && !t.equals(topic) && !t.equals(topic.replace('.', '_'))) continue;
+      String known = null;
+      for (String candidate : topics) if (t.equals(candidate) || t.equals(candidate.replace('.', '_'))) known = candidate;
+      if (topic != null && known == null) continue;
       int partition;
       try {
         partition = Integer.parseInt(s.label("partition"));
       } catch (NumberFormatException ex) {
         continue;
       }
-      lags.computeIfAbsent(topic != null ? topic : t, k -> new TreeMap<>()).merge(partition, s.value(), Math::max);
+      lags.computeIfAbsent(known != null ? known : t, k -> new TreeMap<>()).merge(partition, s.value(), Math::max);
     }
     List<PartitionLag> lag = new ArrayList<>();
     lags.forEach((t, m) -> m.forEach((p, v) -> lag.add(new PartitionLag(t, p, v))));
@@ -409,8 +505,25 @@ public record StatusSnapshot(
           rate(v[2], p == null ? Double.NaN : p.retriedTotal(), dt), rate(v[3], p == null ? Double.NaN : p.dlqTotal(), dt),
           v[4], v[5], v[6] > 0, v[7]));
     });
-    return new StatusSnapshot(now, services, backlog, e, br, lag, groupLag, upstreams, rules(edge, delivery, previous, dt));
+    List<Datacenter> datacenters = new ArrayList<>();
+    for (int i = 1; i < topics.size(); i++) {
+      String copy = topics.get(i);
+      String dc = copy.endsWith("." + topic) ? copy.substring(0, copy.length() - topic.length() - 1) : copy;
+      double copied = known(mirror, sumWhere(mirror, "spillway_mirror_records_total", "datacenter", dc));
+      Datacenter p = null;
+      if (previous != null) for (Datacenter d : previous.datacenters()) if (d.name().equals(dc)) p = d;
+      datacenters.add(new Datacenter(dc, copy, sumWhere(mirror, "spillway_mirror_source_up", "datacenter", dc),
+          sumWhere(mirror, "spillway_mirror_running", "datacenter", dc),
+          sumWhere(mirror, "spillway_mirror_lag_records", "datacenter", dc), sumWhere(mirror, "spillway_mirror_lag_seconds", "datacenter", dc),
+          known(mirror, sumWhere(mirror, "spillway_mirror_gap_records_total", "datacenter", dc)), copied,
+          rate(copied, p == null ? Double.NaN : p.copiedTotal(), dt),
+          lag.stream().filter(x -> x.topic().equals(copy)).mapToDouble(PartitionLag::lag).reduce(Double::sum).orElse(Double.NaN),
+          groupLag.stream().filter(x -> x.topic().equals(copy)).mapToDouble(PartitionLag::lag).reduce(Double::sum).orElse(Double.NaN)));
+    }
+    return new StatusSnapshot(now, services, backlog, e, br, lag, groupLag, upstreams, rules(edge, delivery, previous, dt),
+        datacenters);
   }
+
 
   /** Filtered events (edge) and the quota guard's drops and capped issues (delivery). */
   static Rules rules(List<Sample> edge, List<Sample> delivery, StatusSnapshot previous, double dt) {
@@ -442,6 +555,16 @@ public record StatusSnapshot(
   /** 0 for a series a reporting service does not have yet; {@code NaN} stays when it reported nothing. */
   static double known(List<Sample> scrape, double v) {
     return Double.isNaN(v) && !scrape.isEmpty() ? 0 : v;
+  }
+
+  /** Sum over the series whose {@code label} is {@code value}, {@code NaN} when there is none. */
+  static double sumWhere(List<Sample> samples, String name, String label, String value) {
+    double total = Double.NaN;
+    for (Sample s : samples) {
+      if (!s.name().equals(name) || !value.equals(s.label(label)) || Double.isNaN(s.value())) continue;
+      total = Double.isNaN(total) ? s.value() : total + s.value();
+    }
+    return total;
   }
 
   /** Sum over every label set, {@code NaN} when the series is absent. */

@@ -34,7 +34,12 @@
  *       {@code lag-total} (consumer metric), {@code group-lag-total} (Kafka's view),
  *       {@code edge-accepted-rate}, {@code bridge-rate}, rows
  *       {@code tr.service.up|not-ready|unreachable}, {@code tr.partition[data-partition]},
- *       {@code tr.upstream[.held]}; each figure carries its raw number in {@code data-value}.
+ *       {@code tr.upstream[.held]}, at a central site {@code tr.datacenter[data-datacenter]} (classes
+ *       {@code gap}, {@code unreachable}; cells {@code mirror-lag}, {@code mirror-lag-seconds},
+ *       {@code gap-records}, {@code delivery-lag}, {@code delivery-group-lag}); each figure carries its raw
+ *       number in {@code data-value}.</li>
+ *   <li>Which services the page shows follows the config's {@code Role} (central: mirror and delivery,
+ *       with lag per source topic; datacenter: edge and bridge; single site: all three).
  *       {@code ?format=text} gives the terminal view.</li>
  * </ul>
  */

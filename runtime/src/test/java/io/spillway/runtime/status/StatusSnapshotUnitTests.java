@@ -124,4 +124,54 @@ class StatusSnapshotUnitTests {
         .hasToString("http://127.0.0.1:9100");
     assertThat(PipelineStatus.adminUri(new io.spillway.schemas.config.HostPort("127.0.0.1", 0))).isNull();
   }
+
+  @Test
+  void aCentralSiteShowsOneRowPerDatacenterAndNoRedis() {
+    List<Service> central = List.of(new Service("mirror", "http://127.0.0.1:4", Readiness.NOT_READY, "HTTP 503 {\"gap dc2\":\"MIRROR GAP\"}"),
+        new Service("delivery", "http://127.0.0.1:3", Readiness.UP, ""));
+    String mirror0 = """
+        spillway_mirror_source_up{datacenter="dc1"} 1
+        spillway_mirror_lag_records{datacenter="dc1"} 40
+        spillway_mirror_lag_seconds{datacenter="dc1"} 1.5
+        spillway_mirror_gap_records_total{datacenter="dc1"} 0
+        spillway_mirror_records_total{datacenter="dc1"} 1000
+        spillway_mirror_source_up{datacenter="dc2"} 0
+        spillway_mirror_lag_records{datacenter="dc2"} NaN
+        spillway_mirror_gap_records_total{datacenter="dc2"} 1234
+        spillway_mirror_records_total{datacenter="dc2"} 500
+        """;
+    String delivery0 = """
+        kafka_consumer_fetch_manager_records_lag{client_id="main",partition="0",topic="spillway_events"} 1
+        kafka_consumer_fetch_manager_records_lag{client_id="main",partition="0",topic="dc1_spillway_events"} 7
+        kafka_consumer_fetch_manager_records_lag{client_id="main",partition="1",topic="dc1_spillway_events"} 3
+        kafka_consumer_fetch_manager_records_lag{client_id="main",partition="0",topic="dc2_spillway_events"} 0
+        """;
+    List<String> topics = List.of("spillway.events", "dc1.spillway.events", "dc2.spillway.events");
+    StatusSnapshot s0 = StatusSnapshot.build(1000, central, List.of(), List.of(), p(mirror0), p(delivery0), topics,
+        List.of(new StatusSnapshot.PartitionLag("dc1.spillway.events", 0, 9)), null);
+    String mirror1 = mirror0.replace("records_total{datacenter=\"dc1\"} 1000", "records_total{datacenter=\"dc1\"} 1600");
+    StatusSnapshot s = StatusSnapshot.build(3000, central, List.of(), List.of(), p(mirror1), p(delivery0), topics, List.of(), s0);
+    assertThat(s.datacenters()).extracting(StatusSnapshot.Datacenter::name).containsExactly("dc1", "dc2");
+    StatusSnapshot.Datacenter dc1 = s.datacenters().get(0);
+    assertThat(dc1.topic()).isEqualTo("dc1.spillway.events");
+    assertThat(dc1.lagRecords()).isEqualTo(40);
+    assertThat(dc1.lagSeconds()).isEqualTo(1.5);
+    assertThat(dc1.deliveryLag()).isEqualTo(10);
+    assertThat(dc1.copiedPerSecond()).isEqualTo(300);
+    assertThat(s0.datacenters().get(0).deliveryGroupLag()).isEqualTo(9);
+    StatusSnapshot.Datacenter dc2 = s.datacenters().get(1);
+    assertThat(dc2.gap()).isTrue();
+    assertThat(dc2.lagRecords()).as("unreachable: unknown, not 0").isNaN();
+    assertThat(s.lagTotal()).isEqualTo(11);
+    String html = s.html(2);
+    assertThat(html).contains("<tr class=\"datacenter\" data-datacenter=\"dc1\">")
+        .contains("<tr class=\"datacenter gap unreachable\" data-datacenter=\"dc2\">")
+        .contains("<td class=\"gap-records\" data-value=\"1234\">GAP: 1234 lost</td>")
+        .contains("<td class=\"mirror-lag\" data-value=\"40\">")
+        .contains("<td class=\"delivery-lag\" data-value=\"10\">")
+        .contains("<td>dc1.spillway.events</td><td>1</td>")
+        .doesNotContain("id=\"backlog\"").doesNotContain("Redis streams");
+    assertThat(s.text()).contains("Datacenters").contains("dc2            UNREACHABLE").contains("GAP 1234")
+        .doesNotContain("Redis backlog").contains("dc1:p0=7");
+  }
 }

@@ -164,6 +164,17 @@ final class ConfigReader {
     return parse(name, def, ConfigReader::parseDuration, "a duration like 500ms, 30s, 10m, 2h or 29d");
   }
 
+  /** A duration, or {@code 0} (off; {@link Duration#ZERO}). */
+  Duration durationOrZero(String name, Duration def) {
+    return parse(name, def, s -> {
+      if (s.trim().equals("0")) return Duration.ZERO;
+      if (!DURATION.matcher(s.trim()).matches()) {
+        throw new IllegalArgumentException("expected 0 (off) or a duration like 500ms, 30s, 10m, 2h or 29d, got \"" + s + "\"");
+      }
+      return parseDuration(s);
+    }, "0 (off) or a duration");
+  }
+
   /** Bytes: {@code 1048576}, {@code 512KiB}, {@code 1MiB}, {@code 1GiB}. */
   long bytes(String name, long def) {
     return parse(name, def, s -> {

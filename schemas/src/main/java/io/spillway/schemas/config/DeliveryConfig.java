@@ -13,6 +13,8 @@ import java.time.Duration;
  * @param retryMax       backoff cap
  * @param stateDir       Kafka Streams state directory (the pending-events store lives there)
  * @param punctuateInterval how often each task applies HTTP outcomes and sends due events
+ * @param dedupWindow    a second copy of a {@code spillway.id} seen within this time of the first is dropped;
+ *                       {@link Duration#ZERO} = no de-duplication
  * @param chunkTimeout   an event whose chunks stopped arriving this long ago, while newer events kept
  *                       arriving, is given up as incomplete (its chunks go to the DLQ)
  * @param standbyReplicas copies of each task's stores kept warm on other instances ({@code num.standby.replicas}):
@@ -30,6 +32,7 @@ public record DeliveryConfig(
     Duration retryMax,
     String stateDir,
     Duration punctuateInterval,
+    Duration dedupWindow,
     Duration chunkTimeout,
     int standbyReplicas,
     String instanceId,
@@ -49,6 +52,11 @@ public record DeliveryConfig(
    * of a core at 20, 5 and 2 ms alike.
    */
   public static final Duration DEFAULT_PUNCTUATE_INTERVAL = Duration.ofMillis(5);
+  /**
+   * 1 h: MirrorMaker 2 re-copies what it copied since its last offset flush after a restart, the bridge
+   * re-produces after a crash; both copies arrive within seconds to minutes of the first.
+   */
+  public static final Duration DEFAULT_DEDUP_WINDOW = Duration.ofHours(1);
   public static final Duration DEFAULT_CHUNK_TIMEOUT = Duration.ofHours(1);
   /**
    * 1: a killed instance's tasks move to the instance that holds their copy, which only replays the

@@ -13,15 +13,17 @@ package io.spillway.schemas.config;
  * @param copyToSampleRate the share of events copied to this route from others (by event id), 1.0 = all
  * @param filters     inbound filters in force for this route: the project's {@code filters}, else the global ones
  * @param quotaGuard  the route's quota guard, or null (off)
+ * @param privacy     the route's data scrubbing, replacing the global {@code privacy:}; null = the global one
  */
 public record ProjectConfig(String name, String alias, long id, String key, String secret, double quotaEventsPerSecond,
-    java.util.List<io.spillway.schemas.Route> copyTo, double copyToSampleRate, FiltersConfig filters, QuotaGuardConfig quotaGuard) {
+    java.util.List<io.spillway.schemas.Route> copyTo, double copyToSampleRate, FiltersConfig filters, QuotaGuardConfig quotaGuard,
+    PrivacyConfig privacy) {
 
   public static final double DEFAULT_COPY_TO_SAMPLE_RATE = 1.0;
 
   /** A project as before copies existed (tests and tools). */
   public ProjectConfig(String name, String alias, long id, String key, String secret, double quotaEventsPerSecond) {
-    this(name, alias, id, key, secret, quotaEventsPerSecond, java.util.List.of(), DEFAULT_COPY_TO_SAMPLE_RATE, FiltersConfig.NONE, null);
+    this(name, alias, id, key, secret, quotaEventsPerSecond, java.util.List.of(), DEFAULT_COPY_TO_SAMPLE_RATE, FiltersConfig.NONE, null, null);
   }
 
   /** Keys and secrets never reach logs: only whether they are set. */
@@ -30,6 +32,6 @@ public record ProjectConfig(String name, String alias, long id, String key, Stri
     return "ProjectConfig{name=" + name + ", alias=" + alias + ", id=" + id + ", key="
         + (key == null ? "unset" : "***") + ", secret=" + (secret == null ? "unset" : "***")
         + ", quotaEventsPerSecond=" + quotaEventsPerSecond + ", copyTo=" + copyTo + ", filters=" + filters
-        + ", quotaGuard=" + quotaGuard + "}";
+        + ", quotaGuard=" + quotaGuard + ", privacy=" + privacy + "}";
   }
 }

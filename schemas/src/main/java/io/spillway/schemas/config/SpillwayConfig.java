@@ -31,7 +31,19 @@ public record SpillwayConfig(
     KafkaConfig kafka,
     Map<String, UpstreamConfig> upstreams,
     Route defaultRoute,
-    FiltersConfig filters) {
+    FiltersConfig filters,
+    PrivacyConfig privacy,
+    MirrorConfig mirror,
+    Role role) {
+
+  /** Datacenter names become MirrorMaker 2 aliases and the prefix of the central copy ({@code <dc>.<topic>}). */
+  private static final java.util.regex.Pattern DATACENTER_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9_-]{1,100}");
+  /**
+   * MirrorMaker 2 settings that Spillway owns: the cluster list and addresses (from {@code kafka} and
+   * {@code mirror.sources}), the topic and the naming of the copies, which delivery and replay rely on.
+   */
+  private static final java.util.regex.Pattern MIRROR_OWNED = java.util.regex.Pattern.compile(
+      "clusters|topics|bootstrap\\.servers|replication\\.policy\\..*|[^.]+\\.bootstrap\\.servers|[^.]+->[^.]+\\.(enabled|topics)");
 
   /** Loads a file, substituting {@code ${ENV}} from the process environment. */
   public static SpillwayConfig load(Path file) {
@@ -92,6 +104,10 @@ public record SpillwayConfig(
     BridgeConfig bridge = readBridge(r.section("bridge"), redis);
     DeliveryConfig delivery = readDelivery(r.section("delivery"));
     FiltersConfig filters = FiltersConfig.read(r, "filters", FiltersConfig.NONE);
+    MirrorConfig mirror = readMirror(r.section("mirror"));
+    Role role = mirror.enabled() ? Role.CENTRAL
+        : !r.has("delivery") && !edge.datacenter().equals(EdgeConfig.DEFAULT_DATACENTER) ? Role.DATACENTER
+        : Role.SINGLE_SITE;
 
     Map<String, UpstreamConfig> upstreams = new LinkedHashMap<>();
     r.sections("upstreams").forEach((name, u) -> {
@@ -116,8 +132,10 @@ public record SpillwayConfig(
         r.problem("default_route", e.getMessage());
       }
     }
+    PrivacyConfig privacy = PrivacyConfigReader.read(r, "privacy", baseDir);
     r.rejectUnknownKeys();
-    SpillwayConfig config = new SpillwayConfig(edge, bridge, delivery, redis, kafka, inFileOrder(upstreams), defaultRoute, filters);
+    SpillwayConfig config = new SpillwayConfig(edge, bridge, delivery, redis, kafka, inFileOrder(upstreams), defaultRoute, filters,
+        privacy, mirror, role);
     RouteTable.checkUnique(config, r);
     RouteTable.checkCopies(config, r);
     return config;
@@ -177,10 +195,14 @@ public record SpillwayConfig(
         r.duration("retry_max", DeliveryConfig.DEFAULT_RETRY_MAX),
         r.string("state_dir", DeliveryConfig.DEFAULT_STATE_DIR),
         r.duration("punctuate_interval", DeliveryConfig.DEFAULT_PUNCTUATE_INTERVAL),
+        r.durationOrZero("dedup_window", DeliveryConfig.DEFAULT_DEDUP_WINDOW),
         r.duration("chunk_timeout", DeliveryConfig.DEFAULT_CHUNK_TIMEOUT),
         (int) r.integer("standby_replicas", DeliveryConfig.DEFAULT_STANDBY_REPLICAS, 0, 5),
         r.string("instance_id", DeliveryConfig.DEFAULT_INSTANCE_ID),
         r.bytes("store_memory", DeliveryConfig.DEFAULT_STORE_MEMORY));
+    if (!c.dedupWindow().isZero() && (c.dedupWindow().toMillis() < 1000 || c.dedupWindow().compareTo(Duration.ofDays(7)) > 0)) {
+      r.problem("dedup_window", "must be 0 (off) or between 1s and 7d");
+    }
     if (c.retryMax().compareTo(c.retryInitial()) < 0) r.problem("retry_max", "must be at least retry_initial");
     if (c.stateDir().isBlank()) r.problem("state_dir", "must not be empty");
     if (c.punctuateInterval().toMillis() < 1 || c.punctuateInterval().toMillis() > 1000) {
@@ -193,6 +215,49 @@ public record SpillwayConfig(
     if (c.storeMemory() < (8L << 20)) r.problem("store_memory", "must be at least 8MiB");
     r.rejectUnknownKeys();
     return c;
+  }
+
+  private static MirrorConfig readMirror(ConfigReader r) {
+    HostPort admin = r.hostPort("admin", MirrorConfig.DEFAULT_ADMIN);
+    Map<String, MirrorConfig.Source> sources = new LinkedHashMap<>();
+    r.sections("sources").forEach((name, s) -> {
+      if (!DATACENTER_NAME.matcher(name).matches()) {
+        s.problem("", "datacenter names may use letters, digits, '_' and '-' only (the name prefixes the central copy: "
+            + "<dc>" + MirrorConfig.SEPARATOR + "<topic>)");
+        return;
+      }
+      if (name.equals(MirrorConfig.CENTRAL_ALIAS)) {
+        s.problem("", "'" + MirrorConfig.CENTRAL_ALIAS + "' is the mirror's name for the central cluster; choose another name");
+        return;
+      }
+      String bootstrap = s.requiredString("bootstrap_servers");
+      if (bootstrap != null) {
+        for (String hp : bootstrap.split(",")) {
+          try {
+            HostPort.parse(hp.trim());
+          } catch (IllegalArgumentException e) {
+            s.problem("bootstrap_servers", e.getMessage());
+            break;
+          }
+        }
+      }
+      Map<String, String> props = s.stringMap("properties");
+      if (props.containsKey("bootstrap.servers")) {
+        s.problem("properties.bootstrap.servers", "set mirror.sources." + name + ".bootstrap_servers instead");
+      }
+      s.rejectUnknownKeys();
+      sources.put(name, new MirrorConfig.Source(name, bootstrap == null ? "" : bootstrap, inFileOrder(props)));
+    });
+    Map<String, String> props = r.stringMap("properties");
+    ConfigReader pr = r.section("properties");
+    props.keySet().forEach(k -> {
+      if (MIRROR_OWNED.matcher(k).matches()) {
+        pr.problem(k, "set by Spillway (from kafka.*, mirror.sources and kafka.topic; the copies must be named <dc>"
+            + MirrorConfig.SEPARATOR + "<topic>)");
+      }
+    });
+    r.rejectUnknownKeys();
+    return new MirrorConfig(admin, inFileOrder(sources), inFileOrder(props));
   }
 
   private static RedisConfig readRedis(ConfigReader r) {
@@ -247,7 +312,7 @@ public record SpillwayConfig(
         p.problem("", "project names may use letters, digits, '_', '-' and '.' only");
         return;
       }
-      projects.put(pname, readProject(pname, p, filters));
+      projects.put(pname, readProject(pname, p, filters, baseDir));
     });
     if (projects.isEmpty()) r.problem("projects", "an upstream needs at least one project");
     UpstreamConfig.Tls tls = readTls(r, uri, baseDir);
@@ -299,7 +364,8 @@ public record SpillwayConfig(
     return out.toString(java.nio.charset.StandardCharsets.UTF_8);
   }
 
-  private static Path file(ConfigReader r, String name, Path baseDir) {
+  /** A file name; a relative one is resolved against the config file's directory. Null if absent. */
+  static Path file(ConfigReader r, String name, Path baseDir) {
     String f = r.string(name, null);
     if (f == null) return null;
     if (f.isBlank()) {
@@ -363,7 +429,7 @@ public record SpillwayConfig(
     return new UpstreamConfig.Proxy(host, uri.getPort(), user, password);
   }
 
-  private static ProjectConfig readProject(String name, ConfigReader r, FiltersConfig globalFilters) {
+  private static ProjectConfig readProject(String name, ConfigReader r, FiltersConfig globalFilters, Path baseDir) {
     String alias = r.string("alias", null);
     if (alias != null && (alias.isEmpty() || alias.contains(":") || alias.contains("@"))) {
       r.problem("alias", "must be non-empty and contain no ':' or '@'");
@@ -385,9 +451,10 @@ public record SpillwayConfig(
     if (sampleRate > 1) r.problem("copy_to_sample_rate", "must be between 0 and 1, got " + sampleRate);
     FiltersConfig filters = FiltersConfig.read(r, "filters", globalFilters);
     QuotaGuardConfig guard = QuotaGuardConfig.read(r, "quota_guard");
+    PrivacyConfig privacy = PrivacyConfigReader.read(r, "privacy", baseDir);
     r.rejectUnknownKeys();
     return new ProjectConfig(name, alias, id, key, secret == null || secret.isEmpty() ? null : secret, quota,
-        java.util.List.copyOf(copyTo), sampleRate, filters, guard);
+        java.util.List.copyOf(copyTo), sampleRate, filters, guard, privacy);
   }
 
   /** Immutable, iterating in file order (so listings and checks are stable; Map.copyOf is not). */
@@ -428,12 +495,23 @@ public record SpillwayConfig(
     return RouteTable.of(this);
   }
 
+  /**
+   * The topics delivery reads: {@code kafka.topic}, then the central copy of it from each datacenter
+   * under {@code mirror.sources} ({@code <dc>.<topic>}), in file order.
+   */
+  public java.util.List<String> deliveryTopics() {
+    java.util.List<String> topics = new ArrayList<>();
+    topics.add(kafka.topic());
+    mirror.sources().keySet().forEach(dc -> topics.add(MirrorConfig.remoteTopic(dc, kafka.topic())));
+    return java.util.List.copyOf(topics);
+  }
+
   /** For tests: the same config with other sections. */
   public SpillwayConfig withRedis(RedisConfig r) {
-    return new SpillwayConfig(edge, bridge, delivery, r, kafka, upstreams, defaultRoute, filters);
+    return new SpillwayConfig(edge, bridge, delivery, r, kafka, upstreams, defaultRoute, filters, privacy, mirror, role);
   }
 
   public SpillwayConfig withKafka(KafkaConfig k) {
-    return new SpillwayConfig(edge, bridge, delivery, redis, k, upstreams, defaultRoute, filters);
+    return new SpillwayConfig(edge, bridge, delivery, redis, k, upstreams, defaultRoute, filters, privacy, mirror, role);
   }
 }

@@ -173,6 +173,96 @@ class SpillwayConfigUnitTests {
         .hasMessageContaining("delivery.punctuate_interval: must be between 1ms and 1s");
   }
 
+  static final String CENTRAL = """
+      delivery: { admin: "127.0.0.1:9102", dedup_window: 30m }
+      kafka:    { bootstrap_servers: "central-kafka:9092", topic: "spillway.events", replication_factor: 3 }
+      mirror:
+        admin: "127.0.0.1:9103"
+        sources:
+          dc1: { bootstrap_servers: "dc1-kafka:9092" }
+          dc2: { bootstrap_servers: "dc2-kafka:9092,dc2-kafka-2:9092",
+                 properties: { security.protocol: SASL_SSL, sasl.jaas.config: "${DC2_JAAS}" } }
+        properties: { offset.flush.interval.ms: "5000" }
+      upstreams: { wow: { url: "https://wow.example", projects: { p: { id: 1, key: k } } } }
+      """;
+
+  @Test
+  void aCentralConfigMirrorsEachDatacenterAndDeliversTheirCopies() {
+    SpillwayConfig c = SpillwayConfig.parse(CENTRAL, Map.of("DC2_JAAS", "org.apache.kafka.common.security.plain.PlainLoginModule required "
+        + "username=\"u\" password=\"pw-secret-123\";"), "central.yml");
+    assertThat(c.role()).isEqualTo(Role.CENTRAL);
+    assertThat(c.role().services()).containsExactly("mirror", "delivery");
+    assertThat(c.mirror().admin()).isEqualTo(new HostPort("127.0.0.1", 9103));
+    assertThat(c.mirror().sources().keySet()).containsExactly("dc1", "dc2");
+    assertThat(c.mirror().sources().get("dc2").bootstrapServers()).isEqualTo("dc2-kafka:9092,dc2-kafka-2:9092");
+    assertThat(c.mirror().sources().get("dc2").properties()).containsEntry("security.protocol", "SASL_SSL");
+    assertThat(c.mirror().properties()).containsEntry("offset.flush.interval.ms", "5000");
+    assertThat(c.deliveryTopics()).containsExactly("spillway.events", "dc1.spillway.events", "dc2.spillway.events");
+    assertThat(c.delivery().dedupWindow()).isEqualTo(Duration.ofMinutes(30));
+    assertThat(c.toString()).doesNotContain("pw-secret-123").contains("sasl.jaas.config");
+  }
+
+  @Test
+  void theRoleFollowsTheSectionsAConfigHas() {
+    assertThat(SpillwayConfig.parse("", Map.of(), "t").role()).isEqualTo(Role.SINGLE_SITE);
+    assertThat(SpillwayConfig.parse(EXAMPLE, Map.of("WOW_VOD_BE_KEY", "k", "WOW_VOD_BE_SECRET", "s"), "t").role())
+        .isEqualTo(Role.SINGLE_SITE);
+    assertThat(SpillwayConfig.parse("edge: { listen: \"0.0.0.0:9000\" }", Map.of(), "t").role())
+        .as("no datacenter named: a single site that leaves delivery at its defaults").isEqualTo(Role.SINGLE_SITE);
+    SpillwayConfig dc = SpillwayConfig.parse("""
+        edge:   { datacenter: dc1 }
+        bridge: { admin: "127.0.0.1:9101" }
+        redis:  { uri: "redis://dc1-redis:6379" }
+        kafka:  { bootstrap_servers: "dc1-kafka:9092" }
+        """, Map.of(), "t");
+    assertThat(dc.role()).isEqualTo(Role.DATACENTER);
+    assertThat(dc.role().services()).containsExactly("edge", "bridge");
+    assertThat(dc.mirror().enabled()).isFalse();
+    assertThat(dc.deliveryTopics()).containsExactly("spillway.events");
+  }
+
+  @Test
+  void dedupWindowDefaultsToAnHourAndZeroTurnsItOff() {
+    assertThat(SpillwayConfig.parse("", Map.of(), "t").delivery().dedupWindow()).isEqualTo(Duration.ofHours(1));
+    assertThat(SpillwayConfig.parse("delivery: { dedup_window: 0 }", Map.of(), "t").delivery().dedupWindow()).isZero();
+    assertThat(SpillwayConfig.parse("delivery: { dedup_window: \"0\" }", Map.of(), "t").delivery().dedupWindow()).isZero();
+    assertThatThrownBy(() -> SpillwayConfig.parse("delivery: { dedup_window: 10d }", Map.of(), "t"))
+        .hasMessageContaining("delivery.dedup_window: must be 0 (off) or between 1s and 7d");
+    assertThatThrownBy(() -> SpillwayConfig.parse("delivery: { dedup_window: soon }", Map.of(), "t"))
+        .hasMessageContaining("delivery.dedup_window: expected 0 (off) or a duration like 500ms");
+  }
+
+  @Test
+  void mirrorErrorsNameTheKey() {
+    String yaml = """
+        mirror:
+          admin: "nowhere"
+          sources:
+            dc1: { bootstrap_servers: "dc1-kafka" }
+            "dc.2": { bootstrap_servers: "x:1" }
+            central: { bootstrap_servers: "x:1" }
+            dc3: { properties: { bootstrap.servers: "x:1" } }
+            dc4: { bootstrap_server: "x:1" }
+          properties: { clusters: "a, b", "dc1->central.topics": ".*", replication.policy.separator: "_", tasks.max: "2" }
+          sorces: {}
+        """;
+    assertThatThrownBy(() -> SpillwayConfig.parse(yaml, Map.of(), "central.yml"))
+        .isInstanceOf(ConfigException.class)
+        .satisfies(e -> assertThat(((ConfigException) e).problems()).containsExactlyInAnyOrder(
+            "mirror.admin: expected host:port, got \"nowhere\"",
+            "mirror.sources.dc1.bootstrap_servers: expected host:port, got \"dc1-kafka\"",
+            "mirror.sources.dc.2: datacenter names may use letters, digits, '_' and '-' only (the name prefixes the central copy: <dc>.<topic>)",
+            "mirror.sources.central: 'central' is the mirror's name for the central cluster; choose another name",
+            "mirror.sources.dc3.bootstrap_servers: is required",
+            "mirror.sources.dc3.properties.bootstrap.servers: set mirror.sources.dc3.bootstrap_servers instead",
+            "mirror.sources.dc4.bootstrap_servers: is required",
+            "mirror.sources.dc4.bootstrap_server: unknown key (did you mean bootstrap_servers?)",
+            "mirror.properties.clusters: set by Spillway (from kafka.*, mirror.sources and kafka.topic; the copies must be named <dc>.<topic>)",
+            "mirror.properties.dc1->central.topics: set by Spillway (from kafka.*, mirror.sources and kafka.topic; the copies must be named <dc>.<topic>)",
+            "mirror.properties.replication.policy.separator: set by Spillway (from kafka.*, mirror.sources and kafka.topic; the copies must be named <dc>.<topic>)",
+            "mirror.sorces: unknown key (did you mean sources?)"));
+  }
+
   @Test
   void deliveryFailoverAndStoreMemoryKeys() {
     DeliveryConfig d = SpillwayConfig.parse("", Map.of(), "t").delivery();

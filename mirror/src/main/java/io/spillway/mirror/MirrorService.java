@@ -1,0 +1,286 @@
+package io.spillway.mirror;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.spillway.runtime.AdminServer;
+import io.spillway.runtime.CheckResult;
+import io.spillway.runtime.Component;
+import io.spillway.runtime.Metrics;
+import io.spillway.runtime.status.StatusPage;
+import io.spillway.schemas.config.MirrorConfig;
+import io.spillway.schemas.config.SpillwayConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.connect.mirror.MirrorMaker;
+import org.apache.kafka.connect.mirror.SourceAndTarget;
+import org.apache.kafka.connect.runtime.rest.entities.ConnectorStateInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code spillway mirror}: runs Kafka MirrorMaker 2 in this process (dedicated mode, targeting the
+ * central cluster only) for every datacenter under {@code mirror.sources}, copying its
+ * {@code kafka.topic} to {@code <dc>.<topic>} on {@code kafka.bootstrap_servers}, and watches it:
+ * lag per datacenter (records, and the age of the oldest record not copied yet) and the mirror gap
+ * (records a datacenter's retention deleted before they were copied). Admin port
+ * {@code mirror.admin}: {@code /healthz}, {@code /readyz}, {@code /metrics}, {@code /status}.
+ * See {@code mirror/README.md} for the settings it gives MM2 and why.
+ */
+public final class MirrorService implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(MirrorService.class);
+  /** How often each datacenter is looked at. */
+  static final Duration WATCH_EVERY = Duration.ofSeconds(2);
+  /** How long start waits for the central cluster to answer before it gives up (generous: a loaded host, a broker starting). */
+  static final Duration CENTRAL_TIMEOUT = Duration.ofSeconds(45);
+
+  private final SpillwayConfig config;
+  private final Admin central;
+  private final GapLedger gaps = new GapLedger();
+  private final CopyTail tail;
+  private final List<DatacenterWatch> watches = new ArrayList<>();
+  private final ScheduledExecutorService scheduler;
+  private final AdminServer admin;
+  private final MirrorMaker mirrorMaker;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private MirrorService(SpillwayConfig config, LongSupplier clock, Duration centralTimeout) {
+    this.config = config;
+    MirrorConfig mirror = config.mirror();
+    Map<String, String> remote = new LinkedHashMap<>();
+    mirror.sources().keySet().forEach(dc -> remote.put(dc, MirrorConfig.remoteTopic(dc, config.kafka().topic())));
+
+    this.central = Admin.create(DatacenterWatch.adminProperties(config.kafka(), "spillway-mirror-central"));
+    try {
+      central.describeCluster().nodes().get(centralTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      central.close(Duration.ofSeconds(1));
+      if (e instanceof InterruptedException) Thread.currentThread().interrupt();
+      throw new IllegalStateException("kafka.bootstrap_servers (" + config.kafka().bootstrapServers() + "): the central cluster did "
+          + "not answer within " + centralTimeout.toSeconds() + " s (" + DatacenterWatch.describe(
+              e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e) + ")");
+    }
+
+    String instance = hostname() + "-" + ProcessHandle.current().pid();
+    PrometheusMeterRegistry registry = Metrics.registry("mirror", instance);
+    this.tail = new CopyTail(remote, config.kafka(), gaps, clock);
+    for (MirrorConfig.Source s : mirror.sources().values()) {
+      watches.add(new DatacenterWatch(config, s, central, tail.copies(s.name()), gaps, clock));
+    }
+    this.scheduler = Executors.newScheduledThreadPool(watches.size(), daemon("spillway-mirror-watch"));
+    this.admin = new AdminServer(mirror.admin(), registry).route("/status", StatusPage.forConfig(config));
+    Map<String, String> settings = MirrorSettings.of(config);
+    log.info("MirrorMaker 2 settings: {}", MirrorSettings.redacted(settings));
+    try {
+      this.mirrorMaker = new MirrorMaker(settings, List.of(MirrorSettings.CENTRAL));
+    } catch (RuntimeException e) {
+      tail.close();
+      watches.forEach(DatacenterWatch::close);
+      central.close(Duration.ofSeconds(1));
+      scheduler.shutdownNow();
+      throw new IllegalArgumentException("mirror: MirrorMaker 2 refused the settings (check mirror.properties): " + e.getMessage(), e);
+    }
+    bindMetrics(registry);
+    registerChecks();
+    admin.start();
+    tail.start();
+    for (DatacenterWatch w : watches) {
+      scheduler.scheduleWithFixedDelay(w::check, 0, WATCH_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+    }
+    mirrorMaker.start();
+  }
+
+  /** Starts the mirror; fails (naming {@code kafka.bootstrap_servers}) when the central cluster does not answer. */
+  public static MirrorService start(SpillwayConfig config) {
+    return start(config, System::currentTimeMillis);
+  }
+
+  static MirrorService start(SpillwayConfig config, LongSupplier clock) {
+    return start(config, clock, CENTRAL_TIMEOUT);
+  }
+
+  static MirrorService start(SpillwayConfig config, LongSupplier clock, Duration centralTimeout) {
+    if (config == null) throw new NullPointerException("config == null");
+    if (!config.mirror().enabled()) {
+      throw new IllegalArgumentException("mirror.sources: no datacenter to mirror (a central config lists each datacenter's "
+          + "Kafka cluster under mirror.sources)");
+    }
+    return new MirrorService(config, clock, centralTimeout);
+  }
+
+  public int adminPort() {
+    return admin.port();
+  }
+
+  /**
+   * Waits (at most {@code timeout}) for the first look at every datacenter and returns one line per
+   * datacenter that has a problem (unreachable, topic missing), each naming its key; empty when all
+   * are fine. The mirror keeps trying the others meanwhile.
+   */
+  public List<String> firstLook(Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline && !watches.stream().allMatch(DatacenterWatch::checked)) sleep(100);
+    List<String> problems = new ArrayList<>();
+    for (DatacenterWatch w : watches) {
+      String p = w.state().problem();
+      if (!w.checked()) problems.add("mirror.sources." + w.datacenter() + ".bootstrap_servers: no answer within " + timeout.toSeconds() + " s");
+      else if (p != null) problems.add(p);
+    }
+    return problems;
+  }
+
+  private void bindMetrics(PrometheusMeterRegistry registry) {
+    for (DatacenterWatch w : watches) {
+      String dc = w.datacenter();
+      Gauge.builder("spillway_mirror_lag_records", w, x -> x.state().lagRecords()).tag("datacenter", dc)
+          .description("records of the datacenter's topic not copied to the central cluster yet (NaN: unreachable)").register(registry);
+      Gauge.builder("spillway_mirror_lag_seconds", w, x -> x.state().lagSeconds()).tag("datacenter", dc)
+          .description("age of the oldest record not copied yet; 0 when none waits (NaN: unreachable)").register(registry);
+      Gauge.builder("spillway_mirror_source_up", w, x -> x.state().reachable() && x.state().topicExists() ? 1 : 0)
+          .tag("datacenter", dc).description("1 while the datacenter's cluster answers and has the topic").register(registry);
+      Gauge.builder("spillway_mirror_running", this, x -> x.running(dc) == null ? 1 : 0).tag("datacenter", dc)
+          .description("1 while MirrorMaker 2's connector and tasks for the datacenter run").register(registry);
+      FunctionCounter.builder("spillway_mirror_gap_records", gaps, g -> g.total(dc)).tag("datacenter", dc)
+          .description("records the datacenter's retention deleted before they were copied (lost to the central site)")
+          .register(registry);
+      CopyTail.Copies copies = tail.copies(dc);
+      FunctionCounter.builder("spillway_mirror_records", copies, c -> c.records.get()).tag("datacenter", dc)
+          .description("copies written to the central cluster (records copied again after a restart included)").register(registry);
+    }
+  }
+
+  private void registerChecks() {
+    admin.register(component("mirrormaker", () -> {
+      List<String> problems = new ArrayList<>();
+      for (DatacenterWatch w : watches) {
+        String p = running(w.datacenter());
+        if (p != null) problems.add(w.datacenter() + ": " + p);
+      }
+      String tailProblem = tail.problem();
+      if (tailProblem != null && !tailProblem.equals("not started")) problems.add(tailProblem);
+      return problems.isEmpty() ? CheckResult.OK : CheckResult.failed(String.join("; ", problems));
+    }));
+    for (DatacenterWatch w : watches) {
+      admin.register(component("source " + w.datacenter(), () -> {
+        String p = w.state().problem();
+        return p == null ? CheckResult.OK : CheckResult.failed(p);
+      }));
+      admin.register(component("gap " + w.datacenter(), () -> {
+        long lost = gaps.total(w.datacenter());
+        if (lost == 0) return CheckResult.OK;
+        List<GapLedger.Gap> recent = gaps.recent(w.datacenter());
+        GapLedger.Gap last = recent.get(recent.size() - 1);
+        return CheckResult.failed("MIRROR GAP: " + lost + " records of " + w.datacenter() + " were deleted by its retention before "
+            + "they were copied (lost to the central site; last: partition " + last.partition() + ", offsets " + last.from() + ".."
+            + (last.to() - 1) + ", " + Instant.ofEpochMilli(last.detectedAtMillis()) + "). Size the datacenter's retention above the "
+            + "longest outage (docs/multi-dc.md); this stays until the mirror restarts");
+      }));
+    }
+  }
+
+  /** Null while MM2's connector and tasks for a datacenter run; otherwise what is wrong. */
+  String running(String datacenter) {
+    ConnectorStateInfo info;
+    try {
+      info = mirrorMaker.connectorStatus(new SourceAndTarget(datacenter, MirrorSettings.CENTRAL), MirrorSettings.SOURCE_CONNECTOR);
+    } catch (RuntimeException e) {
+      return "MirrorMaker 2 is starting (" + e.getClass().getSimpleName() + ")";
+    }
+    if (info == null || info.connector() == null) return "MirrorMaker 2 is starting";
+    if (!"RUNNING".equals(info.connector().state())) return "connector " + info.connector().state() + firstLine(info.connector().trace());
+    for (ConnectorStateInfo.TaskState t : info.tasks()) {
+      if (!"RUNNING".equals(t.state())) return "task " + t.id() + " " + t.state() + firstLine(t.trace());
+    }
+    return null;
+  }
+
+  private static String firstLine(String trace) {
+    if (trace == null || trace.isBlank()) return "";
+    String line = trace.lines().findFirst().orElse("");
+    return ": " + (line.length() > 300 ? line.substring(0, 300) : line);
+  }
+
+  private static Component component(String name, java.util.function.Supplier<CheckResult> check) {
+    return new Component() {
+      @Override public String name() { return name; }
+      @Override public CheckResult check() { return check.get(); }
+    };
+  }
+
+  /** Stops MirrorMaker 2 (its tasks commit what they copied), then the watches and the admin port. */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) return;
+    try {
+      mirrorMaker.stop();
+    } catch (RuntimeException e) {
+      log.warn("stopping MirrorMaker 2: {}", e.toString());
+    }
+    scheduler.shutdownNow();
+    try {
+      scheduler.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    tail.close();
+    watches.forEach(DatacenterWatch::close);
+    central.close(Duration.ofSeconds(2));
+    admin.close();
+  }
+
+  /** {@code --config FILE}; runs until SIGTERM. */
+  public static void main(String[] args) throws InterruptedException {
+    Path file = null;
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--config") && i + 1 < args.length) file = Path.of(args[++i]);
+    }
+    if (file == null) {
+      System.err.println("usage: MirrorService --config FILE");
+      System.exit(2);
+    }
+    MirrorService service = start(SpillwayConfig.load(file));
+    CountDownLatch done = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      service.close();
+      done.countDown();
+    }, "spillway-mirror-shutdown"));
+    System.out.println("mirror started admin=" + service.adminPort());
+    for (String p : service.firstLook(Duration.ofSeconds(10))) System.err.println("mirror: " + p);
+    done.await();
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  private static String hostname() {
+    String h = System.getenv("HOSTNAME");
+    return h == null || h.isEmpty() ? "mirror" : h;
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
