@@ -44,7 +44,7 @@ final class Pipeline implements AutoCloseable {
   private final Path dir;
   private final HttpClient probe = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-  private Pipeline(RedisServer redis, KafkaCluster kafka, SentryUpstream upstream, int brokers) throws Exception {
+  private Pipeline(RedisServer redis, KafkaCluster kafka, SentryUpstream upstream, int brokers, boolean privacy) throws Exception {
     this.redis = redis;
     this.kafka = kafka;
     this.upstream = upstream;
@@ -65,7 +65,7 @@ final class Pipeline implements AutoCloseable {
         delivery: { admin: "127.0.0.1:%d", state_dir: "%s", retry_max: "10s" }
         redis:    { uri: "%s" }
         kafka:    { bootstrap_servers: "%s", partitions: 4, replication_factor: %d, min_insync_replicas: %d, properties: { "session.timeout.ms": "6000", "heartbeat.interval.ms": "1000" } }
-        privacy:  { scrub_defaults: true, scrub_ip_addresses: true }
+        %s
         upstreams:
           main:
             url: "%s"
@@ -73,7 +73,8 @@ final class Pipeline implements AutoCloseable {
               app:   { alias: "%s", id: %d, key: "%s" }
               ghost: { alias: "%s", id: 43, key: "b43b43b43b43b43b43b43b43b43b43b4" }
         """.formatted(edgePort, edgeAdmin, bridgeAdmin, deliveryAdmin, dir.resolve("delivery-state"), redis.uri(),
-        kafka.bootstrapServers(), rf, minIsr, upstream.url(), APP_ALIAS, APP_ID, APP_KEY, GHOST_ALIAS);
+        kafka.bootstrapServers(), rf, minIsr, privacy ? "privacy:  { scrub_defaults: true, scrub_ip_addresses: true }" : "",
+        upstream.url(), APP_ALIAS, APP_ID, APP_KEY, GHOST_ALIAS);
     Path config = dir.resolve("spillway.yml");
     Files.writeString(config, yaml);
     // The JVM options bin/spillway and the image run each service with: the suite proves those.
@@ -85,6 +86,11 @@ final class Pipeline implements AutoCloseable {
 
   /** Starts Redis (AOF {@code always}), {@code brokers} Kafka nodes, the upstream and the three apps; waits until all are ready. */
   static Pipeline start(int brokers) throws Exception {
+    return start(brokers, true);
+  }
+
+  /** {@code privacy}: with data scrubbing at the edge (the suites' default), or with the default config's none. */
+  static Pipeline start(int brokers, boolean privacy) throws Exception {
     snapshotClasspath();
     RedisServer redis = null;
     KafkaCluster kafka = null;
@@ -100,7 +106,7 @@ final class Pipeline implements AutoCloseable {
       for (Class<?> c : List.of(SentryUpstream.class, KafkaCluster.class, RedisServer.class, JavaProcess.class)) {
         for (Class<?> inner : c.getDeclaredClasses()) Class.forName(inner.getName(), true, c.getClassLoader());
       }
-      Pipeline p = new Pipeline(redis, kafka, upstream, brokers);
+      Pipeline p = new Pipeline(redis, kafka, upstream, brokers, privacy);
       try {
         p.awaitReady(Duration.ofSeconds(120));
         return p;
