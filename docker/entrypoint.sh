@@ -1,7 +1,7 @@
 #!/bin/sh
 # The image's entrypoint: runs a Spillway command with the JVM options bin/spillway gives it
 # (/app/jvm/<service>.options for edge, bridge and delivery, tool.options for the rest; sizing in
-# README "Running it"), then $SPILLWAY_JAVA_OPTS, which wins (e.g. "-Xmx1g" for a delivery that
+# README "JVM options"), then $SPILLWAY_JAVA_OPTS, which wins (e.g. "-Xmx1g" for a delivery that
 # sends many large events at once).
 set -eu
 options=tool

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Timeout;
  * The services' memory defaults ({@code bin/jvm/*.options}, which bin/spillway and the image use) hold
  * the largest event the pipeline takes: a crash report of {@code edge.max_envelope_bytes} (100 MiB) goes
  * through edge, bridge and delivery, each in its own JVM with those options and the default config (no
- * {@code privacy:}: scrubbing an envelope holds a few copies of it, edge-ingest/README "Memory"), and
+ * {@code privacy:}: scrubbing an envelope holds a few copies of it, README "JVM options"), and
  * arrives whole. The peak RSS of each is printed (not asserted: it depends on the machine).
  */
 class ServiceMemoryIntegrationTests {
