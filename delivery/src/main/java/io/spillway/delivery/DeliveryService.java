@@ -206,8 +206,8 @@ public final class DeliveryService implements AutoCloseable {
         new ByteArraySerializer(), "deliver");
 
     Properties p = new Properties();
-    Takeover.defaults(p);
     p.putAll(config.kafka().properties());
+    Takeover.defaults(p);
     p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.delivery().applicationId());
     p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
     p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);

@@ -40,11 +40,30 @@ final class Takeover {
 
   private Takeover() {}
 
-  /** Defaults that {@code kafka.properties} may override: put them before the user's properties. */
+  /**
+   * Defaults that {@code kafka.properties} may override, in any form ({@code session.timeout.ms},
+   * {@code consumer.session.timeout.ms}, ...): put them after the user's properties. Streams lets a
+   * {@code consumer.}-prefixed key win over the plain one, so a prefixed default put first would
+   * silently beat a user's plain {@code session.timeout.ms} (it did: a 45 s session measured 10 s).
+   */
   static void defaults(Properties p) {
-    p.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), SESSION_TIMEOUT_MS);
-    p.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), HEARTBEAT_INTERVAL_MS);
-    p.put(StreamsConfig.restoreConsumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), RESTORE_FETCH_MAX_WAIT_MS);
+    unlessSet(p, ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, SESSION_TIMEOUT_MS,
+        StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG),
+        StreamsConfig.mainConsumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG));
+    unlessSet(p, ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, HEARTBEAT_INTERVAL_MS,
+        StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG),
+        StreamsConfig.mainConsumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG));
+    if (!p.containsKey(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG)
+        && !p.containsKey(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG))) {
+      p.putIfAbsent(StreamsConfig.restoreConsumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), RESTORE_FETCH_MAX_WAIT_MS);
+    }
+  }
+
+  /** Puts {@code consumer.<key>} unless {@code key} or one of {@code forms} is set already. */
+  private static void unlessSet(Properties p, String key, Object value, String... forms) {
+    if (p.containsKey(key)) return;
+    for (String f : forms) if (p.containsKey(f)) return;
+    p.put(StreamsConfig.consumerPrefix(key), value);
   }
 
   /** What {@code delivery.*} decides: put after the user's properties. */

@@ -37,12 +37,19 @@ class TakeoverUnitTests {
   @Test
   void deliveryKeysWinOverKafkaPropertiesButTimeoutsAreDefaultsTheyMayOverride() {
     Properties p = new Properties();
-    Takeover.defaults(p);
     p.put("consumer.session.timeout.ms", "6000"); // from kafka.properties
     p.put("group.instance.id", "from-kafka-properties");
+    Takeover.defaults(p);
     Takeover.apply(p, delivery("delivery: { instance_id: none, standby_replicas: 0 }"), "h");
     assertThat(p).containsEntry("consumer.session.timeout.ms", "6000").containsEntry("num.standby.replicas", 0)
         .doesNotContainKey("group.instance.id").doesNotContainKey("consumer.group.instance.id");
+    // A plain key from kafka.properties wins too: a prefixed default would beat it inside Streams.
+    Properties plain = new Properties();
+    plain.put("session.timeout.ms", "45000");
+    plain.put("heartbeat.interval.ms", "3000");
+    Takeover.defaults(plain);
+    assertThat(plain).doesNotContainKey("consumer.session.timeout.ms").doesNotContainKey("consumer.heartbeat.interval.ms")
+        .containsEntry("session.timeout.ms", "45000");
     Properties q = new Properties();
     Takeover.defaults(q);
     Takeover.apply(q, delivery("delivery: { instance_id: d1 }"), "h");
