@@ -65,6 +65,7 @@ public final class DeliveryService implements AutoCloseable {
   private final Shared shared;
   private final ScheduledExecutorService scheduler;
   private final KafkaStreamsMetrics streamsMetrics;
+  private final StoreMemory storeMemory;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   /** What every task of this instance shares: config, upstream state, the HTTP client, the limiter. */
@@ -205,6 +206,7 @@ public final class DeliveryService implements AutoCloseable {
 
     Properties p = new Properties();
     p.putAll(config.kafka().properties());
+    Takeover.defaults(p);
     p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.delivery().applicationId());
     p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
     p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
@@ -222,10 +224,20 @@ public final class DeliveryService implements AutoCloseable {
     p.put(StreamsConfig.producerPrefix("acks"), "all");
     // Small batches: punctuators (sending, applying outcomes) run between them.
     p.put(StreamsConfig.consumerPrefix("max.poll.records"), 500);
+    Takeover.apply(p, config.delivery(), identityHost());
+    this.storeMemory = new StoreMemory(config.delivery().storeMemory());
+    p.put(StoreMemory.CONFIG, storeMemory);
+    p.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, StoreMemory.Setter.class);
     // A datacenter's copy created while delivery runs is found at the next metadata refresh (default 5 min).
     if (sources.size() > 1) p.put(StreamsConfig.consumerPrefix("metadata.max.age.ms"), 10_000);
     this.streams = new KafkaStreams(topology, p);
     streams.setUncaughtExceptionHandler(e -> {
+      if (Takeover.fenced(e)) {
+        // Replacing the thread would fence the other process in turn, back and forth.
+        log.error("another delivery process joined with this instance's group.instance.id {}: stopping this one;"
+            + " give each instance its own delivery.instance_id (or state_dir)", p.get(StreamsConfig.consumerPrefix("group.instance.id")), e);
+        return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+      }
       log.error("stream thread failed; replacing it", e);
       return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
     });
@@ -301,8 +313,10 @@ public final class DeliveryService implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     streamsMetrics.close();
-    // Leave the group: the partitions move to the other instances now, not after session.timeout.ms.
+    // Leave the group: the partitions move to the other instances now, not after session.timeout.ms
+    // (static members only: a dynamic member of a Streams group never leaves, see Takeover).
     streams.close(new KafkaStreams.CloseOptions().timeout(Duration.ofSeconds(30)).leaveGroup(true));
+    storeMemory.close();
     shared.limits().close();
     shared.http.close();
     admin.close();

@@ -67,8 +67,7 @@ class FaultSuiteIntegrationTests {
   @EnabledIfSystemProperty(named = "spillway.proof", matches = "full|medium")
   void fullSuiteLosesNothingAcknowledged() throws Exception {
     Size size = Size.of(System.getProperty("spillway.proof"));
-    Path docs = Path.of("").toAbsolutePath().getParent().resolve("docs");
-    run(size, Files.isDirectory(docs) ? docs.resolve("reliability.md") : Path.of("target", "reliability.md"));
+    run(size, ReliabilityDoc.file("reliability.md"));
   }
 
   static List<Scenario> scenarios(Size z) {
@@ -217,7 +216,7 @@ class FaultSuiteIntegrationTests {
         rows.add(suite.run(s));
         // written after every scenario, so a run cut short (timeout, crash) still leaves its rows
         if (rows.size() < all.size()) {
-          Files.writeString(report, Report.markdown(size, rows, started, Duration.between(started, Instant.now()), suite.log(),
+          ReliabilityDoc.writeSuite(report, Report.markdown(size, rows, started, Duration.between(started, Instant.now()), suite.log(),
               "**Incomplete: " + rows.size() + " of " + all.size() + " scenarios done when this was written.**\n\n")
               + MultiDcSuiteIntegrationTests.section(report));
         }
@@ -226,8 +225,8 @@ class FaultSuiteIntegrationTests {
       log = suite.log();
     }
     Duration took = Duration.between(started, Instant.now());
-    // the Multi-DC section (MultiDcSuiteIntegrationTests) of the same file is kept
-    Files.writeString(report, Report.markdown(size, rows, started, took, log,
+    // the Multi-DC section (MultiDcSuiteIntegrationTests) and the failover section (ReliabilityDoc) of the same file are kept
+    ReliabilityDoc.writeSuite(report, Report.markdown(size, rows, started, took, log,
         ONLY.isEmpty() ? "" : "**Only the scenarios matching `-Dspillway.proof.scenarios=" + ONLY + "`.**\n\n") + MultiDcSuiteIntegrationTests.section(report));
     System.out.println("report written to " + report.toAbsolutePath());
 

@@ -62,8 +62,8 @@ final class Pipeline implements AutoCloseable {
   private final Path dir;
   private final HttpClient probe = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-  private Pipeline(RedisServer redis, KafkaCluster kafka, SentryUpstream upstream, SentryUpstream copy, int brokers)
-      throws Exception {
+  private Pipeline(RedisServer redis, KafkaCluster kafka, SentryUpstream upstream, SentryUpstream copy, int brokers,
+      boolean privacy) throws Exception {
     this.redis = redis;
     this.kafka = kafka;
     this.upstream = upstream;
@@ -85,7 +85,7 @@ final class Pipeline implements AutoCloseable {
         delivery: { admin: "127.0.0.1:%d", state_dir: "%s", retry_max: "10s" }
         redis:    { uri: "%s" }
         kafka:    { bootstrap_servers: "%s", partitions: 4, replication_factor: %d, min_insync_replicas: %d, properties: { "session.timeout.ms": "6000", "heartbeat.interval.ms": "1000" } }
-        privacy:  { scrub_defaults: true, scrub_ip_addresses: true }
+        %s
         upstreams:
           main:
             url: "%s"
@@ -100,20 +100,26 @@ final class Pipeline implements AutoCloseable {
               shop:    { id: %d, key: "%s" }
               sampled: { id: %d, key: "%s", copy_to_sample_rate: %s }
         """.formatted(edgePort, edgeAdmin, bridgeAdmin, deliveryAdmin, dir.resolve("delivery-state"), redis.uri(),
-        kafka.bootstrapServers(), rf, minIsr, upstream.url(), APP_ALIAS, APP_ID, APP_KEY, GHOST_ALIAS,
+        kafka.bootstrapServers(), rf, minIsr, privacy ? "privacy:  { scrub_defaults: true, scrub_ip_addresses: true }" : "",
+        upstream.url(), APP_ALIAS, APP_ID, APP_KEY, GHOST_ALIAS,
         SHOP_ALIAS, SHOP_ID, SHOP_KEY, BULK_ALIAS, BULK_ID, BULK_KEY,
         copy.url(), COPY_SHOP_ID, COPY_SHOP_KEY, SAMPLED_ID, SAMPLED_KEY, SAMPLE_RATE);
     Path config = dir.resolve("spillway.yml");
     Files.writeString(config, yaml);
-    List<String> jvm = List.of("-Xmx256m", "-XX:+UseSerialGC");
-    this.edge = JavaProcess.start("io.spillway.edge.EdgeServer", jvm, "--config", config.toString());
-    this.bridge = JavaProcess.start("io.spillway.bridge.KafkaBridge", jvm, "--config", config.toString());
-    this.delivery = JavaProcess.start("io.spillway.delivery.DeliveryService", List.of("-Xmx384m", "-XX:+UseSerialGC"),
+    // The JVM options bin/spillway and the image run each service with: the suite proves those.
+    this.edge = JavaProcess.start("io.spillway.edge.EdgeServer", ServiceJvm.options("edge"), "--config", config.toString());
+    this.bridge = JavaProcess.start("io.spillway.bridge.KafkaBridge", ServiceJvm.options("bridge"), "--config", config.toString());
+    this.delivery = JavaProcess.start("io.spillway.delivery.DeliveryService", ServiceJvm.options("delivery"),
         "--config", config.toString());
   }
 
   /** Starts Redis (AOF {@code always}), {@code brokers} Kafka nodes, the upstream and the three apps; waits until all are ready. */
   static Pipeline start(int brokers) throws Exception {
+    return start(brokers, true);
+  }
+
+  /** {@code privacy}: with data scrubbing at the edge (the suites' default), or with the default config's none. */
+  static Pipeline start(int brokers, boolean privacy) throws Exception {
     snapshotClasspath();
     RedisServer redis = null;
     KafkaCluster kafka = null;
@@ -133,7 +139,7 @@ final class Pipeline implements AutoCloseable {
       for (Class<?> c : List.of(SentryUpstream.class, KafkaCluster.class, RedisServer.class, JavaProcess.class)) {
         for (Class<?> inner : c.getDeclaredClasses()) Class.forName(inner.getName(), true, c.getClassLoader());
       }
-      Pipeline p = new Pipeline(redis, kafka, upstream, copy, brokers);
+      Pipeline p = new Pipeline(redis, kafka, upstream, copy, brokers, privacy);
       try {
         p.awaitReady(Duration.ofSeconds(120));
         return p;

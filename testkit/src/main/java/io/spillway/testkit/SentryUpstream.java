@@ -111,6 +111,10 @@ public final class SentryUpstream implements AutoCloseable {
    */
   private final List<Received> received = new ArrayList<>();
   private volatile boolean keepBodies = true;
+  /** At most about this many recorded requests are kept (the oldest are forgotten); guarded by {@link #received}. */
+  private int keepLast = Integer.MAX_VALUE / 2;
+  /** Requests recorded and forgotten since (by {@link #keepLast}), guarded by {@link #received}. */
+  private long forgotten;
   private final List<Rule> rules = new CopyOnWriteArrayList<>();
   private volatile long delayMillis;
   private Undertow server;
@@ -233,6 +237,18 @@ public final class SentryUpstream implements AutoCloseable {
     return this;
   }
 
+  /**
+   * The requests recorded since the last call, forgotten at once (none is lost in between): for
+   * runs of millions of requests, which tally as they go instead of keeping every record.
+   */
+  public List<Received> take() {
+    synchronized (received) {
+      List<Received> out = new ArrayList<>(received);
+      received.clear();
+      return out;
+    }
+  }
+
   /** Forgets the recorded requests (answers and projects stay as they are). */
   public SentryUpstream clear() {
     synchronized (received) {
@@ -300,6 +316,26 @@ public final class SentryUpstream implements AutoCloseable {
   public SentryUpstream keepBodies(boolean keep) {
     this.keepBodies = keep;
     return this;
+  }
+
+  /**
+   * Keeps only about the last {@code n} requests (between n and 2n), for a long-running upstream such as
+   * {@code spillway up}'s inspector, whose memory must not grow with what it received. {@link #receivedCount()}
+   * still counts every request.
+   */
+  public SentryUpstream keepLast(int n) {
+    if (n < 1) throw new IllegalArgumentException("n < 1: " + n);
+    synchronized (received) {
+      keepLast = n;
+    }
+    return this;
+  }
+
+  /** Every request recorded since start, including those {@link #keepLast} forgot. */
+  public long receivedCount() {
+    synchronized (received) {
+      return forgotten + received.size();
+    }
   }
 
   private List<Received> snapshot() {
@@ -442,6 +478,11 @@ public final class SentryUpstream implements AutoCloseable {
             sentAt, types, key, secret, status, error, digest, protocol, peer);
     synchronized (received) {
       received.add(r);
+      if (received.size() >= 2 * keepLast) { // trimmed in halves: each removal moves keepLast entries
+        int excess = received.size() - keepLast;
+        received.subList(0, excess).clear();
+        forgotten += excess;
+      }
     }
 
     if (drop) {

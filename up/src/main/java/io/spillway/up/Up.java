@@ -83,7 +83,8 @@ final class Up implements AutoCloseable {
     started.push(kafka);
     if (withInspector) {
       UpstreamConfig u = config.upstreams().get("inspector");
-      inspector = SentryUpstream.startOn(u.url().getPort());
+      // The page shows the last 50: what it keeps must not grow with what it received (up runs for days).
+      inspector = SentryUpstream.startOn(u.url().getPort()).keepLast(1000);
       u.projects().values().forEach(p -> inspector.project(p.id(), p.key(), p.secret()));
       started.push(inspector);
     }

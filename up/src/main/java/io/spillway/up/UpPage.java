@@ -36,7 +36,7 @@ final class UpPage implements HttpHandler {
     SentryUpstream inspector = up.inspector;
     if (inspector != null) {
       List<SentryUpstream.Received> all = inspector.requests();
-      h.append("<h2 id=inspector>Inspector: ").append(all.size()).append(" received</h2>")
+      h.append("<h2 id=inspector>Inspector: ").append(inspector.receivedCount()).append(" received</h2>")
           .append("<table><tr><th>arrived</th><th>status</th><th>path</th><th>event id</th><th>body</th></tr>");
       for (int i = all.size() - 1; i >= Math.max(0, all.size() - 50); i--) {
         SentryUpstream.Received r = all.get(i);

@@ -133,6 +133,22 @@ public final class ConfigKeys {
   static final ConfigKey<Duration> DELIVERY_CHUNK_TIMEOUT = DELIVERY.key("chunk_timeout",
       DURATION.check(d -> d.toSeconds() >= 1, "must be at least 1s"), "1h",
       "a large event whose chunks stopped arriving this long ago (while newer events kept coming) goes to the DLQ as `incomplete`");
+  /**
+   * 1: a killed instance's tasks move to the instance that holds their copy, which only replays the
+   * last changelog records instead of the whole store (see delivery/README, "Failover").
+   */
+  static final ConfigKey<Integer> DELIVERY_STANDBY_REPLICAS = DELIVERY.key("standby_replicas", integer(0, 5), "1",
+      "warm copies of each task's stores on other instances (`num.standby.replicas`): after a crash the task moves to its copy "
+          + "instead of restoring the whole pending store. A lone instance has nothing to hold them and runs as with `0`");
+  static final ConfigKey<String> DELIVERY_INSTANCE_ID = DELIVERY.key("instance_id",
+      STRING.check(DeliveryConfig::isInstanceId, "expected auto, none or an id of letters, digits, '.', '_' and '-' (at most 200)"),
+      DeliveryConfig.INSTANCE_ID_AUTO,
+      "static membership (`group.instance.id`): `auto` = derived from the host name and `state_dir` (stable across restarts), "
+          + "`none` = dynamic membership, else the id itself (unique per instance). A restarted instance gets its partitions back "
+          + "without a rebalance; a clean stop leaves the group at once");
+  static final ConfigKey<Long> DELIVERY_STORE_MEMORY = DELIVERY.key("store_memory",
+      SIZE.check(n -> n >= (8L << 20), "must be at least 8MiB"), "64MiB",
+      "RocksDB memory of all the instance's stores together (block cache and memtables, one budget); outside the JVM's heap");
 
   // ---- mirror ----
   static final ConfigSection MIRROR = ROOT.section("mirror");

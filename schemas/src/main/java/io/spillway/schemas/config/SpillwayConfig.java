@@ -179,7 +179,10 @@ public record SpillwayConfig(
         r.get(ConfigKeys.DELIVERY_STATE_DIR, () -> Path.of(System.getProperty("java.io.tmpdir"), "spillway-delivery").toString()),
         r.get(ConfigKeys.DELIVERY_PUNCTUATE_INTERVAL),
         r.get(ConfigKeys.DELIVERY_DEDUP_WINDOW),
-        r.get(ConfigKeys.DELIVERY_CHUNK_TIMEOUT));
+        r.get(ConfigKeys.DELIVERY_CHUNK_TIMEOUT),
+        r.get(ConfigKeys.DELIVERY_STANDBY_REPLICAS),
+        r.get(ConfigKeys.DELIVERY_INSTANCE_ID),
+        r.get(ConfigKeys.DELIVERY_STORE_MEMORY));
     if (c.retryMax().compareTo(c.retryInitial()) < 0) r.problem(ConfigKeys.DELIVERY_RETRY_MAX.name(), "must be at least retry_initial");
     r.rejectUnknownKeys();
     return c;

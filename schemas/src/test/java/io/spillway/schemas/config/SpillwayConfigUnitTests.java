@@ -264,6 +264,24 @@ class SpillwayConfigUnitTests {
   }
 
   @Test
+  void deliveryFailoverAndStoreMemoryKeys() {
+    DeliveryConfig d = SpillwayConfig.parse("", Map.of(), "t").delivery();
+    assertThat(d.standbyReplicas()).isEqualTo(1);
+    assertThat(d.instanceId()).isEqualTo(DeliveryConfig.INSTANCE_ID_AUTO);
+    assertThat(d.storeMemory()).isEqualTo(64L << 20);
+    DeliveryConfig c = SpillwayConfig.parse("delivery: { standby_replicas: 0, instance_id: delivery-3.dc1, store_memory: 256MiB }",
+        Map.of(), "t").delivery();
+    assertThat(c.standbyReplicas()).isZero();
+    assertThat(c.instanceId()).isEqualTo("delivery-3.dc1");
+    assertThat(c.storeMemory()).isEqualTo(256L << 20);
+    assertThat(SpillwayConfig.parse("delivery: { instance_id: none }", Map.of(), "t").delivery().instanceId()).isEqualTo("none");
+    assertThatThrownBy(() -> SpillwayConfig.parse("delivery: { standby_replicas: 9, instance_id: \"pod 1\", store_memory: 1MiB }", Map.of(), "t"))
+        .hasMessageContaining("delivery.standby_replicas: must be between 0 and 5, got 9")
+        .hasMessageContaining("delivery.instance_id: expected auto, none or an id of letters")
+        .hasMessageContaining("delivery.store_memory: must be at least 8MiB");
+  }
+
+  @Test
   void copiesNameConfiguredRoutesNeverThemselvesAndNeverLoop() {
     String base = """
         upstreams:
