@@ -139,9 +139,12 @@ final class StreamWorker implements Runnable {
         metrics.error("redis");
         redisStatus.failed("redis error on " + stream + " (" + redactedUri + "): " + KafkaLink.describe(e));
         if (String.valueOf(e.getMessage()).contains("NOGROUP")) groupReady = false; // Redis lost its data
-        // whatever was read but not yet handed to Kafka is still in our pending list: read it again
+        // whatever was read but not yet handed to Kafka is still in our pending list: read it again, a
+        // chunk's worth of entries at a time (a read of a large event's pieces that timed out would time out
+        // again at the same count, for ever: a 100 MiB report was never moved)
         readingPending = true;
         pendingCursor = "0";
+        averageEntryBytes = Math.max(averageEntryBytes, Chunks.CHUNK_BYTES);
         log.warn("redis error on {}: {}", stream, KafkaLink.describe(e));
         backoff();
       } catch (RuntimeException e) {
@@ -213,7 +216,9 @@ final class StreamWorker implements Runnable {
   /** Own pending entries first, then a periodic XAUTOCLAIM scan, then new entries. */
   private List<StreamMessage<String, byte[]>> next() {
     if (readingPending) {
-      List<StreamMessage<String, byte[]>> raw = redis.xreadgroup(consumer, XReadArgs.Builder.count(readCount()),
+      // a previous life's pending entries may be a large event's pieces: never more than the read budget of them
+      int count = (int) Math.max(1, Math.min(readCount(), READ_BUDGET_BYTES / Chunks.CHUNK_BYTES));
+      List<StreamMessage<String, byte[]>> raw = redis.xreadgroup(consumer, XReadArgs.Builder.count(count),
           XReadArgs.StreamOffset.from(stream, pendingCursor));
       if (raw.isEmpty()) {
         readingPending = false;
@@ -257,7 +262,8 @@ final class StreamWorker implements Runnable {
   private void submit(List<StreamMessage<String, byte[]>> entries) {
     metrics.batchSize.record(entries.size());
     Batch batch = new Batch(entries);
-    averageEntryBytes = 0.7 * averageEntryBytes + 0.3 * ((double) batch.bytes / entries.size());
+    // down slowly, up at once: the next read after a large event's first pieces must not ask for hundreds more of them
+    averageEntryBytes = Math.max(batch.largest, 0.7 * averageEntryBytes + 0.3 * ((double) batch.bytes / entries.size()));
     batchesInFlight++;
     bytesInFlight += batch.bytes;
     try {
@@ -457,15 +463,20 @@ final class StreamWorker implements Runnable {
     private final Map<String, Exception> failures = new LinkedHashMap<>();
     private int outstanding = 1; // the seal
     final long bytes;
+    final long largest;
 
     Batch(List<StreamMessage<String, byte[]>> list) {
       long n = 0;
+      long max = 0;
       for (StreamMessage<String, byte[]> m : list) {
         entries.put(m.getId(), m);
         byte[] body = m.getBody() == null ? null : m.getBody().get("body");
-        n += body == null ? 0 : body.length;
+        int len = body == null ? 0 : body.length;
+        n += len;
+        max = Math.max(max, len);
       }
       this.bytes = n;
+      this.largest = max;
     }
 
     /** {@code records} records of entry {@code id} are being produced; each is answered by {@link #done}. */
