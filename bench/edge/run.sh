@@ -87,7 +87,8 @@ upstreams:
     projects:
       p42: { id: 42, key: "PUBLICKEY", alias: "PUBLIC" }
 YML
-JAVA_OPTS="${EDGE_JAVA_OPTS:--Xms1g -Xmx1g -XX:+UseParallelGC -XX:+AlwaysPreTouch}"
+# The edge as `bin/spillway edge` starts it: the JVM options of bin/jvm/edge.options (EDGE_JAVA_OPTS overrides them).
+JAVA_OPTS="${EDGE_JAVA_OPTS:-$(grep -v '^#' "$ROOT/bin/jvm/edge.options" | tr '\n' ' ' | sed 's/  */ /g; s/ $//')}"
 # shellcheck disable=SC2086
 java $JAVA_OPTS -Dlogback.configurationFile="$ROOT/bench/logback.xml" -cp "$CP" io.spillway.edge.EdgeServer --config "$ST/spillway.yml" >"$ST/edge.log" 2>&1 & EPID=$!
 PIDS_TO_STOP=("$EPID" "${PIDS_TO_STOP[@]}")
@@ -276,7 +277,7 @@ TOOL=hey; command -v "${WRK2:-wrk2}" >/dev/null 2>&1 && TOOL="wrk2 (CO-corrected
   echo
   echo "Both edges side by side in one run, alternating, with the baseline's \`bench-edge.sh\` (wrk \`-t1 -c$CONNS\`,"
   echo "${DUR} s per measurement after its 3 s warm-up, 1 KiB gzip'd sentry-java 8 envelope); $ROUNDS rounds, medians."
-  echo "Spillway = edge JVM (\`${JAVA_OPTS}\`, warmed up 20 s unrecorded) + its redis-server (AOF everysec);"
+  echo "Spillway = edge JVM as \`bin/spillway edge\` starts it (\`${JAVA_OPTS}\`, from bin/jvm/edge.options; warmed up 20 s unrecorded) + its redis-server (AOF everysec);"
   echo "legacy = nginx+Lua + its redis-server. Both run \"alone\": the legacy list is trimmed (\`-T\`), Spillway's"
   echo "stream by \`XTRIM MAXLEN ~ 5000\` every 100 ms."
   echo
