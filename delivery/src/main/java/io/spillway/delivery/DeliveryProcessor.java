@@ -1,6 +1,14 @@
 package io.spillway.delivery;
 
 import io.spillway.delivery.http.UnbuildableRequest;
+import io.spillway.delivery.limits.QuotaGuard;
+import io.spillway.delivery.pending.ChunkGroups;
+import io.spillway.delivery.pending.PendingEvent;
+import io.spillway.delivery.pending.PendingKey;
+import io.spillway.delivery.upstream.DeliveryOutcome;
+import io.spillway.delivery.upstream.EnvelopeBody;
+import io.spillway.delivery.upstream.SecretFilter;
+import io.spillway.delivery.upstream.UpstreamRequest;
 import io.spillway.schemas.BufferedEvent;
 import io.spillway.schemas.Chunks;
 import io.spillway.schemas.KafkaForm;
@@ -72,8 +80,10 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
   private final Map<Bytes, Long> deadLettered = new HashMap<>();
   /**
    * Events filed by {@link #process} and not sent yet, decoded: the common path sends them without
-   * reading them back from the store. Only a cache (the store stays the truth), bounded by an
-   * estimate of its heap (see RATIONALE in the module README).
+   * reading them back from the store. Only a cache (the store stays the truth), and small: it only
+   * needs to cover what one tick sends. While an upstream is down or held it fills up and stays
+   * full, so it is bounded by an estimate of its heap: each entry is charged its body plus
+   * {@link #FRESH_ENTRY_OVERHEAD} (see RATIONALE in the module README).
    */
   private final Map<Bytes, Fresh> fresh = new HashMap<>();
   private long freshBytes;

@@ -4,6 +4,7 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.spillway.delivery.upstream.Holds;
 import io.spillway.runtime.SpillwayMetric;
 import io.spillway.schemas.config.UpstreamConfig;
 import java.util.concurrent.atomic.AtomicInteger;

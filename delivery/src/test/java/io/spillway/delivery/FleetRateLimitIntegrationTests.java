@@ -12,6 +12,7 @@ import static io.spillway.runtime.SpillwayMetric.DELIVERY_SENT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.spillway.delivery.limits.FleetRateLimit;
 import io.spillway.schemas.BufferedEvent;
 import io.spillway.schemas.Route;
 import io.spillway.testkit.SentryUpstream;

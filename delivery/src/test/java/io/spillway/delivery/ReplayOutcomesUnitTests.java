@@ -3,6 +3,7 @@ package io.spillway.delivery;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.spillway.delivery.pending.ChunkGroups;
 import io.spillway.runtime.SpillwayMetric;
 import io.spillway.schemas.KafkaForm;
 import java.nio.charset.StandardCharsets;

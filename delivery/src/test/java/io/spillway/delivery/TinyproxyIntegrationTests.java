@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.spillway.delivery.http.UpstreamClient;
+import io.spillway.delivery.upstream.DeliveryOutcome;
 import io.spillway.schemas.config.UpstreamConfig;
 import io.spillway.testkit.RedisServer;
 import io.spillway.testkit.SentryUpstream;

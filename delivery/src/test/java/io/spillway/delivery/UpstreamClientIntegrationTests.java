@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.spillway.delivery.http.UnbuildableRequest;
 import io.spillway.delivery.http.UpstreamClient;
 import io.spillway.delivery.http.UpstreamResponse;
+import io.spillway.delivery.upstream.DeliveryOutcome;
 import io.spillway.schemas.config.SpillwayConfig;
 import io.spillway.schemas.config.UpstreamConfig;
 import io.spillway.testkit.HttpProxy;

@@ -14,6 +14,8 @@ import io.spillway.delivery.ScriptedUpstream.Http1Answer;
 import io.spillway.delivery.ScriptedUpstream.Http2Answer;
 import io.spillway.delivery.http.UpstreamClient;
 import io.spillway.delivery.http.UpstreamResponse;
+import io.spillway.delivery.upstream.DeliveryOutcome;
+import io.spillway.delivery.upstream.RateLimitHeader;
 import io.spillway.schemas.config.UpstreamConfig;
 import io.spillway.testkit.TestCertificate;
 import java.time.Duration;

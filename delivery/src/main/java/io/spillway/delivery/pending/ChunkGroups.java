@@ -1,4 +1,4 @@
-package io.spillway.delivery;
+package io.spillway.delivery.pending;
 
 import io.spillway.schemas.BufferedEvent;
 import io.spillway.schemas.Chunks;
@@ -40,7 +40,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * {@code dlq redrive} add ({@link #groupId}). A replay or redrive of a large event that was
  * delivered or dead-lettered a moment ago is a new group, not a repeat of the old one's pieces.
  */
-final class ChunkGroups {
+public final class ChunkGroups {
   /** First byte of every key of this class: no upstream name starts with it. */
   static final byte PREFIX = 1;
   private static final byte PIECE = 'P';
@@ -49,7 +49,7 @@ final class ChunkGroups {
 
   private final KeyValueStore<Bytes, byte[]> store;
 
-  ChunkGroups(KeyValueStore<Bytes, byte[]> store) {
+  public ChunkGroups(KeyValueStore<Bytes, byte[]> store) {
     this.store = store;
   }
 
@@ -61,7 +61,7 @@ final class ChunkGroups {
    * @param completedAt  wall clock when the last piece arrived, 0 while open
    * @param destinations the pending keys filed for it when it completed (still referring to the pieces)
    */
-  record Group(int count, long totalSize, long receivedAt, long lastArrival, BitSet received, long completedAt,
+  public record Group(int count, long totalSize, long receivedAt, long lastArrival, BitSet received, long completedAt,
       List<byte[]> destinations) {
     boolean complete() {
       return completedAt > 0;
@@ -120,26 +120,26 @@ final class ChunkGroups {
   }
 
   /** What adding a piece did. */
-  sealed interface Added {}
+  public sealed interface Added {}
 
   /** The piece was stored; others are still missing. */
   record Waiting() implements Added {}
 
   /** The piece was there already, or belongs to an event that completed (a repeat). */
-  record Repeated() implements Added {}
+  public record Repeated() implements Added {}
 
   /** The piece does not fit its group (another count or size for the same id): it cannot be used. */
-  record Conflicting(String detail) implements Added {}
+  public record Conflicting(String detail) implements Added {}
 
   /** That was the last missing piece: {@link #complete} must be called once its destinations are filed. */
-  record Completed(Group group) implements Added {}
+  public record Completed(Group group) implements Added {}
 
   /**
    * The group a piece belongs to: its spillway id, followed (only for copies written by the tools)
    * by the replay id, the redriven DLQ entry and the one destination it is for. Pieces of an
    * original event keep the plain id, as groups stored before copies had their own did.
    */
-  static String groupId(String spillwayId, List<KafkaForm.Header> headers) {
+  public static String groupId(String spillwayId, List<KafkaForm.Header> headers) {
     String replay = null;
     String redrive = null;
     String only = null;
@@ -157,7 +157,7 @@ final class ChunkGroups {
   }
 
   /** Stores a piece ({@code record} is the Kafka record as it came, {@code piece} its decoded form). */
-  Added add(BufferedEvent piece, PendingEvent record, long now) {
+  public Added add(BufferedEvent piece, PendingEvent record, long now) {
     String id = groupId(piece.id(), record.headers());
     BufferedEvent.Chunk c = piece.chunk();
     Bytes gk = groupKey(id);
@@ -181,20 +181,20 @@ final class ChunkGroups {
   }
 
   /** Marks a group complete, after its destinations were filed (in this order: see the class comment). */
-  void complete(String id, Group g, List<byte[]> destinations, long now) {
+  public void complete(String id, Group g, List<byte[]> destinations, long now) {
     store.put(groupKey(id), new Group(g.count(), g.totalSize(), g.receivedAt(), g.lastArrival(), g.received(), now,
         List.copyOf(destinations)).toBytes());
   }
 
   /** The whole event from its pieces. */
-  BufferedEvent join(String id, int count) {
+  public BufferedEvent join(String id, int count) {
     List<BufferedEvent> pieces = new ArrayList<>(count);
     for (PendingEvent p : pieces(id, count)) pieces.add(KafkaForm.decode(p.key(), p.value(), p.headers()));
     return Chunks.join(pieces);
   }
 
   /** The records of the pieces that are here, in index order. */
-  List<PendingEvent> pieces(String id, int count) {
+  public List<PendingEvent> pieces(String id, int count) {
     List<PendingEvent> out = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
       byte[] raw = store.get(pieceKey(id, i));
@@ -208,7 +208,7 @@ final class ChunkGroups {
    * deleted): once none of its destinations is left, its pieces are deleted. The group entry
    * stays until {@link #sweep} removes it.
    */
-  void release(String id) {
+  public void release(String id) {
     byte[] raw = store.get(groupKey(id));
     if (raw == null) return;
     Group g = Group.fromBytes(raw);
@@ -222,8 +222,8 @@ final class ChunkGroups {
   }
 
   /** An open group given up as incomplete: its pieces (for the DLQ) and what arrived. */
-  record Abandoned(String id, Group group, List<PendingEvent> pieces) {
-    String detail() {
+  public record Abandoned(String id, Group group, List<PendingEvent> pieces) {
+    public String detail() {
       List<Integer> have = new ArrayList<>();
       for (int i = group.received().nextSetBit(0); i >= 0; i = group.received().nextSetBit(i + 1)) have.add(i);
       return "chunks " + have + " of " + group.count() + " arrived; the rest did not within delivery.chunk_timeout";
@@ -237,7 +237,7 @@ final class ChunkGroups {
    * than {@code timeoutMillis} past theirs). The abandoned ones' pieces are deleted here and
    * returned for the DLQ.
    */
-  List<Abandoned> sweep(long now, long streamTime, long timeoutMillis) {
+  public List<Abandoned> sweep(long now, long streamTime, long timeoutMillis) {
     List<Abandoned> abandoned = new ArrayList<>();
     List<KeyValue<Bytes, byte[]>> groups = new ArrayList<>();
     try (KeyValueIterator<Bytes, byte[]> it = store.range(Bytes.wrap(new byte[] {PREFIX, GROUP}),

@@ -1,4 +1,4 @@
-package io.spillway.delivery;
+package io.spillway.delivery.upstream;
 
 import io.spillway.delivery.http.UpstreamClient;
 import io.spillway.schemas.BufferedEvent;
@@ -31,12 +31,12 @@ import java.util.Locale;
  * @param body        what to send
  * @param rewritten   true when sent_at was rewritten (and the body re-encoded)
  */
-record UpstreamRequest(String method, URI uri, List<String[]> headers, byte[] body, boolean rewritten)
+public record UpstreamRequest(String method, URI uri, List<String[]> headers, byte[] body, boolean rewritten)
     implements UpstreamClient.Request {
 
   static final String DEFAULT_SENTRY_VERSION = "7";
 
-  static UpstreamRequest build(BufferedEvent e, UpstreamConfig upstream, ProjectConfig project, long nowMillis) {
+  public static UpstreamRequest build(BufferedEvent e, UpstreamConfig upstream, ProjectConfig project, long nowMillis) {
     String path = realPath(e.path(), e.kind(), project);
     List<String> query = new ArrayList<>();
     String queryVersion = null;
@@ -156,7 +156,7 @@ record UpstreamRequest(String method, URI uri, List<String[]> headers, byte[] bo
     return null;
   }
 
-  static boolean isEnvelope(BufferedEvent e) {
+  public static boolean isEnvelope(BufferedEvent e) {
     return e.kind() == EndpointKind.ENVELOPE
         || (e.contentType() != null && e.contentType().toLowerCase(Locale.ROOT).startsWith("application/x-sentry-envelope"));
   }

@@ -1,9 +1,9 @@
-package io.spillway.delivery;
+package io.spillway.delivery.upstream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.spillway.delivery.RateLimitHeader.Limit;
-import io.spillway.delivery.RateLimitHeader.Scope;
+import io.spillway.delivery.upstream.RateLimitHeader.Limit;
+import io.spillway.delivery.upstream.RateLimitHeader.Scope;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;

@@ -1,4 +1,4 @@
-package io.spillway.delivery;
+package io.spillway.delivery.limits;
 
 import static io.spillway.runtime.SpillwayMetric.DELIVERY_QUOTA_GUARD_CAPPED;
 import static io.spillway.runtime.SpillwayMetric.DELIVERY_QUOTA_GUARD_DROPPED;

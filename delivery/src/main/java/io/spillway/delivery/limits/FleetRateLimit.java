@@ -1,4 +1,4 @@
-package io.spillway.delivery;
+package io.spillway.delivery.limits;
 
 import io.github.resilience4j.ratelimiter.RateLimiter;
 import io.github.resilience4j.ratelimiter.RateLimiterConfig;
@@ -28,8 +28,8 @@ import java.util.function.LongSupplier;
  * share ({@code rate / live instances}) while Redis is unreachable, so the limit still holds
  * approximately without Redis (reported on /readyz and as {@code spillway_delivery_limiter_redis_up}).
  */
-final class FleetRateLimit implements AutoCloseable {
-  static final long TOKEN_TTL_MS = 50;
+public final class FleetRateLimit implements AutoCloseable {
+  public static final long TOKEN_TTL_MS = 50;
   /** How long a batch of tokens should last at the full rate. */
   static final double BATCH_SECONDS = 0.05;
 
@@ -82,7 +82,7 @@ final class FleetRateLimit implements AutoCloseable {
     }
   }
 
-  FleetRateLimit(String redisUri, Map<String, UpstreamConfig> upstreams, LongSupplier clock) {
+  public FleetRateLimit(String redisUri, Map<String, UpstreamConfig> upstreams, LongSupplier clock) {
     this.clock = clock;
     this.registry = RateLimiterRegistry.ofDefaults();
     upstreams.forEach((name, u) -> {
@@ -107,7 +107,7 @@ final class FleetRateLimit implements AutoCloseable {
   }
 
   /** Never blocks: true if one event may be sent to {@code upstream} now. */
-  boolean tryAcquire(String upstream) {
+  public boolean tryAcquire(String upstream) {
     Bucket b = buckets.get(upstream);
     if (b == null) return true;
     if (!redisUp.get() || connection == null) {
@@ -131,7 +131,7 @@ final class FleetRateLimit implements AutoCloseable {
     return true;
   }
 
-  boolean redisUp() {
+  public boolean redisUp() {
     return buckets.isEmpty() || (connection != null && redisUp.get());
   }
 
@@ -140,7 +140,7 @@ final class FleetRateLimit implements AutoCloseable {
   }
 
   /** Re-divides the local cap used while Redis is down. */
-  void liveInstances(int n) {
+  public void liveInstances(int n) {
     int live = Math.max(1, n);
     if (live == liveInstances) return;
     liveInstances = live;

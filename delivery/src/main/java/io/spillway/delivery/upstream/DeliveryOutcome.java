@@ -1,4 +1,4 @@
-package io.spillway.delivery;
+package io.spillway.delivery.upstream;
 
 import java.time.Duration;
 import java.util.List;
@@ -7,7 +7,7 @@ import java.util.List;
  * What one delivery attempt means for the event (architecture.md, "Outcomes"; Relay's
  * upstream rules, sentry-protocol.md §5.3). A closed set: the punctuator switches over it.
  */
-sealed interface DeliveryOutcome {
+public sealed interface DeliveryOutcome {
   /**
    * The upstream took it (2xx). {@code limits} are rate limits it announced on the same answer:
    * they do not concern this event but hold later sends.

@@ -1,4 +1,4 @@
-package io.spillway.delivery;
+package io.spillway.delivery.upstream;
 
 import io.spillway.schemas.config.ProjectConfig;
 
@@ -7,12 +7,12 @@ import io.spillway.schemas.config.ProjectConfig;
  * metrics: an upstream may echo the key or secret it rejected, and those must never leave
  * delivery's config.
  */
-final class SecretFilter {
+public final class SecretFilter {
   static final int MAX_LENGTH = 300;
 
   private SecretFilter() {}
 
-  static String clean(String text, ProjectConfig project) {
+  public static String clean(String text, ProjectConfig project) {
     if (text == null) return null;
     String t = text;
     if (project != null) {

@@ -1,4 +1,4 @@
-package io.spillway.delivery;
+package io.spillway.delivery.pending;
 
 import io.spillway.schemas.KafkaForm;
 import java.io.ByteArrayOutputStream;
@@ -22,7 +22,7 @@ import java.util.Set;
  * @param chunks      0 for an event held whole in {@code value}; else the number of pieces of a large
  *                    event held by {@link ChunkGroups} under its spillway id ({@code value} is empty)
  */
-record PendingEvent(int attempts, long notBefore, Set<String> categories, byte[] key, byte[] value,
+public record PendingEvent(int attempts, long notBefore, Set<String> categories, byte[] key, byte[] value,
     long timestamp, List<KafkaForm.Header> headers, DeadLetterMark deadLetter, String target, int chunks) {
 
   /**
@@ -30,15 +30,15 @@ record PendingEvent(int attempts, long notBefore, Set<String> categories, byte[]
    * written (see DeliveryProcessor), so a crash in between re-sends the DLQ record instead of
    * losing the event.
    */
-  record DeadLetterMark(String reason, int status, String detail) {}
+  public record DeadLetterMark(String reason, int status, String detail) {}
 
   /** A record as it came, for its own route, held whole. */
-  PendingEvent(int attempts, long notBefore, Set<String> categories, byte[] key, byte[] value, long timestamp,
+  public PendingEvent(int attempts, long notBefore, Set<String> categories, byte[] key, byte[] value, long timestamp,
       List<KafkaForm.Header> headers) {
     this(attempts, notBefore, categories, key, value, timestamp, headers, null, null, 0);
   }
 
-  PendingEvent withDeadLetter(String reason, int status, String detail) {
+  public PendingEvent withDeadLetter(String reason, int status, String detail) {
     return new PendingEvent(attempts, notBefore, categories, key, value, timestamp, headers,
         new DeadLetterMark(reason, status, detail == null ? "" : detail), target, chunks);
   }
@@ -46,33 +46,33 @@ record PendingEvent(int attempts, long notBefore, Set<String> categories, byte[]
   /** Format 1 had neither target nor chunks; it is still read. */
   private static final int FORMAT = 2;
 
-  PendingEvent withNotBefore(long notBefore) {
+  public PendingEvent withNotBefore(long notBefore) {
     return new PendingEvent(attempts, notBefore, categories, key, value, timestamp, headers, deadLetter, target, chunks);
   }
 
-  PendingEvent withCategories(Set<String> categories) {
+  public PendingEvent withCategories(Set<String> categories) {
     return new PendingEvent(attempts, notBefore, categories, key, value, timestamp, headers, deadLetter, target, chunks);
   }
 
-  PendingEvent withAttempt() {
+  public PendingEvent withAttempt() {
     return new PendingEvent(attempts + 1, notBefore, categories, key, value, timestamp, headers, deadLetter, target, chunks);
   }
 
   /** The same event for another destination route. */
-  PendingEvent forTarget(String targetRoute) {
+  public PendingEvent forTarget(String targetRoute) {
     return new PendingEvent(attempts, notBefore, categories, key, value, timestamp, headers, deadLetter, targetRoute, chunks);
   }
 
   /** The destination route: {@link #target}, or the record's own route. */
-  String targetRoute() {
+  public String targetRoute() {
     return target != null ? target : key == null ? "" : new String(key, StandardCharsets.UTF_8);
   }
 
-  boolean isChunked() {
+  public boolean isChunked() {
     return chunks > 0;
   }
 
-  byte[] toBytes() {
+  public byte[] toBytes() {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(value.length + 512);
     try (DataOutputStream out = new DataOutputStream(bytes)) {
       out.writeByte(FORMAT);
@@ -101,7 +101,7 @@ record PendingEvent(int attempts, long notBefore, Set<String> categories, byte[]
     return bytes.toByteArray();
   }
 
-  static PendingEvent fromBytes(byte[] b) {
+  public static PendingEvent fromBytes(byte[] b) {
     try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(b))) {
       int format = in.readByte();
       if (format != FORMAT && format != 1) throw new IOException("unknown pending format " + format);
@@ -135,9 +135,9 @@ record PendingEvent(int attempts, long notBefore, Set<String> categories, byte[]
    *
    * @param route the destination route ({@code upstream/project})
    */
-  record Peek(long notBefore, Set<String> categories, String route, boolean deadLettered, int chunks) {}
+  public record Peek(long notBefore, Set<String> categories, String route, boolean deadLettered, int chunks) {}
 
-  static Peek peek(byte[] b) {
+  public static Peek peek(byte[] b) {
     try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(b))) {
       int format = in.readByte();
       in.readInt();

@@ -1,4 +1,4 @@
-package io.spillway.delivery;
+package io.spillway.delivery.upstream;
 
 import io.spillway.schemas.body.ContentEncoding;
 import io.spillway.schemas.body.Envelope;
@@ -22,7 +22,7 @@ import java.util.zip.GZIPOutputStream;
  * through the one envelope reader ({@code schemas} {@link Envelope}): its data categories (for
  * category-scoped holds) and its {@code sent_at} (§7.2).
  */
-final class EnvelopeBody {
+public final class EnvelopeBody {
   /** Bigger bodies are not decoded (the pipeline's envelope limit is 100 MiB, decoded). */
   static final long MAX_DECODED = 200L * 1024 * 1024;
   /** Bodies above this are rewritten as a stream (never decoded whole into memory). */
@@ -45,7 +45,7 @@ final class EnvelopeBody {
    * The data categories of an envelope's items (client reports count for none). Throws on an
    * envelope that cannot be read: then every rate limit of its scope applies to it.
    */
-  static Set<String> categories(byte[] body, String contentEncoding) throws IOException {
+  public static Set<String> categories(byte[] body, String contentEncoding) throws IOException {
     Set<String> out = new LinkedHashSet<>();
     try (InputStream in = ContentEncoding.of(contentEncoding).decoder(body)) {
       for (Envelope.ItemHeader item : Envelope.scan(in, MAX_DECODED).items()) {

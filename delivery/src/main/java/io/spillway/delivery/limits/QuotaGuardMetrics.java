@@ -1,4 +1,4 @@
-package io.spillway.delivery;
+package io.spillway.delivery.limits;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -20,7 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code issue} is the issue key's hash (hex), {@code title} its short label (exception type and the
  * first line of its value, or the message), as the SDK sent it.
  */
-final class QuotaGuardMetrics {
+public final class QuotaGuardMetrics {
   static final int TOP = 10;
   /** How often (wall clock) the top list is recomputed. */
   static final long REFRESH_MS = 1_000;
@@ -45,7 +45,7 @@ final class QuotaGuardMetrics {
     }
   }
 
-  QuotaGuardMetrics(MeterRegistry registry) {
+  public QuotaGuardMetrics(MeterRegistry registry) {
     this.registry = registry;
     this.top = SpillwayMetric.DELIVERY_QUOTA_GUARD_CAPPED.multiGauge().register(registry);
   }

@@ -1,4 +1,4 @@
-package io.spillway.delivery;
+package io.spillway.delivery.upstream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package io.spillway.delivery;
+package io.spillway.delivery.upstream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -12,7 +12,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.constraints.LongRange;
 import org.junit.jupiter.api.Test;
 
-class EnvelopeBodyUnitTests {
+public class EnvelopeBodyUnitTests {
   static final String ENVELOPE = "{\"event_id\":\"9ec79c33ec9942ab8353589fcb2e04dc\",\"sent_at\":\"2026-11-27T03:48:13.772Z\",\"sdk\":{\"name\":\"x\"}}\n"
       + "{\"type\":\"attachment\",\"length\":9,\"filename\":\"hello.txt\"}\n\u00efHello\r\n\n"
       + "{\"type\":\"event\",\"length\":41,\"content_type\":\"application/json\"}\n{\"message\":\"hello world\",\"level\":\"error\"}\n";
@@ -95,7 +95,8 @@ class EnvelopeBodyUnitTests {
     return out.toByteArray();
   }
 
-  static byte[] zlib(byte[] b) throws IOException {
+  /** zlib (RFC 1950) of {@code b}, as raven clients send store bodies; shared with the delivery integration tests. */
+  public static byte[] zlib(byte[] b) throws IOException {
     java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
     try (java.util.zip.DeflaterOutputStream d = new java.util.zip.DeflaterOutputStream(out)) {
       d.write(b);

@@ -1,4 +1,4 @@
-package io.spillway.delivery;
+package io.spillway.delivery.upstream;
 
 import java.time.Duration;
 import java.time.ZonedDateTime;
@@ -15,13 +15,13 @@ import java.util.Set;
  * quota group is skipped, never fatal, because a header we half understand must not turn a
  * rate limit into a retry storm or a dead letter.
  */
-final class RateLimitHeader {
+public final class RateLimitHeader {
   /** Longest hold we accept from an upstream; larger or non-finite values are clamped/zeroed. */
   static final long MAX_SECONDS = 30L * 24 * 3600;
   /** What SDKs assume on a bare 429 (no Retry-After, no X-Sentry-Rate-Limits). */
   static final Duration DEFAULT_RETRY_AFTER = Duration.ofSeconds(60);
 
-  enum Scope {
+  public enum Scope {
     /** The whole upstream (every route that goes there). */
     ORGANIZATION,
     /** The route's project. */
@@ -41,8 +41,8 @@ final class RateLimitHeader {
    * @param categories data categories; empty means all categories
    * @param scope      what it applies to
    */
-  record Limit(Duration retryAfter, Set<String> categories, Scope scope) {
-    Limit {
+  public record Limit(Duration retryAfter, Set<String> categories, Scope scope) {
+    public Limit {
       if (retryAfter == null) throw new NullPointerException("retryAfter == null");
       if (categories == null) throw new NullPointerException("categories == null");
       if (scope == null) throw new NullPointerException("scope == null");

@@ -1,4 +1,4 @@
-package io.spillway.delivery;
+package io.spillway.delivery.upstream;
 
 import java.util.Map;
 import java.util.Set;
@@ -11,12 +11,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code project}/{@code key} hold the route (one real key per route). Thread-safe: HTTP
  * completions write, stream threads read.
  */
-final class Holds {
+public final class Holds {
   private static final String ALL = "*";
   /** "project \0 category" → epoch ms; project "*" = the whole upstream, category "*" = all. */
   private final Map<String, Long> until = new ConcurrentHashMap<>();
 
-  void apply(String project, Iterable<RateLimitHeader.Limit> limits, long nowMillis) {
+  public void apply(String project, Iterable<RateLimitHeader.Limit> limits, long nowMillis) {
     for (RateLimitHeader.Limit l : limits) {
       long end = nowMillis + l.retryAfter().toMillis();
       String scope = l.scope().coversWholeUpstream() ? ALL : project;
@@ -33,7 +33,7 @@ final class Holds {
    * (null) wait for any limit of their scope: holding too long loses nothing, sending into a
    * limit gets the event dropped by Sentry's quota.
    */
-  boolean held(String project, Set<String> categories, long nowMillis) {
+  public boolean held(String project, Set<String> categories, long nowMillis) {
     if (until.isEmpty()) return false; // the common case, asked for every event sent: no key strings built
     if (active(ALL + "\0" + ALL, nowMillis) || active(project + "\0" + ALL, nowMillis)) return true;
     if (categories == null) {
@@ -49,18 +49,18 @@ final class Holds {
   }
 
   /** Whether {@code project} is held for every category (whatever an event carries, it waits). */
-  boolean heldWhatever(String project, long nowMillis) {
+  public boolean heldWhatever(String project, long nowMillis) {
     return active(ALL + "\0" + ALL, nowMillis) || active(project + "\0" + ALL, nowMillis);
   }
 
   /** Until when the whole upstream is held for every category (0 = not). */
-  long wholeUpstreamUntil(long nowMillis) {
+  public long wholeUpstreamUntil(long nowMillis) {
     Long u = until.get(ALL + "\0" + ALL);
     return u != null && u > nowMillis ? u : 0;
   }
 
   /** The latest end of any active hold (0 = none), for the held-until gauge. */
-  long latestUntil(long nowMillis) {
+  public long latestUntil(long nowMillis) {
     long max = 0;
     for (Map.Entry<String, Long> e : until.entrySet()) {
       if (e.getValue() > nowMillis) max = Math.max(max, e.getValue());

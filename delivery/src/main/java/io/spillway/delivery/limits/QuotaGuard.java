@@ -1,4 +1,4 @@
-package io.spillway.delivery;
+package io.spillway.delivery.limits;
 
 import io.spillway.rules.fingerprint.IssueKey;
 import io.spillway.schemas.BufferedEvent;
@@ -29,8 +29,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * <p>Keys: {@code 0x00 | window start (8, big-endian) | route | 0x00 | issue (8)} → passed count;
  * {@code 0x01 | window start | route | 0x00 | issue | id hash (8)} → marker.
  */
-final class QuotaGuard {
-  static final String STORE = "quota-guard";
+public final class QuotaGuard {
+  public static final String STORE = "quota-guard";
   /** How often (wall clock) old windows are looked for. */
   static final long PRUNE_EVERY_MS = 10_000;
   private static final byte COUNT = 0, MEMBER = 1;
@@ -42,7 +42,7 @@ final class QuotaGuard {
   private long newestReceivedAt;
   private long lastPrune;
 
-  QuotaGuard(KeyValueStore<Bytes, byte[]> store, QuotaGuardMetrics metrics, long retentionMillis) {
+  public QuotaGuard(KeyValueStore<Bytes, byte[]> store, QuotaGuardMetrics metrics, long retentionMillis) {
     if (store == null) throw new NullPointerException("store == null");
     if (metrics == null) throw new NullPointerException("metrics == null");
     this.store = store;
@@ -51,7 +51,7 @@ final class QuotaGuard {
   }
 
   /** How long a window's state is kept after the newest event seen: an hour, or two of the longest window. */
-  static long retentionFor(List<QuotaGuardConfig> guards) {
+  public static long retentionFor(List<QuotaGuardConfig> guards) {
     long longest = 0;
     for (QuotaGuardConfig g : guards) longest = Math.max(longest, g.window().toMillis());
     return Math.max(3_600_000L, 2 * longest);
@@ -62,7 +62,7 @@ final class QuotaGuard {
    * no issue (transactions, sessions, check-ins …) always pass, and so do DLQ redrives
    * ({@code redriven}: a record with {@code spillway.redrive}), which passed the guard before.
    */
-  boolean admit(BufferedEvent event, QuotaGuardConfig guard, boolean redriven, long nowMillis) {
+  public boolean admit(BufferedEvent event, QuotaGuardConfig guard, boolean redriven, long nowMillis) {
     if (guard == null || redriven) return true;
     newestReceivedAt = Math.max(newestReceivedAt, event.receivedAt());
     pruneSometimes(nowMillis);

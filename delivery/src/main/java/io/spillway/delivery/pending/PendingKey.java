@@ -1,4 +1,4 @@
-package io.spillway.delivery;
+package io.spillway.delivery.pending;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -19,12 +19,12 @@ import java.util.Arrays;
  * Keys written before topics were part of them ({@code upstream \0 partition offset}) are still
  * read, as the main topic's and the record's own route.
  */
-final class PendingKey {
+public final class PendingKey {
   private static final byte FORMAT_2 = 2;
 
   private PendingKey() {}
 
-  static byte[] of(String upstream, String topic, int partition, long offset, String project) {
+  public static byte[] of(String upstream, String topic, int partition, long offset, String project) {
     byte[] u = upstream.getBytes(StandardCharsets.US_ASCII);
     byte[] t = topic.getBytes(StandardCharsets.UTF_8);
     byte[] p = project.getBytes(StandardCharsets.US_ASCII);
@@ -33,7 +33,7 @@ final class PendingKey {
   }
 
   /** The first and one-past-the-last key of an upstream's range. */
-  static byte[][] range(String upstream) {
+  public static byte[][] range(String upstream) {
     byte[] u = upstream.getBytes(StandardCharsets.US_ASCII);
     byte[] from = Arrays.copyOf(u, u.length + 1);
     byte[] to = Arrays.copyOf(u, u.length + 1);
@@ -42,26 +42,26 @@ final class PendingKey {
   }
 
   /** Whether this key is an event for a destination (not a piece or group of a large event). */
-  static boolean isEvent(byte[] key) {
+  public static boolean isEvent(byte[] key) {
     return key.length > 0 && key[0] != ChunkGroups.PREFIX;
   }
 
-  static String upstreamOf(byte[] key) {
+  public static String upstreamOf(byte[] key) {
     return new String(key, 0, nul(key), StandardCharsets.US_ASCII);
   }
 
-  static String topicOf(byte[] key, String legacyTopic) {
+  public static String topicOf(byte[] key, String legacyTopic) {
     int n = nul(key);
     if (isLegacy(key, n)) return legacyTopic;
     int end = indexOf(key, (byte) 0, n + 2);
     return new String(key, n + 2, end - n - 2, StandardCharsets.UTF_8);
   }
 
-  static int partitionOf(byte[] key) {
+  public static int partitionOf(byte[] key) {
     return ByteBuffer.wrap(key, numbersAt(key), 4).getInt();
   }
 
-  static long offsetOf(byte[] key) {
+  public static long offsetOf(byte[] key) {
     return ByteBuffer.wrap(key, numbersAt(key) + 4, 8).getLong();
   }
 
