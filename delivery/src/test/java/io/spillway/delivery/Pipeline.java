@@ -169,6 +169,10 @@ final class Pipeline {
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka().bootstrapServers());
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+    // One request in flight: a batch sent right after the topic was created can be refused (partition not open
+    // yet) while the next one is taken as that producer's first, and the first's retry is then out of order for
+    // ever (OutOfOrderSequenceException until delivery.timeout.ms: a produce() that timed out after 30 s).
+    p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
     return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
   }
 

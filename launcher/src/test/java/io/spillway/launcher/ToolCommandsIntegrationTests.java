@@ -55,6 +55,10 @@ class ToolCommandsIntegrationTests {
         """.formatted(kafka.bootstrapServers(), TOPIC));
     Properties p = new Properties();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    // One request in flight: a batch sent right after the topic was created can be refused (partition not open
+    // yet) while the next one is taken as that producer's first, and the first's retry is then out of order for
+    // ever (OutOfOrderSequenceException until delivery.timeout.ms: a produce() that timed out after 30 s).
+    p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
     SpillwayId ids = new SpillwayId();
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
       for (int i = 0; i < 3; i++) {

@@ -44,6 +44,10 @@ final class Clusters {
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+    // One request in flight: a batch sent right after the topic was created can be refused (partition not open
+    // yet) while the next one is taken as that producer's first, and the first's retry is then out of order for
+    // ever (OutOfOrderSequenceException until delivery.timeout.ms: a produce() that timed out after 30 s).
+    p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
     List<String> ids = new ArrayList<>();
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
       List<Future<RecordMetadata>> acks = new ArrayList<>();
