@@ -13,14 +13,21 @@
 #   proof/run.sh failover [-n EVENTS=1000000] [-p PARTITIONS=6] [-b BODY_BYTES=1024] [-v VARIANTS=all] [-k BROKERS=1] [-x]
 # VARIANTS: all, or a comma-separated list of names (kafka-defaults, session-10s, session-10s+static,
 # session-10s+standby, spillway-defaults) or specs name:session_ms:heartbeat_ms:standbys:instance_id; -x: no final drain.
+# Tests kept out of `mvn verify` for CI's time (short failover after kill -9, a 100 MiB report through the services):
+#   proof/run.sh extra
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 SIZE="${1:-full}"; shift || true
+if [ "$SIZE" = extra ]; then
+  cd "$ROOT"
+  exec mvn -B -pl proof -am verify -Dspillway.proof.extra=true -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false \
+    -Dit.test='FailoverIntegrationTests,ServiceMemoryIntegrationTests' -Dfailsafe.failIfNoSpecifiedTests=false
+fi
 if [ "$SIZE" = failover ]; then
   N=1000000; P=6; BODY=1024; V=all; K=1; VERIFY=true
   while getopts "n:p:b:v:k:xh" o; do case "$o" in
     n) N="$OPTARG";; p) P="$OPTARG";; b) BODY="$OPTARG";; v) V="$OPTARG";; k) K="$OPTARG";; x) VERIFY=false;;
-    *) sed -n '2,14p' "$0"; exit 2;; esac; done
+    *) sed -n '2,16p' "$0"; exit 2;; esac; done
   echo "# failover, $N events, variants $V, started $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
   cd "$ROOT"
   exec mvn -B -pl proof -am verify -Dspillway.failover="$V" -Dspillway.failover.events="$N" -Dspillway.failover.partitions="$P" \

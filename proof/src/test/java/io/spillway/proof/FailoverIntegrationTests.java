@@ -17,8 +17,8 @@ import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
- * Delivery failover after {@code kill -9} ({@link Failover}). The short version runs in every
- * {@code mvn verify} and asserts behaviour only: the other instance takes over the victim's
+ * Delivery failover after {@code kill -9} ({@link Failover}). The short version ({@code proof/run.sh extra})
+ * asserts behaviour only: the other instance takes over the victim's
  * partitions, the victim gets work again after a restart, and nothing is lost. The measured
  * version ({@code proof/run.sh failover}: {@code -Dspillway.failover=all} or a list of variant names
  * or specs, {@code -Dspillway.failover.events=N}) writes its table into {@code docs/reliability.md}.
@@ -29,6 +29,8 @@ class FailoverIntegrationTests {
   @Test
   @Timeout(value = 15, unit = TimeUnit.MINUTES)
   @DisabledIfSystemProperty(named = "spillway.failover", matches = ".+")
+  // 90 s: kept out of `mvn verify` to hold CI under 20 min (the fault suites kill delivery too); proof/run.sh extra runs it
+  @EnabledIfSystemProperty(named = "spillway.proof.extra", matches = "true")
   void afterKillNineTheOtherInstanceTakesOverAndNothingIsLost() throws Exception {
     Variant defaults = Failover.VARIANTS.get(Failover.VARIANTS.size() - 1);
     List<String> jvm = ServiceJvm.options("delivery");

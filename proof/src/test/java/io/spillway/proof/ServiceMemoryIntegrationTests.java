@@ -29,6 +29,8 @@ class ServiceMemoryIntegrationTests {
 
   @Test
   @Timeout(value = 10, unit = TimeUnit.MINUTES)
+  // kept out of `mvn verify` to hold CI under 20 min (30 MiB events are proven there); proof/run.sh extra runs it
+  @org.junit.jupiter.api.condition.EnabledIfSystemProperty(named = "spillway.proof.extra", matches = "true")
   void aHundredMebibyteCrashReportArrivesWholeThroughServicesWithTheirDefaultOptions() throws Exception {
     try (Pipeline p = Pipeline.start(1, false)) {
       String id = "c0ffee00c0ffee00c0ffee00c0ffee00";
