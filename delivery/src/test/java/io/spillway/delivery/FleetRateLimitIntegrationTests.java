@@ -35,7 +35,12 @@ import org.junit.jupiter.api.Timeout;
 class FleetRateLimitIntegrationTests {
   static final double RATE = 50;
   static final int BURST = 10;
-  static final long JITTER_MS = 250;
+  /**
+   * How late a request that got its token may reach the upstream (its connection, the client's queue, the
+   * scheduler): 250 ms was exceeded once on an idle machine (78 arrivals in a window, bound 76). Without the shared
+   * limit two instances send about 120 in a window, well above the bound this gives (88.5).
+   */
+  static final long JITTER_MS = 500;
 
   @Test
   void twoInstancesShareOneLimit() {
