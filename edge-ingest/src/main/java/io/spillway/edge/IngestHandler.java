@@ -2,10 +2,10 @@ package io.spillway.edge;
 
 import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisException;
-import io.spillway.runtime.Json;
 import io.spillway.schemas.BufferedEvent;
 import io.spillway.schemas.Chunks;
 import io.spillway.schemas.EndpointKind;
+import io.spillway.schemas.Json;
 import io.spillway.schemas.Route;
 import io.spillway.schemas.SpillwayId;
 import io.spillway.schemas.body.ContentEncoding;

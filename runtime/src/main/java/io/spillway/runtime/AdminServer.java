@@ -1,6 +1,7 @@
 package io.spillway.runtime;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.spillway.schemas.Json;
 import io.spillway.schemas.config.HostPort;
 import io.undertow.Undertow;
 import io.undertow.server.HttpHandler;

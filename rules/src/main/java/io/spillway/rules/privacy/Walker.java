@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import io.spillway.rules.privacy.CompiledRule.On;
 import io.spillway.rules.privacy.CompiledRule.Step;
+import io.spillway.schemas.Json;
 import io.spillway.schemas.pii.RuleType;
 import io.spillway.schemas.pii.ValueType;
 import java.io.IOException;
@@ -629,21 +630,6 @@ final class Walker {
 
   /** A JSON string literal. */
   static byte[] quote(String s) {
-    StringBuilder b = new StringBuilder(s.length() + 2).append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> b.append("\\\"");
-        case '\\' -> b.append("\\\\");
-        case '\n' -> b.append("\\n");
-        case '\r' -> b.append("\\r");
-        case '\t' -> b.append("\\t");
-        default -> {
-          if (c < 0x20) b.append(String.format("\\u%04x", (int) c));
-          else b.append(c);
-        }
-      }
-    }
-    return b.append('"').toString().getBytes(StandardCharsets.UTF_8);
+    return Json.quote(s).getBytes(StandardCharsets.UTF_8);
   }
 }

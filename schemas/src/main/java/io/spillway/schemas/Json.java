@@ -1,6 +1,6 @@
-package io.spillway.runtime;
+package io.spillway.schemas;
 
-/** The one JSON-string escaper for hand-written responses (details, status pages). */
+/** The one JSON-string escaper: hand-written responses (details, status pages) and values the privacy rules rewrite. */
 public final class Json {
   private Json() {}
 
