@@ -7,6 +7,7 @@ import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.spillway.runtime.AdminServer;
+import io.spillway.runtime.ServiceMain;
 import io.spillway.runtime.status.StatusPage;
 import io.spillway.runtime.CheckResult;
 import io.spillway.runtime.Component;
@@ -14,11 +15,9 @@ import io.spillway.runtime.Metrics;
 import io.spillway.schemas.config.BridgeConfig;
 import io.spillway.schemas.config.SpillwayConfig;
 import java.net.InetAddress;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,7 +36,6 @@ public final class KafkaBridge implements AutoCloseable {
   private final AdminServer admin;
   private final List<StreamWorker> workers;
   private final List<Thread> threads;
-  private final CountDownLatch closed = new CountDownLatch(1);
   private boolean closing;
 
   private KafkaBridge(RedisClient redisClient, KafkaLink kafka, BacklogGauges backlog, AdminServer admin,
@@ -129,22 +127,11 @@ public final class KafkaBridge implements AutoCloseable {
     kafka.close();
     admin.close();
     redisClient.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-    closed.countDown();
   }
 
   /** {@code --config FILE}; runs until SIGTERM/SIGINT, then closes gracefully. */
   public static void main(String[] args) throws InterruptedException {
-    Path file = null;
-    for (int i = 0; i < args.length; i++) {
-      if ("--config".equals(args[i]) && i + 1 < args.length) file = Path.of(args[++i]);
-    }
-    if (file == null) {
-      System.err.println("usage: KafkaBridge --config FILE");
-      System.exit(2);
-    }
-    KafkaBridge bridge = start(SpillwayConfig.load(file));
-    Runtime.getRuntime().addShutdownHook(new Thread(bridge::close, "spillway-bridge-shutdown"));
-    bridge.closed.await();
+    ServiceMain.serve("bridge", start(ServiceMain.config("bridge", args)));
   }
 
   private static String hostname() {

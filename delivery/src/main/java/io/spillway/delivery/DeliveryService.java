@@ -10,6 +10,7 @@ import io.spillway.delivery.limits.FleetRateLimit;
 import io.spillway.delivery.limits.QuotaGuard;
 import io.spillway.delivery.limits.QuotaGuardMetrics;
 import io.spillway.runtime.AdminServer;
+import io.spillway.runtime.ServiceMain;
 import io.spillway.runtime.status.StatusPage;
 import io.spillway.runtime.CheckResult;
 import io.spillway.runtime.Component;
@@ -20,14 +21,12 @@ import io.spillway.schemas.config.ConfigException;
 import io.spillway.schemas.config.HostPort;
 import io.spillway.schemas.config.RouteTable;
 import io.spillway.schemas.config.SpillwayConfig;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -327,22 +326,9 @@ public final class DeliveryService implements AutoCloseable {
 
   /** {@code --config FILE}; runs until SIGTERM. */
   public static void main(String[] args) throws InterruptedException {
-    Path file = null;
-    for (int i = 0; i < args.length; i++) {
-      if (args[i].equals("--config") && i + 1 < args.length) file = Path.of(args[++i]);
-    }
-    if (file == null) {
-      System.err.println("usage: delivery --config FILE");
-      System.exit(2);
-    }
-    DeliveryService service = start(SpillwayConfig.load(file));
-    CountDownLatch done = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      service.close();
-      done.countDown();
-    }, "spillway-delivery-shutdown"));
+    DeliveryService service = start(ServiceMain.config("delivery", args));
     System.out.println("delivery started admin=" + service.adminPort());
-    done.await();
+    ServiceMain.serve("delivery", service);
   }
 
   private void countInstances() {

@@ -2,6 +2,7 @@ package io.spillway.edge;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.spillway.runtime.AdminServer;
+import io.spillway.runtime.ServiceMain;
 import io.spillway.runtime.status.StatusPage;
 import io.spillway.runtime.Metrics;
 import io.spillway.schemas.config.EdgeConfig;
@@ -11,9 +12,7 @@ import io.undertow.UndertowOptions;
 import io.undertow.server.handlers.GracefulShutdownHandler;
 import io.undertow.server.handlers.HttpContinueReadHandler;
 import java.net.InetSocketAddress;
-import java.nio.file.Path;
 import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -43,7 +42,6 @@ public final class EdgeServer implements AutoCloseable {
   private final AdminServer admin;
   private final RedisBuffer redis;
   private final ExecutorService checks;
-  private final CountDownLatch closed = new CountDownLatch(1);
   private volatile boolean closing;
 
   private EdgeServer(Undertow server, GracefulShutdownHandler graceful, AdminServer admin, RedisBuffer redis,
@@ -148,18 +146,11 @@ public final class EdgeServer implements AutoCloseable {
     checks.shutdownNow();
     admin.close();
     redis.close();
-    closed.countDown();
     LOG.info("edge stopped");
   }
 
   /** {@code --config FILE}: runs until SIGTERM/SIGINT, then closes gracefully. */
   public static void main(String[] args) throws InterruptedException {
-    if (args.length != 2 || !args[0].equals("--config")) {
-      System.err.println("usage: EdgeServer --config FILE");
-      System.exit(2);
-    }
-    EdgeServer edge = start(SpillwayConfig.load(Path.of(args[1])));
-    Runtime.getRuntime().addShutdownHook(new Thread(edge::close, "spillway-edge-shutdown"));
-    edge.closed.await();
+    ServiceMain.serve("edge", start(ServiceMain.config("edge", args)));
   }
 }

@@ -1,5 +1,6 @@
 package io.spillway.launcher;
 
+import io.spillway.runtime.ServiceMain;
 import io.spillway.schemas.Route;
 import io.spillway.schemas.config.ConfigException;
 import io.spillway.schemas.config.PrivacyConfig;
@@ -120,22 +121,6 @@ public final class Spillway implements Callable<Integer> {
     }
   }
 
-  /** Runs a service until SIGTERM/Ctrl-C; the shutdown hook closes it gracefully. */
-  public static int serve(String what, AutoCloseable service) throws InterruptedException {
-    java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      try {
-        service.close();
-      } catch (Exception e) {
-        System.err.println("spillway " + what + ": error while stopping: " + e);
-      } finally {
-        stopped.countDown();
-      }
-    }, "spillway-shutdown"));
-    stopped.await();
-    return 0;
-  }
-
   /** A long-running service: start it from the config, print where it listens, serve until stopped. */
   abstract static class ServiceCommand implements Callable<Integer> {
     @CommandLine.Mixin ConfigOption options;
@@ -150,7 +135,7 @@ public final class Spillway implements Callable<Integer> {
       String name = spec.name();
       AutoCloseable service = start(options.load());
       System.err.printf("spillway %s: running, admin on port %d%n", name, adminPort(service));
-      return serve(name, service);
+      return ServiceMain.serve(name, service);
     }
   }
 

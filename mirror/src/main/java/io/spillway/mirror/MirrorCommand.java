@@ -1,6 +1,7 @@
 package io.spillway.mirror;
 
 import io.spillway.launcher.Spillway;
+import io.spillway.runtime.ServiceMain;
 import io.spillway.schemas.config.SpillwayConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,6 +31,6 @@ public final class MirrorCommand implements Callable<Integer>, Spillway.Plugin {
     System.err.printf("spillway mirror: running, admin on port %d%n", mirror.adminPort());
     // A datacenter that cannot be reached or has no topic yet is reported, not fatal: the others are copied meanwhile.
     for (String problem : mirror.firstLook(Duration.ofSeconds(10))) System.err.println("spillway mirror: " + problem);
-    return Spillway.serve("mirror", mirror);
+    return ServiceMain.serve("mirror", mirror);
   }
 }

@@ -5,18 +5,17 @@ import io.spillway.runtime.AdminServer;
 import io.spillway.runtime.CheckResult;
 import io.spillway.runtime.Component;
 import io.spillway.runtime.Metrics;
+import io.spillway.runtime.ServiceMain;
 import io.spillway.runtime.SpillwayMetric;
 import io.spillway.runtime.status.StatusPage;
 import io.spillway.schemas.config.MirrorConfig;
 import io.spillway.schemas.config.SpillwayConfig;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -235,23 +234,10 @@ public final class MirrorService implements AutoCloseable {
 
   /** {@code --config FILE}; runs until SIGTERM. */
   public static void main(String[] args) throws InterruptedException {
-    Path file = null;
-    for (int i = 0; i < args.length; i++) {
-      if (args[i].equals("--config") && i + 1 < args.length) file = Path.of(args[++i]);
-    }
-    if (file == null) {
-      System.err.println("usage: MirrorService --config FILE");
-      System.exit(2);
-    }
-    MirrorService service = start(SpillwayConfig.load(file));
-    CountDownLatch done = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      service.close();
-      done.countDown();
-    }, "spillway-mirror-shutdown"));
+    MirrorService service = start(ServiceMain.config("mirror", args));
     System.out.println("mirror started admin=" + service.adminPort());
     for (String p : service.firstLook(Duration.ofSeconds(10))) System.err.println("mirror: " + p);
-    done.await();
+    ServiceMain.serve("mirror", service);
   }
 
   private static java.util.concurrent.ThreadFactory daemon(String name) {

@@ -1,6 +1,7 @@
 package io.spillway.up;
 
 import io.spillway.launcher.Spillway;
+import io.spillway.runtime.ServiceMain;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -27,6 +28,6 @@ public final class UpCommand implements Callable<Integer>, Spillway.Plugin {
     Up up = Up.start(config, dataDir, pagePort);
     System.out.println(up.banner());
     System.out.flush();
-    return Spillway.serve("up", up);
+    return ServiceMain.serve("up", up);
   }
 }
