@@ -6,6 +6,7 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.spillway.kafka.KafkaClients;
 import io.spillway.runtime.SpillwayMetric;
 import java.util.List;
 import java.util.Map;
@@ -69,7 +70,7 @@ final class BacklogGauges implements AutoCloseable {
       }
       status.ok();
     } catch (RuntimeException e) {
-      status.failed("redis unreachable (" + redactedUri + "): " + KafkaLink.describe(e));
+      status.failed("redis unreachable (" + redactedUri + "): " + KafkaClients.describe(e));
     }
   }
 

@@ -14,7 +14,6 @@ import io.spillway.runtime.Component;
 import io.spillway.runtime.Metrics;
 import io.spillway.schemas.config.BridgeConfig;
 import io.spillway.schemas.config.SpillwayConfig;
-import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,7 +51,7 @@ public final class KafkaBridge implements AutoCloseable {
   public static KafkaBridge start(SpillwayConfig config) {
     if (config == null) throw new NullPointerException("config == null");
     BridgeConfig bc = config.bridge();
-    String consumer = bc.consumer() != null ? bc.consumer() : hostname() + "-" + ProcessHandle.current().pid();
+    String consumer = bc.consumer() != null ? bc.consumer() : SpillwayConfig.hostname("bridge") + "-" + ProcessHandle.current().pid();
     PrometheusMeterRegistry registry = Metrics.registry("bridge", consumer);
     BridgeMetrics metrics = new BridgeMetrics(registry);
 
@@ -132,15 +131,5 @@ public final class KafkaBridge implements AutoCloseable {
   /** {@code --config FILE}; runs until SIGTERM/SIGINT, then closes gracefully. */
   public static void main(String[] args) throws InterruptedException {
     ServiceMain.serve("bridge", start(ServiceMain.config("bridge", args)));
-  }
-
-  private static String hostname() {
-    String h = System.getenv("HOSTNAME");
-    if (h != null && !h.isEmpty()) return h;
-    try {
-      return InetAddress.getLocalHost().getHostName();
-    } catch (Exception e) {
-      return "bridge";
-    }
   }
 }

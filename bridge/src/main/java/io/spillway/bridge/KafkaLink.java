@@ -90,7 +90,7 @@ final class KafkaLink implements AutoCloseable {
   }
 
   void sendFailed(Exception e) {
-    sendProblem = "kafka did not acknowledge records: " + describe(e);
+    sendProblem = "kafka did not acknowledge records: " + KafkaClients.describe(e);
     publish();
   }
 
@@ -100,12 +100,12 @@ final class KafkaLink implements AutoCloseable {
       if (!topicsReady) createTopics();
       probeProblem = topicsReady ? null : probeProblem;
     } catch (ExecutionException e) {
-      probeProblem = "kafka unreachable (" + config.bootstrapServers() + "): " + describe(e.getCause());
+      probeProblem = "kafka unreachable (" + config.bootstrapServers() + "): " + KafkaClients.describe(e.getCause());
     } catch (java.util.concurrent.TimeoutException e) {
       probeProblem = "kafka unreachable (" + config.bootstrapServers() + "): no answer within 5 s";
     } catch (Exception e) {
       if (e instanceof InterruptedException) Thread.currentThread().interrupt();
-      probeProblem = "kafka unreachable (" + config.bootstrapServers() + "): " + describe(e);
+      probeProblem = "kafka unreachable (" + config.bootstrapServers() + "): " + KafkaClients.describe(e);
     }
     publish();
   }
@@ -123,12 +123,6 @@ final class KafkaLink implements AutoCloseable {
     String p = probeProblem != null ? probeProblem : sendProblem;
     if (p == null) status.ok();
     else status.failed(p);
-  }
-
-  static String describe(Throwable e) {
-    if (e == null) return "unknown";
-    String m = e.getMessage();
-    return e.getClass().getSimpleName() + (m == null ? "" : ": " + (m.length() > 200 ? m.substring(0, 200) : m));
   }
 
   @Override

@@ -14,6 +14,7 @@ import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
 import io.micrometer.core.instrument.Counter;
+import io.spillway.kafka.KafkaClients;
 import io.spillway.kafka.KafkaRecords;
 import io.spillway.schemas.BufferedEvent;
 import io.spillway.schemas.Chunks;
@@ -137,7 +138,7 @@ final class StreamWorker implements Runnable {
         backoffMillis = 100;
       } catch (RedisException e) {
         metrics.error("redis");
-        redisStatus.failed("redis error on " + stream + " (" + redactedUri + "): " + KafkaLink.describe(e));
+        redisStatus.failed("redis error on " + stream + " (" + redactedUri + "): " + KafkaClients.describe(e));
         if (String.valueOf(e.getMessage()).contains("NOGROUP")) groupReady = false; // Redis lost its data
         // whatever was read but not yet handed to Kafka is still in our pending list: read it again, a
         // chunk's worth of entries at a time (a read of a large event's pieces that timed out would time out
@@ -145,7 +146,7 @@ final class StreamWorker implements Runnable {
         readingPending = true;
         pendingCursor = "0";
         averageEntryBytes = Math.max(averageEntryBytes, Chunks.CHUNK_BYTES);
-        log.warn("redis error on {}: {}", stream, KafkaLink.describe(e));
+        log.warn("redis error on {}: {}", stream, KafkaClients.describe(e));
         backoff();
       } catch (RuntimeException e) {
         metrics.error("internal");
@@ -360,7 +361,7 @@ final class StreamWorker implements Runnable {
         inFlightIds.remove(f.getKey());
         if (isRecordRejected(f.getValue())) {
           // Kafka will never take this record (too large, invalid): retrying would block the stream
-          deadLetter(b.entry(f.getKey()), "rejected by kafka: " + KafkaLink.describe(f.getValue()));
+          deadLetter(b.entry(f.getKey()), "rejected by kafka: " + KafkaClients.describe(f.getValue()));
         } else {
           failed++;
           failure = f.getValue();
@@ -372,7 +373,7 @@ final class StreamWorker implements Runnable {
         metrics.error("kafka");
         kafka.sendFailed(failure);
         log.warn("{} of {} records from {} not acknowledged by kafka ({}); they stay pending and will be produced again",
-            failed, b.size(), stream, KafkaLink.describe(failure));
+            failed, b.size(), stream, KafkaClients.describe(failure));
         recovering = true;
       } else if (!ok.isEmpty()) {
         kafka.acknowledged();
@@ -432,7 +433,7 @@ final class StreamWorker implements Runnable {
       try {
         drainCompleted(200);
       } catch (RuntimeException e) {
-        log.warn("while finishing {}: {}", stream, KafkaLink.describe(e));
+        log.warn("while finishing {}: {}", stream, KafkaClients.describe(e));
         sleep(200);
       }
     }

@@ -22,12 +22,10 @@ import io.spillway.schemas.config.HostPort;
 import io.spillway.schemas.config.RouteTable;
 import io.spillway.schemas.config.SpillwayConfig;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -172,7 +170,7 @@ public final class DeliveryService implements AutoCloseable {
   }
 
   private DeliveryService(SpillwayConfig config, LongSupplier clock) {
-    String instance = hostname() + "-" + ProcessHandle.current().pid();
+    String instance = SpillwayConfig.hostname("delivery") + "-" + ProcessHandle.current().pid();
     PrometheusMeterRegistry registry = Metrics.registry("delivery", instance);
     this.shared = new Shared(config, registry, clock);
     HostPort adminAt = config.delivery().admin();
@@ -243,7 +241,7 @@ public final class DeliveryService implements AutoCloseable {
       log.error("stream thread failed; replacing it", e);
       return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
     });
-    this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("spillway-delivery-fleet"));
+    this.scheduler = Executors.newSingleThreadScheduledExecutor(ServiceMain.daemonThreads("spillway-delivery-fleet"));
     // Refreshed every 5 s (default 60 s): per-partition lag meters appear only after assignment.
     this.streamsMetrics = new KafkaStreamsMetrics(streams, List.of(), scheduler, Duration.ofSeconds(5));
     streamsMetrics.bindTo(registry);
@@ -366,30 +364,9 @@ public final class DeliveryService implements AutoCloseable {
 
   static final Duration TOPICS_PATIENCE = Duration.ofMinutes(3);
 
-  private static java.util.concurrent.ThreadFactory daemon(String name) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
-  }
-
   private static String identityHost() {
-    String h = hostname();
-    if (h.equals("delivery")) {
-      try {
-        h = java.net.InetAddress.getLocalHost().getHostName();
-      } catch (java.io.IOException e) {
-        h = "localhost";
-      }
-    }
+    String h = SpillwayConfig.hostname("localhost");
     return h.matches("[A-Za-z0-9.-]{1,200}") ? h : "localhost";
-  }
-
-  private static String hostname() {
-    String h = System.getenv("HOSTNAME");
-    return h == null || h.isEmpty() ? "delivery" : h;
   }
 
   private static void sleep(long ms) {

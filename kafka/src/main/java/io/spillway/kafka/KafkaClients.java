@@ -76,4 +76,11 @@ public final class KafkaClients {
   public static Admin newAdmin(KafkaConfig config, String clientId) {
     return Admin.create(admin(config, clientId));
   }
+
+  /** A client's error as one line for a status detail or a log: its class and message, at most 200 characters of it. */
+  public static String describe(Throwable e) {
+    if (e == null) return "unknown";
+    String m = e.getMessage();
+    return e.getClass().getSimpleName() + (m == null ? "" : ": " + (m.length() > 200 ? m.substring(0, 200) : m));
+  }
 }

@@ -94,7 +94,7 @@ public final class KafkaTopics {
         LOG.info("created topic {} ({} partitions, replication {})", s.name(), s.partitions(), s.replicationFactor());
       } catch (ExecutionException e) {
         if (e.getCause() instanceof TopicExistsException) existing.add(s.name());
-        else throw new TopicsException("cannot create topic " + s.name() + ": " + describe(e.getCause()), e.getCause());
+        else throw new TopicsException("cannot create topic " + s.name() + ": " + KafkaClients.describe(e.getCause()), e.getCause());
       } catch (TimeoutException e) {
         throw new TopicsException("cannot create topic " + s.name() + ": Kafka did not answer within " + timeout.toSeconds() + " s", e);
       } catch (InterruptedException e) {
@@ -111,7 +111,7 @@ public final class KafkaTopics {
     try {
       configs = admin.describeConfigs(resources).all().get(remaining(deadline), TimeUnit.NANOSECONDS);
     } catch (ExecutionException e) {
-      throw new TopicsException("cannot read the settings of topics " + names + ": " + describe(e.getCause()), e.getCause());
+      throw new TopicsException("cannot read the settings of topics " + names + ": " + KafkaClients.describe(e.getCause()), e.getCause());
     } catch (TimeoutException e) {
       throw new TopicsException("cannot read the settings of topics " + names + ": no answer within " + timeout.toSeconds() + " s", e);
     } catch (InterruptedException e) {
@@ -132,11 +132,5 @@ public final class KafkaTopics {
 
   private static long remaining(long deadline) {
     return Math.max(1, deadline - System.nanoTime());
-  }
-
-  static String describe(Throwable e) {
-    if (e == null) return "unknown";
-    String m = e.getMessage();
-    return e.getClass().getSimpleName() + (m == null ? "" : ": " + (m.length() > 200 ? m.substring(0, 200) : m));
   }
 }

@@ -172,7 +172,7 @@ final class DatacenterWatch implements AutoCloseable {
       if (e instanceof InterruptedException) Thread.currentThread().interrupt();
       if (unreachableSince == 0) unreachableSince = now;
       Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
-      String why = e instanceof TimeoutException ? "no answer within " + CALL_TIMEOUT.toSeconds() + " s" : describe(cause);
+      String why = e instanceof TimeoutException ? "no answer within " + CALL_TIMEOUT.toSeconds() + " s" : KafkaClients.describe(cause);
       state = new State(false, state.topicExists(), state.lastContactMillis(), "mirror.sources." + datacenter
           + ".bootstrap_servers (" + bootstrap + "): not reachable for " + Math.max(0, (now - unreachableSince) / 1000) + " s: " + why,
           Double.NaN, Double.NaN, state.partitions());
@@ -266,12 +266,6 @@ final class DatacenterWatch implements AutoCloseable {
     Map<TopicPartition, Long> out = new HashMap<>();
     r.forEach((tp, info) -> out.put(tp, info.offset()));
     return out;
-  }
-
-  static String describe(Throwable e) {
-    if (e == null) return "unknown";
-    String m = e.getMessage();
-    return e.getClass().getSimpleName() + (m == null ? "" : ": " + (m.length() > 200 ? m.substring(0, 200) : m));
   }
 
   @Override

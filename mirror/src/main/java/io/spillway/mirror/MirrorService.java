@@ -1,6 +1,7 @@
 package io.spillway.mirror;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.spillway.kafka.KafkaClients;
 import io.spillway.runtime.AdminServer;
 import io.spillway.runtime.CheckResult;
 import io.spillway.runtime.Component;
@@ -20,7 +21,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.connect.mirror.MirrorMaker;
@@ -68,17 +68,17 @@ public final class MirrorService implements AutoCloseable {
       central.close(Duration.ofSeconds(1));
       if (e instanceof InterruptedException) Thread.currentThread().interrupt();
       throw new IllegalStateException("kafka.bootstrap_servers (" + config.kafka().bootstrapServers() + "): the central cluster did "
-          + "not answer within " + centralTimeout.toSeconds() + " s (" + DatacenterWatch.describe(
+          + "not answer within " + centralTimeout.toSeconds() + " s (" + KafkaClients.describe(
               e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e) + ")");
     }
 
-    String instance = hostname() + "-" + ProcessHandle.current().pid();
+    String instance = SpillwayConfig.hostname("mirror") + "-" + ProcessHandle.current().pid();
     PrometheusMeterRegistry registry = Metrics.registry("mirror", instance);
     this.tail = new CopyTail(remote, config.kafka(), gaps, clock);
     for (MirrorConfig.Source s : mirror.sources().values()) {
       watches.add(new DatacenterWatch(config, s, central, tail.copies(s.name()), gaps, clock));
     }
-    this.scheduler = Executors.newScheduledThreadPool(watches.size(), daemon("spillway-mirror-watch"));
+    this.scheduler = Executors.newScheduledThreadPool(watches.size(), ServiceMain.daemonThreads("spillway-mirror-watch"));
     this.admin = new AdminServer(mirror.admin(), registry).route("/status", StatusPage.forConfig(config));
     Map<String, String> settings = MirrorSettings.of(config);
     log.info("MirrorMaker 2 settings: {}", MirrorSettings.redacted(settings));
@@ -238,20 +238,6 @@ public final class MirrorService implements AutoCloseable {
     System.out.println("mirror started admin=" + service.adminPort());
     for (String p : service.firstLook(Duration.ofSeconds(10))) System.err.println("mirror: " + p);
     ServiceMain.serve("mirror", service);
-  }
-
-  private static java.util.concurrent.ThreadFactory daemon(String name) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
-  }
-
-  private static String hostname() {
-    String h = System.getenv("HOSTNAME");
-    return h == null || h.isEmpty() ? "mirror" : h;
   }
 
   private static void sleep(long ms) {

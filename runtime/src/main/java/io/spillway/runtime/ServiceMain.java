@@ -3,6 +3,8 @@ package io.spillway.runtime;
 import io.spillway.schemas.config.SpillwayConfig;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The one way a service runs as a process: {@code bin/spillway edge|bridge|delivery|mirror|up}, and each
@@ -36,5 +38,15 @@ public final class ServiceMain {
     }, "spillway-" + service + "-shutdown"));
     stopped.await();
     return 0;
+  }
+
+  /** Daemon threads named {@code name-1}, {@code name-2}, …: a service's helpers never keep the JVM up. */
+  public static ThreadFactory daemonThreads(String name) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
   }
 }

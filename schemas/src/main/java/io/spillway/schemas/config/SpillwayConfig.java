@@ -141,7 +141,7 @@ public record SpillwayConfig(
         r.get(ConfigKeys.EDGE_LISTEN),
         r.get(ConfigKeys.EDGE_ADMIN),
         publicUrl == null ? null : publicUrl.toString(),
-        r.get(ConfigKeys.EDGE_INSTANCE, SpillwayConfig::hostname),
+        r.get(ConfigKeys.EDGE_INSTANCE, () -> hostname("edge")),
         r.get(ConfigKeys.EDGE_DATACENTER),
         r.get(ConfigKeys.EDGE_MAX_EVENT_BYTES),
         r.get(ConfigKeys.EDGE_MAX_ENVELOPE_BYTES),
@@ -316,13 +316,14 @@ public record SpillwayConfig(
     return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(m));
   }
 
-  private static String hostname() {
+  /** This machine's name for instance labels and client ids: {@code $HOSTNAME}, else the local host name, else {@code fallback}. */
+  public static String hostname(String fallback) {
     String h = System.getenv("HOSTNAME");
     if (h != null && !h.isEmpty()) return h;
     try {
       return InetAddress.getLocalHost().getHostName();
     } catch (IOException e) {
-      return "edge";
+      return fallback;
     }
   }
 
