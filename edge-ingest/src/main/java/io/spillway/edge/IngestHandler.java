@@ -628,7 +628,8 @@ final class IngestHandler implements HttpHandler {
     }
   }
 
-  private static byte[] joined(List<byte[]> pieces) {
+  /** The body's pieces as one array (the piece itself when there is one). */
+  static byte[] joined(List<byte[]> pieces) {
     if (pieces.size() == 1) return pieces.get(0);
     long total = 0;
     for (byte[] p : pieces) total += p.length;

@@ -19,7 +19,7 @@ final class MultipartEventId {
   static String find(String contentType, List<byte[]> pieces) {
     String boundary = boundary(contentType);
     if (boundary == null) return null;
-    byte[] body = pieces.size() == 1 ? pieces.get(0) : concatSmallPrefixOrAll(pieces);
+    byte[] body = IngestHandler.joined(pieces); // joined only to be read here: crash uploads in pieces are rare
     byte[] delimiter = ("--" + boundary).getBytes(StandardCharsets.ISO_8859_1);
     int pos = indexOf(body, delimiter, 0);
     while (pos >= 0) {
@@ -50,19 +50,6 @@ final class MultipartEventId {
       pos = next + 2;
     }
     return null;
-  }
-
-  /** A body in pieces is joined only to be read here; crash uploads in pieces are rare and large. */
-  private static byte[] concatSmallPrefixOrAll(List<byte[]> pieces) {
-    long total = 0;
-    for (byte[] p : pieces) total += p.length;
-    byte[] out = new byte[(int) total];
-    int off = 0;
-    for (byte[] p : pieces) {
-      System.arraycopy(p, 0, out, off, p.length);
-      off += p.length;
-    }
-    return out;
   }
 
   static String boundary(String contentType) {

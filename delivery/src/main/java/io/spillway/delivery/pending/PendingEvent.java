@@ -103,6 +103,38 @@ public record PendingEvent(int attempts, long notBefore, Set<String> categories,
 
   public static PendingEvent fromBytes(byte[] b) {
     try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(b))) {
+      Head h = Head.read(in);
+      long ts = in.readLong();
+      byte[] value = readBytes(in);
+      int n = in.readInt();
+      List<KafkaForm.Header> headers = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) headers.add(new KafkaForm.Header(in.readUTF(), readBytes(in)));
+      return new PendingEvent(h.attempts, h.notBefore, h.categories, h.key, value, ts, headers, h.mark, h.target, h.chunks);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * What the scan needs, read without copying the body.
+   *
+   * @param route the destination route ({@code upstream/project})
+   */
+  public record Peek(long notBefore, Set<String> categories, String route, boolean deadLettered, int chunks) {}
+
+  public static Peek peek(byte[] b) {
+    try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(b))) {
+      Head h = Head.read(in);
+      String route = h.target != null ? h.target : h.key == null ? "" : new String(h.key, StandardCharsets.UTF_8);
+      return new Peek(h.notBefore, h.categories, route, h.mark != null, h.chunks);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Everything before the record's timestamp and body; formats 1 and 2 (2 added the target and the chunk count). */
+  private record Head(int attempts, long notBefore, Set<String> categories, DeadLetterMark mark, String target, int chunks, byte[] key) {
+    static Head read(DataInputStream in) throws IOException {
       int format = in.readByte();
       if (format != FORMAT && format != 1) throw new IOException("unknown pending format " + format);
       int attempts = in.readInt();
@@ -118,51 +150,7 @@ public record PendingEvent(int attempts, long notBefore, Set<String> categories,
         target = t.isEmpty() ? null : t;
         chunks = in.readInt();
       }
-      byte[] key = readBytes(in);
-      long ts = in.readLong();
-      byte[] value = readBytes(in);
-      int n = in.readInt();
-      List<KafkaForm.Header> headers = new ArrayList<>(n);
-      for (int i = 0; i < n; i++) headers.add(new KafkaForm.Header(in.readUTF(), readBytes(in)));
-      return new PendingEvent(attempts, notBefore, categories, key, value, ts, headers, mark, target, chunks);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  /**
-   * What the scan needs, read without copying the body.
-   *
-   * @param route the destination route ({@code upstream/project})
-   */
-  public record Peek(long notBefore, Set<String> categories, String route, boolean deadLettered, int chunks) {}
-
-  public static Peek peek(byte[] b) {
-    try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(b))) {
-      int format = in.readByte();
-      in.readInt();
-      long notBefore = in.readLong();
-      String cats = in.readUTF();
-      Set<String> categories = cats.equals("\u0000") ? null
-          : cats.isEmpty() ? Set.of() : Set.of(cats.split(";"));
-      boolean dead = in.readBoolean();
-      if (dead) {
-        in.readUTF();
-        in.readInt();
-        in.readUTF();
-      }
-      String target = null;
-      int chunks = 0;
-      if (format >= 2) {
-        String t = in.readUTF();
-        target = t.isEmpty() ? null : t;
-        chunks = in.readInt();
-      }
-      byte[] key = readBytes(in);
-      String route = target != null ? target : key == null ? "" : new String(key, StandardCharsets.UTF_8);
-      return new Peek(notBefore, categories, route, dead, chunks);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      return new Head(attempts, notBefore, categories, mark, target, chunks, readBytes(in));
     }
   }
 
