@@ -13,6 +13,7 @@ import io.spillway.schemas.RedisForm;
 import io.spillway.schemas.Route;
 import io.spillway.schemas.SpillwayId;
 import io.spillway.schemas.config.SpillwayConfig;
+import io.spillway.testkit.PrometheusText;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -161,13 +162,7 @@ final class Pipeline {
 
   /** As above for one sample name of a series ({@code <exported name>_count} of a timer …). */
   static double metric(int port, String name, String labelPart) {
-    double sum = 0;
-    for (String line : get(port, "/metrics").body().split("\n")) {
-      if (line.startsWith(name + "{") && line.contains(labelPart)) {
-        sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-      }
-    }
-    return sum;
+    return PrometheusText.sumOrZero(get(port, "/metrics").body(), name, labelPart);
   }
 
   /** Polls until {@code condition} holds; fails with {@code what} after {@code timeout}. */

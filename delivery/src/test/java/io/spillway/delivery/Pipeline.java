@@ -8,6 +8,7 @@ import io.spillway.schemas.Route;
 import io.spillway.schemas.SpillwayId;
 import io.spillway.schemas.config.SpillwayConfig;
 import io.spillway.testkit.KafkaCluster;
+import io.spillway.testkit.PrometheusText;
 import io.spillway.testkit.RedisServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -232,14 +233,7 @@ final class Pipeline {
     try {
       String text = METRICS_CLIENT.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + adminPort + "/metrics")).build(),
           java.net.http.HttpResponse.BodyHandlers.ofString()).body();
-      double sum = 0;
-      for (String line : text.split("\n")) {
-        if (line.startsWith(name) && (line.charAt(name.length()) == '{' || line.charAt(name.length()) == ' ')
-            && (labelFilter == null || line.contains(labelFilter))) {
-          sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-        }
-      }
-      return sum;
+      return PrometheusText.sumOrZero(text, name, labelFilter);
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }

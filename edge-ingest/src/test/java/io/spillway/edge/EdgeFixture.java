@@ -11,6 +11,7 @@ import io.spillway.runtime.SpillwayMetric;
 import io.spillway.schemas.BufferedEvent;
 import io.spillway.schemas.RedisForm;
 import io.spillway.schemas.config.SpillwayConfig;
+import io.spillway.testkit.PrometheusText;
 import io.spillway.testkit.RedisServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -158,15 +159,7 @@ final class EdgeFixture implements AutoCloseable {
 
   /** Sum of every series of {@code name} whose labels contain all of {@code labels} (e.g. {@code reason="too_large"}). */
   double metric(SpillwayMetric metric, String... labels) {
-    String name = metric.exportedName();
-    double sum = 0;
-    for (String line : metrics().split("\n")) {
-      if (!line.startsWith(name + "{")) continue;
-      boolean all = true;
-      for (String l : labels) all &= line.contains(l);
-      if (all) sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-    }
-    return sum;
+    return PrometheusText.sumOrZero(metrics(), metric.exportedName(), labels);
   }
 
   @Override

@@ -1,6 +1,7 @@
 package io.spillway.mirror;
 
 import io.spillway.runtime.SpillwayMetric;
+import io.spillway.testkit.PrometheusText;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -139,16 +140,7 @@ final class Clusters {
 
   /** A sample's value from a Prometheus scrape (sum over matching series), NaN when absent or unreachable. */
   static double metric(int port, SpillwayMetric metric, String labelFragment) {
-    String name = metric.exportedName();
     HttpResponse<String> r = get(port, "/metrics");
-    if (r == null || r.statusCode() != 200) return Double.NaN;
-    double total = Double.NaN;
-    for (String line : r.body().split("\n")) {
-      if (line.startsWith("#") || !(line.startsWith(name + "{") || line.startsWith(name + " "))) continue;
-      if (labelFragment != null && !line.contains(labelFragment)) continue;
-      double v = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-      total = Double.isNaN(total) ? v : total + v;
-    }
-    return total;
+    return r == null || r.statusCode() != 200 ? Double.NaN : PrometheusText.sum(r.body(), metric.exportedName(), labelFragment);
   }
 }

@@ -7,6 +7,7 @@ import io.spillway.schemas.Route;
 import io.spillway.schemas.SpillwayId;
 import io.spillway.testkit.JavaProcess;
 import io.spillway.testkit.KafkaCluster;
+import io.spillway.testkit.PrometheusText;
 import io.spillway.testkit.RedisServer;
 import io.spillway.testkit.SentryUpstream;
 import java.net.URI;
@@ -247,13 +248,7 @@ final class Failover implements AutoCloseable {
 
     double metric(String metric) {
       try {
-        double sum = 0;
-        for (String line : get("/metrics").body().split("\n")) {
-          if (line.startsWith(metric) && (line.charAt(metric.length()) == '{' || line.charAt(metric.length()) == ' ')) {
-            sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-          }
-        }
-        return sum;
+        return PrometheusText.sumOrZero(get("/metrics").body(), metric);
       } catch (RuntimeException e) {
         return -1;
       }

@@ -6,6 +6,7 @@ import io.spillway.runtime.SpillwayMetric;
 import io.spillway.testkit.JavaProcess;
 import io.spillway.testkit.KafkaCluster;
 import io.spillway.testkit.NetworkNamespace;
+import io.spillway.testkit.PrometheusText;
 import io.spillway.testkit.RedisServer;
 import io.spillway.testkit.SentryUpstream;
 import java.net.URI;
@@ -277,17 +278,8 @@ final class MultiDc implements AutoCloseable {
 
   /** A metric of one admin port (sum over matching series), NaN when absent or unreachable. */
   double metric(int port, SpillwayMetric metric, String labels) {
-    String name = metric.exportedName();
     HttpResponse<String> r = get(port, "/metrics");
-    if (r == null || r.statusCode() != 200) return Double.NaN;
-    double total = Double.NaN;
-    for (String line : r.body().split("\n")) {
-      if (line.startsWith("#") || !(line.startsWith(name + "{") || line.startsWith(name + " "))) continue;
-      if (labels != null && !line.contains(labels)) continue;
-      double v = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-      total = Double.isNaN(total) ? v : total + v;
-    }
-    return total;
+    return r == null || r.statusCode() != 200 ? Double.NaN : PrometheusText.sum(r.body(), metric.exportedName(), labels);
   }
 
   /** Duplicates each delivery instance dropped since it started (0 when it has not dropped any, NaN when it does not answer). */
