@@ -6,10 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sentry.Breadcrumb;
 import io.sentry.Sentry;
-import io.sentry.protocol.Request;
-import io.sentry.protocol.SentryStackFrame;
 import io.sentry.protocol.User;
 import io.spillway.schemas.BufferedEvent;
 import io.spillway.schemas.body.ContentEncoding;
@@ -21,7 +18,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -177,45 +173,7 @@ class EdgePrivacyIntegrationTests {
   @Test
   void realSentryJavaEvents() throws Exception {
     try (RecordingProxy proxy = new RecordingProxy(f.edge.port())) {
-      Sentry.init(o -> {
-        o.setDsn("http://vodbe@127.0.0.1:" + proxy.port() + "/20");
-        o.setSendDefaultPii(true);
-        o.setEnableUncaughtExceptionHandler(false);
-        o.setSendClientReports(false);
-        o.addEventProcessor(new io.sentry.EventProcessor() {
-          @Override
-          public io.sentry.SentryEvent process(io.sentry.SentryEvent event, io.sentry.Hint hint) {
-            Request req = new Request();
-            req.setUrl("https://shop.example.com/checkout?token=abc123");
-            req.setMethod("POST");
-            req.setHeaders(Map.of("Authorization", "Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig", "Cookie", "sessionid=9f8e7d6c5b"));
-            req.setData(Map.of("password", "hunter2", "card", "4111 1111 1111 1111", "order_id", "ord_98231"));
-            event.setRequest(req);
-            if (event.getExceptions() != null && !event.getExceptions().isEmpty()) {
-              List<SentryStackFrame> frames = event.getExceptions().get(0).getStacktrace().getFrames();
-              frames.get(frames.size() - 1).setVars(Map.of("password", "hunter2", "email", "jane.doe@example.com"));
-            }
-            return event;
-          }
-        });
-      });
-      try {
-        User user = new User();
-        user.setEmail("jane.doe@example.com");
-        user.setIpAddress("203.0.113.7");
-        user.setUsername("jdoe");
-        Sentry.setUser(user);
-        Sentry.setExtra("api_key", "sk_live_51HxQabcdef");
-        Sentry.setExtra("note", "call 198.51.100.23");
-        Breadcrumb b = new Breadcrumb("login for jane.doe@example.com");
-        b.setData("token", "abc.def.ghi");
-        Sentry.addBreadcrumb(b);
-        Sentry.configureScope(s -> s.setContexts("payment", Map.of("card", "5555 5555 5555 4444", "secret", "s3cr3tpw")));
-        Sentry.captureException(new IllegalStateException("payment failed"));
-        Sentry.flush(10_000);
-      } finally {
-        Sentry.close();
-      }
+      PrivacyCorpus.sendWithSentryJava("http://vodbe@127.0.0.1:" + proxy.port() + "/20");
       assertThat(proxy.sent).isNotEmpty().allSatisfy(x -> assertThat(x.status()).isEqualTo(200));
       List<BufferedEvent> stored = f.events();
       assertThat(stored).isNotEmpty();

@@ -5,11 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sentry.Breadcrumb;
 import io.sentry.Sentry;
 import io.sentry.protocol.Request;
-import io.sentry.protocol.SentryId;
-import io.sentry.protocol.User;
 import io.spillway.bridge.KafkaBridge;
 import io.spillway.delivery.DeliveryService;
 import io.spillway.delivery.tools.Bound;
@@ -124,7 +121,7 @@ class PrivacyPipelineIntegrationTests {
     ids.add(post(base + "/api/11/envelope/", "webalias", PrivacyCorpus.file(PrivacyCorpus.SENTRY_BROWSER), null, "text/plain;charset=UTF-8"));
     ids.add(post(base + "/api/11/store/", "webalias", PrivacyCorpus.file(PrivacyCorpus.RAVEN_NODE), null, "application/octet-stream"));
     ids.add(post(base + "/api/11/store/", "webalias", PrivacyCorpus.file(PrivacyCorpus.RAVEN_JAVA), null, "application/octet-stream"));
-    ids.addAll(sendWithSentryJava("http://webalias@127.0.0.1:" + edge.port() + "/11"));
+    ids.addAll(PrivacyCorpus.sendWithSentryJava("http://webalias@127.0.0.1:" + edge.port() + "/11"));
     // One event to a route whose key the upstream refuses: it ends in the DLQ.
     post(base + "/api/12/envelope/", "brokenalias", gzip(node), "gzip", null);
 
@@ -182,51 +179,6 @@ class PrivacyPipelineIntegrationTests {
     HttpResponse<String> resp = HttpClient.newHttpClient().send(r.build(), HttpResponse.BodyHandlers.ofString());
     assertThat(resp.statusCode()).as(resp.body()).isEqualTo(200);
     return JSON.readTree(resp.body()).get("id").asText();
-  }
-
-  /** sentry-java 8.63.0 with personal data in user, extra, breadcrumbs, contexts, request and frame vars. */
-  static List<String> sendWithSentryJava(String dsn) {
-    List<String> ids = new ArrayList<>();
-    Sentry.init(o -> {
-      o.setDsn(dsn);
-      o.setSendDefaultPii(true);
-      o.setEnableUncaughtExceptionHandler(false);
-      o.setSendClientReports(false);
-      o.addEventProcessor(new io.sentry.EventProcessor() {
-        @Override
-        public io.sentry.SentryEvent process(io.sentry.SentryEvent event, io.sentry.Hint hint) {
-          Request req = new Request();
-          req.setUrl("https://shop.example.com/checkout?token=abc123");
-          req.setHeaders(Map.of("Authorization", "Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig", "Cookie", "sessionid=9f8e7d6c5b"));
-          req.setData(Map.of("password", "hunter2", "card", "4111 1111 1111 1111", "order_id", "ord_98231"));
-          event.setRequest(req);
-          if (event.getExceptions() != null && !event.getExceptions().isEmpty()) {
-            var frames = event.getExceptions().get(0).getStacktrace().getFrames();
-            frames.get(frames.size() - 1).setVars(Map.of("password", "hunter2", "email", "jane.doe@example.com"));
-          }
-          return event;
-        }
-      });
-    });
-    try {
-      User user = new User();
-      user.setEmail("jane.doe@example.com");
-      user.setIpAddress("203.0.113.7");
-      user.setUsername("jdoe");
-      Sentry.setUser(user);
-      Sentry.setExtra("api_key", "sk_live_51HxQabcdef");
-      Sentry.setExtra("note", "call 198.51.100.23");
-      Breadcrumb b = new Breadcrumb("login for jane.doe@example.com");
-      b.setData("token", "abc.def.ghi");
-      Sentry.addBreadcrumb(b);
-      Sentry.configureScope(s -> s.setContexts("payment", Map.of("card", "5555 5555 5555 4444", "secret", "s3cr3tpw")));
-      SentryId id = Sentry.captureException(new IllegalStateException("payment failed"));
-      ids.add(id.toString());
-      Sentry.flush(20_000);
-    } finally {
-      Sentry.close();
-    }
-    return ids;
   }
 
   static Set<String> topics() throws Exception {
