@@ -208,6 +208,7 @@ final class ColdStartBench {
     }
   }
 
+  /** A backlog of {@code n} gzip'd envelopes of {@code body}, spread over {@code routes} (this bench's and DeliveryBench's). */
   static void produce(KafkaCluster kafka, String topic, List<Route> routes, int n, byte[] body) throws Exception {
     java.util.Properties pp = new java.util.Properties();
     pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());

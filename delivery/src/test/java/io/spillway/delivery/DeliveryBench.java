@@ -4,11 +4,7 @@ import static io.spillway.runtime.SpillwayMetric.DELIVERY_CONNECTIONS;
 import static io.spillway.runtime.SpillwayMetric.DELIVERY_DLQ;
 import static io.spillway.runtime.SpillwayMetric.DELIVERY_RETRIED;
 
-import io.spillway.schemas.BufferedEvent;
-import io.spillway.schemas.EndpointKind;
-import io.spillway.schemas.KafkaForm;
 import io.spillway.schemas.Route;
-import io.spillway.schemas.SpillwayId;
 import io.spillway.testkit.KafkaCluster;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -16,11 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * The delivery benchmark behind {@code bench/delivery/run.sh} (not a test): a real KRaft broker,
@@ -89,28 +81,7 @@ final class DeliveryBench {
         %s""".formatted("bench-app-" + System.nanoTime(), state, opt.containsKey("punctuate") ? " punctuate_interval: " + opt.get("punctuate") + "," : "", threads, kafka.bootstrapServers(), topic, partitions, url, maxInFlight, transport, projects);
 
     long t0 = System.nanoTime();
-    java.util.Properties pp = new java.util.Properties();
-    pp.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-    pp.put(ProducerConfig.ACKS_CONFIG, "all");
-    pp.put(ProducerConfig.LINGER_MS_CONFIG, 10);
-    pp.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-    SpillwayId ids = new SpillwayId();
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(pp, new ByteArraySerializer(), new ByteArraySerializer())) {
-      List<Future<?>> acks = new ArrayList<>();
-      for (int i = 0; i < n; i++) {
-        long now = System.currentTimeMillis();
-        BufferedEvent e = BufferedEvent.builder().id(ids.next(now)).receivedAt(now).route(routes.get(i % routes.size()))
-            .kind(EndpointKind.ENVELOPE).path("/api/42/envelope/").contentType("application/x-sentry-envelope")
-            .contentEncoding("gzip").userAgent("sentry.java/8.63.0").sentryClient("sentry.java/8.63.0").sentryVersion("7")
-            .clientIp("127.0.0.1").eventId("5f0b2c8e9a4d4e6f8a1b3c5d7e9f0a12").body(body).build();
-        acks.add(producer.send(Pipeline.record(topic, KafkaForm.encode(e))));
-        if (acks.size() >= 5000) {
-          for (Future<?> f : acks) f.get(60, TimeUnit.SECONDS);
-          acks.clear();
-        }
-      }
-      for (Future<?> f : acks) f.get(60, TimeUnit.SECONDS);
-    }
+    ColdStartBench.produce(kafka, topic, routes, n, body);
     System.err.printf("%s: backlog of %d records written in %.1fs%n", label, n, (System.nanoTime() - t0) / 1e9);
 
     com.sun.management.OperatingSystemMXBean os =
