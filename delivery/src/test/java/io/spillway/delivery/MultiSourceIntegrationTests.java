@@ -13,6 +13,7 @@ import io.spillway.schemas.BufferedEvent;
 import io.spillway.schemas.Route;
 import io.spillway.testkit.SentryUpstream;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -101,6 +102,34 @@ class MultiSourceIntegrationTests {
         await().atMost(Duration.ofSeconds(90)).until(() -> up.acceptedEventIds().size() >= 130);
         assertThat(Pipeline.counts(up.acceptedEventIds()).values().stream().filter(n -> n == 2).count()).isEqualTo(30);
         assertThat(Pipeline.metric(delivery.adminPort(), DELIVERY_DUPLICATES_DROPPED, null)).isZero();
+      }
+    }
+  }
+
+  /**
+   * One task reads the same partition of every source topic, so an event of a datacenter's copy is
+   * filed below the events already pending from the central topic ({@code dc1.*} sorts first). Scans
+   * that wrap around start at the lowest pending key they saw, not at the range's start (RocksDB
+   * tombstones): an event filed below it must still be sent at once, not after the held ones.
+   */
+  @Test
+  void anEventFiledBelowHeldOnesIsSentAtOnce() throws Exception {
+    try (SentryUpstream up = SentryUpstream.start().project(601, KEY, null)) {
+      String topic = unique("events");
+      Pipeline.kafka().createTopic("dc1." + topic, 3, (short) 1); // as many partitions as central: the same task
+      up.rateLimitWhen(r -> r.itemTypes().contains("transaction"), Duration.ofSeconds(90), "90", "90:transaction:key");
+      try (DeliveryService delivery = DeliveryService.start(Pipeline.config(centralYaml(up, topic, "1h")))) {
+        long now = System.currentTimeMillis();
+        List<BufferedEvent> held = new ArrayList<>();
+        for (int i = 0; i < 5; i++) held.add(envelope(new Route("m", "p"), eventId(), now, Instant.ofEpochMilli(now), "transaction"));
+        produce(topic, held);
+        await().atMost(Duration.ofSeconds(60)).until(() -> up.statusCounts().containsKey(429));
+        // the held transactions are scanned again every 200 ms from here on: the scan's start moves up to them
+        await().pollDelay(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2)).until(() -> true);
+        List<BufferedEvent> errors = events(5);
+        produce("dc1." + topic, errors);
+        await().atMost(Duration.ofSeconds(40)).until(() -> new HashSet<>(up.acceptedEventIds()).containsAll(ids(errors)));
+        assertThat(up.acceptedEventIds()).as("the transactions are still held").doesNotContainAnyElementsOf(ids(held));
       }
     }
   }
