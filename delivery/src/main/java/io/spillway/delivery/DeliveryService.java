@@ -5,6 +5,7 @@ import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.core.IntervalFunction;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.spillway.delivery.limits.FleetRateLimit;
 import io.spillway.delivery.limits.QuotaGuard;
@@ -172,6 +173,10 @@ public final class DeliveryService implements AutoCloseable {
   private DeliveryService(SpillwayConfig config, LongSupplier clock) {
     String instance = SpillwayConfig.hostname("delivery") + "-" + ProcessHandle.current().pid();
     PrometheusMeterRegistry registry = Metrics.registry("delivery", instance);
+    // Kafka Streams tags a window store's RocksDB metrics (the dedup store) rocksdb.window.state.id and a key-value
+    // store's rocksdb.state.id, under the same names: Prometheus wants one set of tag keys per name, and refused
+    // the second kind (one WARN at start, those series missing). One key for both; the store's name tells them apart.
+    registry.config().meterFilter(MeterFilter.renameTag("kafka.stream.state", "rocksdb.window.state.id", "rocksdb.state.id"));
     this.shared = new Shared(config, registry, clock);
     HostPort adminAt = config.delivery().admin();
     this.admin = new AdminServer(adminAt, registry).route("/status", StatusPage.forConfig(config));
