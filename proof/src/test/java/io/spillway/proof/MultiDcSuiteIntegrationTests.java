@@ -446,7 +446,8 @@ class MultiDcSuiteIntegrationTests {
     }
     b.append("\nFleet-wide limit: upstream b (").append(z.limitB()).append("/s, burst ").append(z.burstB()).append(") received at most **")
         .append(maxB).append("** events in any 1 s window across both datacenters' copies and both delivery instances (bound ")
-        .append(String.format(Locale.ROOT, "%.1f", boundB)).append(" = burst + rate × (1 s + token TTL + jitter) + 1).\n");
+        .append(String.format(Locale.ROOT, "%.1f", boundB)).append(" = burst + rate × (1 s + token TTL + jitter) + 1)")
+        .append(maxB > boundB ? ": **over the bound — this run failed on it.**\n" : ".\n");
     b.append("\n### Multi-DC run log\n\n```\n");
     log.forEach(l -> b.append(l).append('\n'));
     b.append("```\n").append(END_MARK).append('\n');
