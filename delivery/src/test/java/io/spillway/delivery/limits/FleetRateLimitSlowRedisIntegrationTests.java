@@ -1,0 +1,130 @@
+package io.spillway.delivery.limits;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.spillway.schemas.config.SpillwayConfig;
+import io.spillway.testkit.RedisServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * One instance's calls to the limits' Redis time out while Redis itself is fine (the other instances are
+ * answered): that instance must not fall back to its share at once, or the fleet sends the whole rate from
+ * Redis plus that share. Its Redis is reached through a relay that can hold every byte (the connection
+ * hangs, as on a congested path): a real Redis, a real TCP connection. The limiter is called every
+ * millisecond, as a busy stream thread calls it (tokens it holds expire after 50 ms).
+ */
+@Timeout(120)
+class FleetRateLimitSlowRedisIntegrationTests {
+
+  @Test
+  void callsThatTimeOutOnOneInstanceStopItUntilTheyHaveFailedForDownAfterThenItFallsBackAndRecovers() throws Exception {
+    try (RedisServer redis = RedisServer.launch(); Relay relay = new Relay(redis.port())) {
+      SpillwayConfig config = SpillwayConfig.parse("""
+          redis: { uri: "redis://127.0.0.1:%d" }
+          kafka: { bootstrap_servers: "127.0.0.1:9", topic: "t" }
+          upstreams:
+            u:
+              url: "http://127.0.0.1:9"
+              rate_limit: { events_per_second: 100, burst: 10 }
+              projects:
+                p: { id: 1, key: "aaaa1111aaaa1111aaaa1111aaaa1111" }
+          """.formatted(relay.port()), Map.of(), "test");
+      try (FleetRateLimit limit = new FleetRateLimit(config.redis().uri(), config.upstreams(), System::currentTimeMillis)) {
+        callUntil("a first token from Redis", Duration.ofSeconds(10), () -> limit.tryAcquire("u"));
+
+        relay.hold(true);
+        long heldAt = System.currentTimeMillis();
+        int granted = 0;
+        while (System.currentTimeMillis() - heldAt < FleetRateLimit.DOWN_AFTER_MS - 1_000) {
+          if (limit.tryAcquire("u")) granted++;
+          Thread.sleep(1);
+        }
+        // Before: the first timed-out call (500 ms) put it on its share, about 150 more in these 2 s.
+        assertThat(granted).as("sent while its Redis calls time out (only the tokens it held)").isLessThanOrEqualTo(10);
+        assertThat(limit.redisUp()).isTrue();
+
+        callUntil("its share, once the calls have failed for DOWN_AFTER_MS", Duration.ofSeconds(15), () -> {
+          limit.tryAcquire("u");
+          return !limit.redisUp();
+        });
+        relay.hold(false);
+        callUntil("the fleet's tokens again", Duration.ofSeconds(15), () -> {
+          limit.tryAcquire("u");
+          return limit.redisUp();
+        });
+      }
+    }
+  }
+
+  private static void callUntil(String what, Duration timeout, BooleanSupplier done) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!done.getAsBoolean()) {
+      if (System.nanoTime() > deadline) throw new AssertionError("not reached within " + timeout + ": " + what);
+      Thread.sleep(1);
+    }
+  }
+
+  /** A TCP relay to a local port that passes bytes through, or holds them while {@link #hold} is on. */
+  static final class Relay implements AutoCloseable {
+    private final ServerSocket server;
+    private volatile boolean held;
+
+    Relay(int targetPort) throws IOException {
+      server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+      Thread acceptor = new Thread(() -> {
+        while (!server.isClosed()) {
+          try {
+            Socket client = server.accept();
+            Socket target = new Socket(InetAddress.getLoopbackAddress(), targetPort);
+            pump(client, target);
+            pump(target, client);
+          } catch (IOException e) {
+            return;
+          }
+        }
+      }, "relay-accept");
+      acceptor.setDaemon(true);
+      acceptor.start();
+    }
+
+    int port() {
+      return server.getLocalPort();
+    }
+
+    void hold(boolean on) {
+      held = on;
+    }
+
+    private void pump(Socket from, Socket to) {
+      Thread t = new Thread(() -> {
+        byte[] buf = new byte[8192];
+        try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+          for (int n; (n = in.read(buf)) > 0; ) {
+            while (held) Thread.sleep(5);
+            out.write(buf, 0, n);
+            out.flush();
+          }
+        } catch (IOException | InterruptedException e) {
+          // the other side closed
+        }
+      }, "relay-pump");
+      t.setDaemon(true);
+      t.start();
+    }
+
+    @Override
+    public void close() throws IOException {
+      server.close();
+    }
+  }
+}
