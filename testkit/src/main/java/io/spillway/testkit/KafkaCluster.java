@@ -233,11 +233,25 @@ public final class KafkaCluster implements AutoCloseable {
     }
   }
 
-  /** Partition leaders and in-sync replicas of a topic, for assertions and diagnostics. */
+  /**
+   * Partition leaders and in-sync replicas of a topic, for assertions and diagnostics. A broker that has not yet
+   * received the metadata of a topic just created answers "unknown topic": asked again until READY_TIMEOUT.
+   */
   public List<TopicPartitionInfo> describeTopic(String name) {
+    long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
     try (Admin admin = admin(bootstrapServers())) {
-      return admin.describeTopics(List.of(name)).allTopicNames().get(30, TimeUnit.SECONDS).get(name).partitions();
-    } catch (Exception e) {
+      while (true) {
+        try {
+          return admin.describeTopics(List.of(name)).allTopicNames().get(30, TimeUnit.SECONDS).get(name).partitions();
+        } catch (ExecutionException e) {
+          if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
+            throw new IllegalStateException("cannot describe topic " + name, e);
+          }
+          sleep(100);
+        }
+      }
+    } catch (InterruptedException | java.util.concurrent.TimeoutException e) {
+      if (e instanceof InterruptedException) Thread.currentThread().interrupt();
       throw new IllegalStateException("cannot describe topic " + name, e);
     }
   }
