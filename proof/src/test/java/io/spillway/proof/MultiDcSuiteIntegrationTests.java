@@ -234,8 +234,10 @@ class MultiDcSuiteIntegrationTests {
       if (!r.lossAllowed()) assertThat(r.lost()).as(r.scenario() + ": lost; " + liveness).isZero();
     }
     Row mm2 = rows.stream().filter(r -> r.scenario().startsWith("MirrorMaker 2 kill -9 + restart (dedup on)")).findFirst().orElseThrow();
+    // 0.1 % of the events (the bound), but never below one: at the short size 0.1 % is under one event, and
+    // one duplicate can come from delivery's own at-least-once resend, not from the mirror (CI saw 1 of 800 once).
     assertThat((double) mm2.duplicates()).as("duplicates at the upstream after the MM2 kill, dedup on: ≤ 0.1 % of "
-        + mm2.acked()).isLessThanOrEqualTo(mm2.acked() * 0.001);
+        + mm2.acked() + " (at least 1)").isLessThanOrEqualTo(Math.max(1.0, mm2.acked() * 0.001));
     Row gap = rows.get(rows.size() - 1);
     assertThat(gap.lost()).as("the mirror gap lost events").isPositive();
     assertThat(gap.gapReported()).as("the mirror reports exactly the records lost to dc2's retention").isEqualTo((double) gap.lost());
