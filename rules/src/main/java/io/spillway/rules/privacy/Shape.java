@@ -89,11 +89,15 @@ final class Shape {
    * is TRUE or MAYBE): the walker skips such subtrees without reading them.
    */
   boolean inertWhenFalse() {
-    if (inert == null) {
-      inert = Boolean.TRUE; // no cycles in the schema; set first to be safe
-      inert = computeInert();
+    // Computed on first use by whichever threads get here first: they all compute the same answer,
+    // and none may see a provisional one (a thread that read "inert" while another was still working
+    // it out skipped fields it had to scrub). The schema has no cycles, so the recursion ends.
+    Boolean v = inert;
+    if (v == null) {
+      v = computeInert();
+      inert = v;
     }
-    return inert;
+    return v;
   }
 
   private boolean computeInert() {
