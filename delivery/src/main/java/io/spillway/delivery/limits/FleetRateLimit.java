@@ -68,11 +68,20 @@ public final class FleetRateLimit implements AutoCloseable {
   private volatile long lastProbe;
   private final RateLimiterRegistry registry;
   private final Map<String, Bucket> buckets = new ConcurrentHashMap<>();
-  private final AtomicBoolean redisUp = new AtomicBoolean(true);
+  /**
+   * Guards the switch between "Redis up" and "Redis down" and the local caps that go with it.
+   * Answers arrive on Lettuce's threads, failures also on stream threads, the live count on the
+   * fleet scheduler: unguarded, a success and a stale failure (or two flips) could interleave and
+   * leave an instance marked down while capped at the full rate, or up while capped at its share.
+   */
+  private final Object transitions = new Object();
+  /** Written only under {@link #transitions}; read without it on the hot path. */
+  private volatile boolean redisUp = true;
   private final LongSupplier clock;
-  private volatile int liveInstances = 1;
-  /** When Redis's calls started failing in a row (wall clock), 0 while they succeed. */
-  private volatile long failingSince;
+  /** Guarded by {@link #transitions}. */
+  private int liveInstances = 1;
+  /** When Redis's calls started failing in a row (wall clock), 0 while they succeed; guarded by {@link #transitions}. */
+  private long failingSince;
 
   /** One upstream's local pool. */
   private final class Bucket {
@@ -120,14 +129,14 @@ public final class FleetRateLimit implements AutoCloseable {
   public boolean tryAcquire(String upstream) {
     Bucket b = buckets.get(upstream);
     if (b == null) return true;
-    if (!redisUp.get() || connection == null) {
+    if (!redisUp || connection == null) {
       long now = clock.getAsLong();
       if (now - lastProbe > 1000) { // probe whether Redis is back, at most once a second
         lastProbe = now;
         if (connection == null) reconnect();
         else refill(b);
       }
-      if (redisUp.get()) { // no connection yet, and not failing for DOWN_AFTER_MS: nothing is sent
+      if (redisUp) { // no connection yet, and not failing for DOWN_AFTER_MS: nothing is sent
         failed();
         return false;
       }
@@ -146,7 +155,7 @@ public final class FleetRateLimit implements AutoCloseable {
   }
 
   public boolean redisUp() {
-    return buckets.isEmpty() || (connection != null && redisUp.get());
+    return buckets.isEmpty() || (connection != null && redisUp);
   }
 
   boolean limited(String upstream) {
@@ -155,10 +164,12 @@ public final class FleetRateLimit implements AutoCloseable {
 
   /** Re-divides the local cap used while Redis is down. */
   public void liveInstances(int n) {
-    int live = Math.max(1, n);
-    if (live == liveInstances) return;
-    liveInstances = live;
-    if (!redisUp.get()) buckets.values().forEach(b -> apply(b, b.limit.eventsPerSecond() / live));
+    synchronized (transitions) {
+      int live = Math.max(1, n);
+      if (live == liveInstances) return;
+      liveInstances = live;
+      if (!redisUp) applyCaps();
+    }
   }
 
   private void reconnect() {
@@ -171,9 +182,26 @@ public final class FleetRateLimit implements AutoCloseable {
 
   /** A call failed: Redis counts as down once they have failed for {@link #DOWN_AFTER_MS} in a row. */
   private void failed() {
-    long now = clock.getAsLong();
-    if (failingSince == 0) failingSince = now;
-    else if (now - failingSince >= DOWN_AFTER_MS) markDown();
+    synchronized (transitions) {
+      long now = clock.getAsLong();
+      if (failingSince == 0) {
+        failingSince = now;
+      } else if (now - failingSince >= DOWN_AFTER_MS && redisUp) {
+        redisUp = false;
+        applyCaps();
+      }
+    }
+  }
+
+  /** A call succeeded: Redis is up, and the next failure starts a new count. */
+  private void succeeded() {
+    synchronized (transitions) {
+      failingSince = 0;
+      if (!redisUp) {
+        redisUp = true;
+        applyCaps();
+      }
+    }
   }
 
   private void refill(Bucket b) {
@@ -189,8 +217,7 @@ public final class FleetRateLimit implements AutoCloseable {
             failed();
             return;
           }
-          failingSince = 0;
-          markUp();
+          succeeded();
           if (taken != null && taken > 0) {
             long now = clock.getAsLong();
             if (now - b.poolAt > TOKEN_TTL_MS) b.pool.set(0);
@@ -200,24 +227,14 @@ public final class FleetRateLimit implements AutoCloseable {
         });
   }
 
-  private void markDown() {
-    if (redisUp.compareAndSet(true, false)) {
-      buckets.values().forEach(b -> {
-        b.pool.set(0);
-        apply(b, b.limit.eventsPerSecond() / liveInstances);
-      });
+  /** The local caps for the current state: the fleet rate while Redis is up, this instance's share while down. */
+  private void applyCaps() {
+    assert Thread.holdsLock(transitions);
+    for (Bucket b : buckets.values()) {
+      if (!redisUp) b.pool.set(0);
+      double rate = redisUp ? b.limit.eventsPerSecond() : b.limit.eventsPerSecond() / liveInstances;
+      b.local.changeLimitForPeriod(config(rate).getLimitForPeriod());
     }
-  }
-
-  private void markUp() {
-    if (redisUp.compareAndSet(false, true)) {
-      buckets.values().forEach(b -> apply(b, b.limit.eventsPerSecond()));
-    }
-  }
-
-  private static void apply(Bucket b, double eventsPerSecond) {
-    RateLimiterConfig c = config(eventsPerSecond);
-    b.local.changeLimitForPeriod(c.getLimitForPeriod());
   }
 
   /** 100 ms periods; at least one permit per period so a tiny share is never zero. */
