@@ -116,7 +116,13 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
   /** The newest received-at (record timestamp) this task has processed: how far its partitions got. */
   private long streamTime;
   private long lastSweep;
-  private volatile boolean closed;
+  /**
+   * This instance's current life: Kafka Streams may {@link #close} a processor and {@link #init} it
+   * again (a task revived after corruption, over a store restored anew). Each init starts a new
+   * life with nothing in flight; an answer to a request sent in an earlier life, or arriving after
+   * close, is not applied (the event is still in the store and is sent again). Odd while open.
+   */
+  private volatile int life;
 
   private record Fresh(PendingEvent pending, BufferedEvent event) {}
 
@@ -136,8 +142,18 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
       this.dedup = new Dedup(context.getStateStore(Dedup.STORE), shared.dedupWindow(), shared.clock(), shared.registry());
     }
     this.guard = new QuotaGuard(context.getStateStore(QuotaGuard.STORE), shared.guardMetrics, shared.guardRetentionMillis);
-    head.clear(); // a task revived after corruption initialises its processor again, over a store restored anew
+    // A new life: nothing from a previous one (a revived task's processor is initialised again) carries over.
+    int previous = life;
+    head.clear();
     cursor.clear();
+    inFlight.clear();
+    nextScan.clear();
+    deadLettered.clear();
+    fresh.clear();
+    freshBytes = 0;
+    restoredUpTo.clear();
+    for (Completion c; (c = completions.poll()) != null; ) shared.applied();
+    life = previous % 2 == 0 ? previous + 1 : previous + 2;
     countRestored();
     context.schedule(shared.punctuateInterval(), PunctuationType.WALL_CLOCK_TIME, this::tick);
   }
@@ -506,6 +522,7 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
       return r;
     };
     String projectName = target.project();
+    int sentIn = life;
     shared.http().send(u.config, request, timeoutFor(u, event.body().length), (int) Math.min(Integer.MAX_VALUE, event.body().length))
         .whenComplete((response, error) -> {
           long nanos = System.nanoTime() - start;
@@ -536,10 +553,13 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
           }
           u.inFlight.decrementAndGet();
           shared.releaseLarge(largeBytes);
-          if (closed) {
-            shared.applied(); // the task moved or stopped: its store is restored elsewhere and the event sent again
+          if (life != sentIn) {
+            shared.applied(); // the task moved, stopped or was revived: the event is still in its store and is sent again
           } else {
-            completions.add(new Completion(key, p, u, outcome));
+            Completion c = new Completion(key, p, u, outcome);
+            completions.add(c);
+            // close() may have drained the queue between the check and the add: then no one else applies it.
+            if (life != sentIn && completions.remove(c)) shared.applied();
           }
         });
   }
@@ -677,8 +697,9 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
 
   @Override
   public void close() {
-    closed = true;
+    life++; // even: closed
     fresh.clear();
+    freshBytes = 0;
     // The task's entries are counted by whoever gets it next.
     pending.forEach((u, n) -> u.pending.addAndGet(-n));
     pending.clear();
