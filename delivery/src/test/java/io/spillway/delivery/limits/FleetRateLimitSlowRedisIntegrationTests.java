@@ -4,12 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spillway.schemas.config.SpillwayConfig;
 import io.spillway.testkit.RedisServer;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
+import io.spillway.testkit.TcpRelay;
 import java.time.Duration;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
@@ -28,7 +23,7 @@ class FleetRateLimitSlowRedisIntegrationTests {
 
   @Test
   void callsThatTimeOutOnOneInstanceStopItUntilTheyHaveFailedForDownAfterThenItFallsBackAndRecovers() throws Exception {
-    try (RedisServer redis = RedisServer.launch(); Relay relay = new Relay(redis.port())) {
+    try (RedisServer redis = RedisServer.launch(); TcpRelay relay = new TcpRelay(redis.port())) {
       SpillwayConfig config = SpillwayConfig.parse("""
           redis: { uri: "redis://127.0.0.1:%d" }
           kafka: { bootstrap_servers: "127.0.0.1:9", topic: "t" }
@@ -71,60 +66,6 @@ class FleetRateLimitSlowRedisIntegrationTests {
     while (!done.getAsBoolean()) {
       if (System.nanoTime() > deadline) throw new AssertionError("not reached within " + timeout + ": " + what);
       Thread.sleep(1);
-    }
-  }
-
-  /** A TCP relay to a local port that passes bytes through, or holds them while {@link #hold} is on. */
-  static final class Relay implements AutoCloseable {
-    private final ServerSocket server;
-    private volatile boolean held;
-
-    Relay(int targetPort) throws IOException {
-      server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-      Thread acceptor = new Thread(() -> {
-        while (!server.isClosed()) {
-          try {
-            Socket client = server.accept();
-            Socket target = new Socket(InetAddress.getLoopbackAddress(), targetPort);
-            pump(client, target);
-            pump(target, client);
-          } catch (IOException e) {
-            return;
-          }
-        }
-      }, "relay-accept");
-      acceptor.setDaemon(true);
-      acceptor.start();
-    }
-
-    int port() {
-      return server.getLocalPort();
-    }
-
-    void hold(boolean on) {
-      held = on;
-    }
-
-    private void pump(Socket from, Socket to) {
-      Thread t = new Thread(() -> {
-        byte[] buf = new byte[8192];
-        try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-          for (int n; (n = in.read(buf)) > 0; ) {
-            while (held) Thread.sleep(5);
-            out.write(buf, 0, n);
-            out.flush();
-          }
-        } catch (IOException | InterruptedException e) {
-          // the other side closed
-        }
-      }, "relay-pump");
-      t.setDaemon(true);
-      t.start();
-    }
-
-    @Override
-    public void close() throws IOException {
-      server.close();
     }
   }
 }
