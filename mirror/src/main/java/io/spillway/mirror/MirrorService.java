@@ -62,15 +62,7 @@ public final class MirrorService implements AutoCloseable {
     mirror.sources().keySet().forEach(dc -> remote.put(dc, MirrorConfig.remoteTopic(dc, config.kafka().topic())));
 
     this.central = Admin.create(DatacenterWatch.adminProperties(config.kafka(), "spillway-mirror-central"));
-    try {
-      central.describeCluster().nodes().get(centralTimeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (Exception e) {
-      central.close(Duration.ofSeconds(1));
-      if (e instanceof InterruptedException) Thread.currentThread().interrupt();
-      throw new IllegalStateException("kafka.bootstrap_servers (" + config.kafka().bootstrapServers() + "): the central cluster did "
-          + "not answer within " + centralTimeout.toSeconds() + " s (" + KafkaClients.describe(
-              e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e) + ")");
-    }
+    awaitCentral(central, config.kafka().bootstrapServers(), centralTimeout);
 
     String instance = SpillwayConfig.hostname("mirror") + "-" + ProcessHandle.current().pid();
     PrometheusMeterRegistry registry = Metrics.registry("mirror", instance);
@@ -99,6 +91,33 @@ public final class MirrorService implements AutoCloseable {
       scheduler.scheduleWithFixedDelay(w::check, 0, WATCH_EVERY.toMillis(), TimeUnit.MILLISECONDS);
     }
     mirrorMaker.start();
+  }
+
+  /**
+   * Asks the central cluster until it answers or {@code timeout} has passed. One call gives up after
+   * the admin client's own timeout ({@link DatacenterWatch#CALL_TIMEOUT}); a mirror restarted on a
+   * loaded host, or beside a broker that is starting, needs more than one call.
+   */
+  private static void awaitCentral(Admin central, String bootstrapServers, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      try {
+        central.describeCluster().nodes().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        return;
+      } catch (Exception e) {
+        Throwable cause = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
+        boolean again = cause instanceof org.apache.kafka.common.errors.RetriableException && System.nanoTime() < deadline;
+        if (again) {
+          log.warn("kafka.bootstrap_servers ({}): the central cluster has not answered yet ({}); asking again",
+              bootstrapServers, KafkaClients.describe(cause));
+          continue;
+        }
+        central.close(Duration.ofSeconds(1));
+        if (e instanceof InterruptedException) Thread.currentThread().interrupt();
+        throw new IllegalStateException("kafka.bootstrap_servers (" + bootstrapServers + "): the central cluster did "
+            + "not answer within " + timeout.toSeconds() + " s (" + KafkaClients.describe(cause) + ")");
+      }
+    }
   }
 
   /** Starts the mirror; fails (naming {@code kafka.bootstrap_servers}) when the central cluster does not answer. */

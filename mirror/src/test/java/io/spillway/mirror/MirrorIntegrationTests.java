@@ -12,6 +12,7 @@ import io.spillway.schemas.config.SpillwayConfig;
 import io.spillway.testkit.JavaProcess;
 import io.spillway.testkit.KafkaCluster;
 import io.spillway.testkit.RedisServer;
+import io.spillway.testkit.TcpRelay;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -202,6 +203,33 @@ class MirrorIntegrationTests {
         Duration.ofSeconds(3)))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageStartingWith("kafka.bootstrap_servers (127.0.0.1:" + closed + "): the central cluster did not answer");
+  }
+
+  @Test
+  void aCentralClusterThatAnswersLateWithinTheStartTimeoutIsWaitedFor() throws Exception {
+    // A mirror restarted on a loaded host: the central cluster takes longer than one call's timeout (5 s)
+    // to answer. The start waits for it up to its own timeout instead of giving up after the first call.
+    int centralPort = Integer.parseInt(central.bootstrapServers().substring(central.bootstrapServers().lastIndexOf(':') + 1));
+    try (TcpRelay slow = new TcpRelay(centralPort)) {
+      slow.hold(true);
+      String yaml = config("late.events", RedisServer.freePort(), dc1.bootstrapServers(), dc2.bootstrapServers())
+          .replace(central.bootstrapServers(), "127.0.0.1:" + slow.port());
+      Thread release = new Thread(() -> {
+        try {
+          Thread.sleep(12_000);
+        } catch (InterruptedException e) {
+          return;
+        }
+        slow.hold(false);
+      });
+      release.start();
+      try (MirrorService mirror = MirrorService.start(SpillwayConfig.parse(yaml, Map.of(), "central.yml"), System::currentTimeMillis,
+          Duration.ofSeconds(60))) {
+        assertThat(mirror.adminPort()).as("started, once the central cluster answered").isPositive();
+      } finally {
+        release.interrupt();
+      }
+    }
   }
 
   static List<String> list(Set<String> s) {
