@@ -120,7 +120,8 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
    * This instance's current life: Kafka Streams may {@link #close} a processor and {@link #init} it
    * again (a task revived after corruption, over a store restored anew). Each init starts a new
    * life with nothing in flight; an answer to a request sent in an earlier life, or arriving after
-   * close, is not applied (the event is still in the store and is sent again). Odd while open.
+   * close, is not applied (the event is still in the store and is sent again). Each init and each
+   * close starts the next one; only the stream thread writes it.
    */
   private volatile int life;
 
@@ -143,7 +144,6 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
     }
     this.guard = new QuotaGuard(context.getStateStore(QuotaGuard.STORE), shared.guardMetrics, shared.guardRetentionMillis);
     // A new life: nothing from a previous one (a revived task's processor is initialised again) carries over.
-    int previous = life;
     head.clear();
     cursor.clear();
     inFlight.clear();
@@ -153,7 +153,7 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
     freshBytes = 0;
     restoredUpTo.clear();
     for (Completion c; (c = completions.poll()) != null; ) shared.applied();
-    life = previous % 2 == 0 ? previous + 1 : previous + 2;
+    life++;
     countRestored();
     context.schedule(shared.punctuateInterval(), PunctuationType.WALL_CLOCK_TIME, this::tick);
   }
@@ -697,7 +697,7 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
 
   @Override
   public void close() {
-    life++; // even: closed
+    life++;
     fresh.clear();
     freshBytes = 0;
     // The task's entries are counted by whoever gets it next.
