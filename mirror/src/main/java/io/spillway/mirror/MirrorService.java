@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 import org.apache.kafka.clients.admin.Admin;
@@ -44,6 +45,8 @@ public final class MirrorService implements AutoCloseable {
   static final Duration WATCH_EVERY = Duration.ofSeconds(2);
   /** How long start waits for the central cluster to answer before it gives up (generous: a loaded host, a broker starting). */
   static final Duration CENTRAL_TIMEOUT = Duration.ofSeconds(45);
+  /** Between two calls to a central cluster that has not answered yet. */
+  private static final Duration RETRY_PAUSE = Duration.ofMillis(500);
 
   private final SpillwayConfig config;
   private final Admin central;
@@ -110,6 +113,8 @@ public final class MirrorService implements AutoCloseable {
         if (again) {
           log.warn("kafka.bootstrap_servers ({}): the central cluster has not answered yet ({}); asking again",
               bootstrapServers, KafkaClients.describe(cause));
+          // a call that failed at once (not after its own timeout) is not repeated in a tight loop
+          LockSupport.parkNanos(Math.min(RETRY_PAUSE.toNanos(), Math.max(0, deadline - System.nanoTime())));
           continue;
         }
         central.close(Duration.ofSeconds(1));
