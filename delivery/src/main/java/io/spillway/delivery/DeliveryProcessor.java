@@ -2,6 +2,7 @@ package io.spillway.delivery;
 
 import io.spillway.delivery.http.UnbuildableRequest;
 import io.spillway.delivery.limits.QuotaGuard;
+import io.spillway.rules.fingerprint.IssueKey;
 import io.spillway.delivery.pending.ChunkGroups;
 import io.spillway.delivery.pending.PendingEvent;
 import io.spillway.delivery.pending.PendingKey;
@@ -227,8 +228,11 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
       deadLetter(base, own, "expired", 0, "older than delivery.max_event_age");
       return List.of();
     }
-    // Once per event, before its copies (events stored in pieces are not read by the guard).
-    if (pieces == 0 && !guard.admit(event, shared.routes().project(event.route()).get().quotaGuard(),
+    // Once per event, before its copies; a large event's issue is read from its first piece.
+    Supplier<IssueKey> issue = pieces == 0
+        ? () -> IssueKey.of(event.kind(), event.body(), event.contentEncoding(), event.contentType())
+        : () -> issueOfLarge(event, asCame.headers());
+    if (!guard.admit(event, issue, shared.routes().project(event.route()).get().quotaGuard(),
         header(base, KafkaForm.REDRIVE) != null, now)) {
       shared.replays.count(header(base, KafkaForm.REPLAY), own.name, "dropped");
       return List.of();
@@ -255,6 +259,16 @@ final class DeliveryProcessor implements Processor<byte[], byte[], byte[], byte[
       nextScan.remove(u.name);
     }
     return keys;
+  }
+
+  /**
+   * The issue of a large event whose pieces are all here ({@code piece} is one of them), from its
+   * first piece: envelopes carry the event item before the attachments that make them large.
+   */
+  private IssueKey issueOfLarge(BufferedEvent piece, List<KafkaForm.Header> pieceHeaders) {
+    PendingEvent first = chunks.piece(ChunkGroups.groupId(piece.id(), pieceHeaders), 0);
+    BufferedEvent start = first == null ? null : decodeOrNull(first);
+    return start == null ? null : IssueKey.ofStart(piece.kind(), start.body(), piece.contentEncoding(), piece.contentType());
   }
 
   /**

@@ -70,6 +70,66 @@ class QuotaGuardIntegrationTests {
         .eventId(eventId).body(ContentEncoding.gzip(env.getBytes(StandardCharsets.UTF_8))).build();
   }
 
+  /**
+   * {@link #event} with an incompressible attachment of {@code attachmentBytes} after the event
+   * item, gzip'd as sentry-java sends it: above a chunk, so it travels (and is filed) in pieces.
+   */
+  static BufferedEvent largeEvent(String eventId, long receivedAt, String eventJson, int attachmentBytes) {
+    BufferedEvent small = event(eventId, receivedAt, eventJson);
+    byte[] attachment = new byte[attachmentBytes];
+    new java.util.Random(receivedAt).nextBytes(attachment);
+    java.io.ByteArrayOutputStream env = new java.io.ByteArrayOutputStream();
+    try (java.io.InputStream in = ContentEncoding.GZIP.decoder(small.body())) {
+      in.transferTo(env);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    env.writeBytes(("{\"type\":\"attachment\",\"length\":" + attachmentBytes + ",\"filename\":\"heap.hprof\"}\n")
+        .getBytes(StandardCharsets.UTF_8));
+    env.writeBytes(attachment);
+    env.write('\n');
+    return small.toBuilder().body(ContentEncoding.gzip(env.toByteArray())).build();
+  }
+
+  @Test
+  void aCrashLoopOfLargeEventsIsGuardedByTheIssueInTheirFirstPiece() throws Exception {
+    String topic = unique("events");
+    String yaml = yaml(topic, unique("app"), """
+        sentry:
+          url: "%s"
+          projects:
+            api: { id: 7, key: 7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a, quota_guard: { max_per_issue: 3, window: "1h" } }
+        """.formatted(upstream.url()));
+    long t = (System.currentTimeMillis() / 3_600_000L) * 3_600_000L; // all in one window
+    List<BufferedEvent> records = new ArrayList<>();
+    Set<String> crashes = new HashSet<>(), others = new HashSet<>();
+    for (int i = 0; i < 8; i++) {
+      String id = eventId();
+      crashes.add(id);
+      records.addAll(io.spillway.schemas.Chunks.split(largeEvent(id, t + i, CRASH, 2 * io.spillway.schemas.Chunks.CHUNK_BYTES)));
+      if (i % 3 == 0) {
+        String other = eventId();
+        others.add(other);
+        records.addAll(io.spillway.schemas.Chunks.split(largeEvent(other, t + i,
+            "{\"message\":\"other issue " + other + "\"}", 2 * io.spillway.schemas.Chunks.CHUNK_BYTES)));
+      }
+    }
+    String last = eventId(); // one partition (one route): filed after every large event before it
+    others.add(last);
+    records.add(event(last, t + 100, "{\"message\":\"the last one\"}"));
+    assertThat(records.size()).as("the large events travel in pieces").isGreaterThan(3 * (crashes.size() + others.size() - 1));
+
+    DeliveryService service = DeliveryService.start(config(yaml));
+    closeMe.add(service);
+    produce(topic, records);
+    await().atMost(Duration.ofSeconds(120)).until(() -> upstream.acceptedEventIds().containsAll(others)
+        && upstream.acceptedEventIds().stream().filter(crashes::contains).count() >= 3);
+    await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10)).until(() -> true); // anything more would come now
+    List<String> got = upstream.acceptedEventIds();
+    assertThat(got.stream().filter(crashes::contains).distinct().count()).as("the cap of the crash loop's issue").isEqualTo(3);
+    assertThat(got.stream().filter(id -> !crashes.contains(id) && !others.contains(id))).isEmpty();
+  }
+
   @Test
   void aCrashLoopGetsExactlyItsCapPerWindowAcrossARestartAndEverythingElsePasses() throws Exception {
     String topic = unique("events");

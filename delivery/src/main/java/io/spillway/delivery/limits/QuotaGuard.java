@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
@@ -63,10 +64,20 @@ public final class QuotaGuard {
    * ({@code redriven}: a record with {@code spillway.redrive}), which passed the guard before.
    */
   public boolean admit(BufferedEvent event, QuotaGuardConfig guard, boolean redriven, long nowMillis) {
+    return admit(event, () -> IssueKey.of(event.kind(), event.body(), event.contentEncoding(), event.contentType()),
+        guard, redriven, nowMillis);
+  }
+
+  /**
+   * {@link #admit(BufferedEvent, QuotaGuardConfig, boolean, long)} with the event's issue worked out
+   * by {@code issue} (only when a guard applies): a large event's, from its first piece
+   * ({@link IssueKey#ofStart}), since {@code event} then holds a piece, not the whole body.
+   */
+  public boolean admit(BufferedEvent event, Supplier<IssueKey> issueOf, QuotaGuardConfig guard, boolean redriven, long nowMillis) {
     if (guard == null || redriven) return true;
     newestReceivedAt = Math.max(newestReceivedAt, event.receivedAt());
     pruneSometimes(nowMillis);
-    IssueKey issue = IssueKey.of(event.kind(), event.body(), event.contentEncoding(), event.contentType());
+    IssueKey issue = issueOf.get();
     if (issue == null) return true;
     String route = event.route().toString();
     long window = Math.floorDiv(event.receivedAt(), guard.window().toMillis()) * guard.window().toMillis();

@@ -197,10 +197,16 @@ public final class ChunkGroups {
   public List<PendingEvent> pieces(String id, int count) {
     List<PendingEvent> out = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
-      byte[] raw = store.get(pieceKey(id, i));
-      if (raw != null) out.add(PendingEvent.fromBytes(raw));
+      PendingEvent p = piece(id, i);
+      if (p != null) out.add(p);
     }
     return out;
+  }
+
+  /** The record of piece {@code index}, or null when it is not here. */
+  public PendingEvent piece(String id, int index) {
+    byte[] raw = store.get(pieceKey(id, index));
+    return raw == null ? null : PendingEvent.fromBytes(raw);
   }
 
   /**

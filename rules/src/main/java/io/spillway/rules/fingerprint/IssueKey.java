@@ -9,6 +9,7 @@ import io.spillway.schemas.body.ContentEncoding;
 import io.spillway.schemas.body.Envelope;
 import io.spillway.schemas.body.StoreBody;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -48,9 +49,7 @@ public record IssueKey(long hash, String title) {
   public static IssueKey of(EndpointKind kind, byte[] body, String contentEncoding, String contentType) {
     try {
       ContentEncoding encoding = ContentEncoding.of(contentEncoding);
-      boolean envelope = kind == EndpointKind.ENVELOPE || kind == EndpointKind.STORE && contentType != null
-          && contentType.toLowerCase(Locale.ROOT).startsWith("application/x-sentry-envelope");
-      if (envelope) {
+      if (isEnvelope(kind, contentType)) {
         for (Envelope.Item item : Envelope.parse(encoding.decode(body, MAX_DECODED)).items()) {
           if (item.type().equals("event")) return ofEvent(item.payload());
         }
@@ -62,6 +61,29 @@ public record IssueKey(long hash, String title) {
       return null;
     }
   }
+
+  /**
+   * The issue of an envelope from its first bytes only (the first piece of a large event: SDKs put
+   * the event item before the attachments and minidumps that make an envelope large), or null when
+   * the body is not an envelope or its {@code event} item does not end within {@code bodyStart}.
+   */
+  public static IssueKey ofStart(EndpointKind kind, byte[] bodyStart, String contentEncoding, String contentType) {
+    if (!isEnvelope(kind, contentType)) return null;
+    try (InputStream decoded = ContentEncoding.of(contentEncoding).decoder(bodyStart)) {
+      byte[] event = Envelope.firstPayload(decoded, "event", MAX_EVENT_ITEM);
+      return event == null ? null : ofEvent(event);
+    } catch (IOException | RuntimeException e) { // cut off before the event item ended, or unreadable
+      return null;
+    }
+  }
+
+  private static boolean isEnvelope(EndpointKind kind, String contentType) {
+    return kind == EndpointKind.ENVELOPE || kind == EndpointKind.STORE && contentType != null
+        && contentType.toLowerCase(Locale.ROOT).startsWith("application/x-sentry-envelope");
+  }
+
+  /** Longest event item {@link #ofStart} reads (Sentry's own limit for an event is 1 MiB). */
+  static final int MAX_EVENT_ITEM = 1 << 20;
 
   /** The issue of an event payload (JSON), or null. */
   public static IssueKey ofEvent(byte[] json) throws IOException {

@@ -75,6 +75,35 @@ class IssueKeyUnitTests {
   }
 
   @Test
+  void aLargeEnvelopesIssueIsReadFromItsFirstBytes() throws Exception {
+    SentryOptions options = new SentryOptions();
+    options.setDsn("https://k@o1.ingest.sentry.io/1");
+    JsonSerializer serializer = new JsonSerializer(options);
+    RuntimeException boom = new IllegalStateException("out of memory in the renderer");
+    SentryEvent event = new SentryEvent(boom);
+    event.setExceptions(new SentryExceptionFactory(new SentryStackTraceFactory(options)).getSentryExceptions(boom));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    serializer.serialize(SentryEnvelope.from(serializer, event, null), out);
+    byte[] dump = new byte[3 << 20];
+    new java.util.Random(7).nextBytes(dump); // incompressible, as a minidump or heap dump nearly is
+    out.write(("{\"type\":\"attachment\",\"length\":" + dump.length + ",\"filename\":\"heap.hprof\"}\n").getBytes(StandardCharsets.UTF_8));
+    out.write(dump);
+    byte[] whole = ContentEncoding.gzip(out.toByteArray());
+    byte[] firstPiece = java.util.Arrays.copyOf(whole, 512 * 1024);
+
+    IssueKey fromStart = IssueKey.ofStart(EndpointKind.ENVELOPE, firstPiece, "gzip", "application/x-sentry-envelope");
+    assertThat(fromStart).isNotNull().isEqualTo(IssueKey.of(EndpointKind.ENVELOPE, whole, "gzip", null));
+    assertThat(fromStart.title()).isEqualTo("IllegalStateException: out of memory in the renderer");
+    assertThat(IssueKey.ofStart(EndpointKind.ENVELOPE, java.util.Arrays.copyOf(whole, 40), "gzip", null))
+        .as("cut before the event item ends").isNull();
+    byte[] raw = out.toByteArray();
+    assertThat(IssueKey.ofStart(EndpointKind.ENVELOPE, java.util.Arrays.copyOf(raw, 512 * 1024), null, null)).isEqualTo(fromStart);
+    assertThat(IssueKey.ofStart(EndpointKind.STORE, java.util.Arrays.copyOf(raw, 512 * 1024), null, "application/json"))
+        .as("a store body is not read in part").isNull();
+    assertThat(IssueKey.ofStart(EndpointKind.MINIDUMP, firstPiece, null, null)).isNull();
+  }
+
+  @Test
   void requestBodies() throws Exception {
     SentryOptions options = new SentryOptions();
     options.setDsn("https://k@o1.ingest.sentry.io/1");

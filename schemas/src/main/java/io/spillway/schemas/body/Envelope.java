@@ -184,6 +184,23 @@ public final class Envelope {
     }
   }
 
+  /**
+   * The payload of the first item of {@code type} in a decoded envelope stream, or null when no
+   * such item comes before the end or its payload is longer than {@code maxPayload} (it is not read
+   * further). Reads no further than that item, so a stream cut after it (the first piece of a large
+   * event, decoded) is enough.
+   */
+  public static byte[] firstPayload(InputStream decoded, String type, int maxPayload) throws IOException {
+    Reader r = new Reader(decoded, Long.MAX_VALUE);
+    r.header();
+    for (int n = 1; r.moreItems(); n++) {
+      Reader.Found f = r.item(n, type, maxPayload);
+      if (f.payload() != null) return f.payload();
+      if (f.header().type().equals(type)) return null; // too long
+    }
+    return null;
+  }
+
   /** Only the header line of a decoded envelope stream (reads no further than its newline). */
   public static Header header(InputStream decoded) throws IOException {
     return new Reader(decoded, Long.MAX_VALUE).header();
@@ -273,7 +290,12 @@ public final class Envelope {
    * grows to at most {@link #MAX_HEADER_LINE} for a long header line).
    */
   private static final class Reader {
-    record Found(ItemHeader header, long payloadOffset) {}
+    /** {@code payload}: the payload read into an array, when asked for (see {@link #item(int, String, int)}). */
+    record Found(ItemHeader header, long payloadOffset, byte[] payload) {
+      Found(ItemHeader header, long payloadOffset) {
+        this(header, payloadOffset, null);
+      }
+    }
 
     private final InputStream in;
     private final long maxBytes;
@@ -369,20 +391,33 @@ public final class Envelope {
     }
 
     Found item(int n) throws IOException {
+      return item(n, null, 0);
+    }
+
+    /**
+     * The next item; when its type is {@code keepType} and its payload at most {@code maxKeep}
+     * bytes, the payload is read into {@link Found#payload}. An item of that type with a longer
+     * payload is returned at once, its payload unread (the reader is then not usable further).
+     */
+    Found item(int n, String keepType, int maxKeep) throws IOException {
       if (!skipWhitespace()) throw new EnvelopeException("item " + n + ": unexpected end of envelope (blank lines after the last item)");
       byte[] line = line("item " + n);
       String[] type = new String[1];
       long declared = parseItemHeader(line, n, type);
       long payloadOffset = offset();
+      boolean keep = type[0].equals(keepType);
+      if (keep && declared > maxKeep) return new Found(new ItemHeader(line, type[0], declared, declared), payloadOffset);
+      ByteArrayOutputStream kept = keep ? new ByteArrayOutputStream((int) Math.max(0, Math.min(declared, 8192))) : null;
       if (declared >= 0) {
         long need = declared;
-        while (need > 0) { // step over the payload (reading and dropping it from a stream)
+        while (need > 0) { // step over the payload (reading and dropping it from a stream, unless kept)
           int avail = fill(1);
           if (avail == 0) {
             throw new EnvelopeException("item " + n + " (" + type[0] + "): length " + declared
                 + " runs past the end of the envelope (" + (declared - need) + " bytes of payload)");
           }
           int step = (int) Math.min(avail, need);
+          if (kept != null) kept.write(buf, pos, step);
           pos += step;
           need -= step;
         }
@@ -392,7 +427,7 @@ public final class Envelope {
           }
           pos++;
         }
-        return new Found(new ItemHeader(line, type[0], declared, declared), payloadOffset);
+        return new Found(new ItemHeader(line, type[0], declared, declared), payloadOffset, kept == null ? null : kept.toByteArray());
       }
       while (true) { // up to the next newline or the end
         int avail = fill(1);
@@ -404,15 +439,17 @@ public final class Envelope {
             break;
           }
         }
-        if (nl >= 0) {
-          pos = nl;
-          break;
+        int end = nl >= 0 ? nl : pos + avail;
+        if (kept != null) {
+          if (kept.size() + (end - pos) > maxKeep) return new Found(new ItemHeader(line, type[0], -1, -1), payloadOffset);
+          kept.write(buf, pos, end - pos);
         }
-        pos += avail;
+        pos = end;
+        if (nl >= 0) break;
       }
       long payloadLength = offset() - payloadOffset;
       if (fill(1) > 0) pos++; // the newline
-      return new Found(new ItemHeader(line, type[0], -1, payloadLength), payloadOffset);
+      return new Found(new ItemHeader(line, type[0], -1, payloadLength), payloadOffset, kept == null ? null : kept.toByteArray());
     }
 
     private static Header parseHeader(byte[] line) {

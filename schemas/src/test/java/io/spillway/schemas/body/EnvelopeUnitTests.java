@@ -241,6 +241,22 @@ class EnvelopeUnitTests {
     assertThatThrownBy(() -> Envelope.scan(new ByteArrayInputStream(b), 50_000)).isInstanceOf(ContentEncoding.TooLarge.class);
   }
 
+  @Test
+  void firstPayloadReadsTheFirstItemOfATypeAndNoFurther() throws IOException {
+    byte[] b = (HEADER + "\n{\"type\":\"session\"}\n{\"sid\":\"1\"}\n{\"type\":\"event\",\"length\":13}\n{\"message\":1}\n"
+        + "{\"type\":\"event\"}\n{\"second\":1}\n{\"type\":\"attachment\",\"length\":10}\n0123456789").getBytes(UTF_8);
+    assertThat(new String(Envelope.firstPayload(trickle(b, 7), "event", 1000), UTF_8)).isEqualTo("{\"message\":1}");
+    assertThat(new String(Envelope.firstPayload(new ByteArrayInputStream(b), "session", 1000), UTF_8)).isEqualTo("{\"sid\":\"1\"}");
+    assertThat(new String(Envelope.firstPayload(new ByteArrayInputStream(b), "attachment", 10), UTF_8)).isEqualTo("0123456789");
+    assertThat(Envelope.firstPayload(new ByteArrayInputStream(b), "attachment", 9)).isNull();
+    assertThat(Envelope.firstPayload(new ByteArrayInputStream(b), "event", 12)).as("longer than allowed").isNull();
+    assertThat(Envelope.firstPayload(new ByteArrayInputStream(b), "session", 9)).as("newline-framed, longer than allowed").isNull();
+    assertThat(Envelope.firstPayload(new ByteArrayInputStream(b), "transaction", 1000)).isNull();
+    byte[] cut = java.util.Arrays.copyOf(b, new String(b, UTF_8).indexOf("{\"message\"") + 5);
+    assertThatThrownBy(() -> Envelope.firstPayload(new ByteArrayInputStream(cut), "event", 1000))
+        .as("cut inside the item").isInstanceOf(EnvelopeException.class);
+  }
+
   static InputStream trickle(byte[] b, int step) {
     return new ByteArrayInputStream(b) {
       @Override
