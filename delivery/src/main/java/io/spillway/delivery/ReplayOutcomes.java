@@ -13,7 +13,8 @@ import java.util.Map;
  * What delivery made of the records a {@code replay} wrote (they carry {@code spillway.replay}):
  * {@code spillway_delivery_replay_total{replay, upstream, outcome}} with outcome {@code ok},
  * {@code held}, {@code retried}, {@code dlq} or {@code dropped} (quota guard). {@code replay --wait}
- * reads it from each delivery instance's {@code /metrics}. Counted per destination and per answer,
+ * reads it from each delivery instance's {@code /metrics}, with {@code spillway_delivery_started_seconds}
+ * (when this instance started) to tell a restarted instance's new counts from its earlier ones. Counted per destination and per answer,
  * like the upstream counters ({@code held} and {@code retried} are answers, not events).
  *
  * <p>Label cardinality is bounded: only the {@link #MAX_REPLAYS} replays counted most recently
@@ -29,6 +30,9 @@ final class ReplayOutcomes {
   ReplayOutcomes(MeterRegistry registry) {
     if (registry == null) throw new NullPointerException("registry == null");
     this.registry = registry;
+    // Counters start at 0 with each instance: replay --wait tells a restart by this value changing.
+    double started = System.currentTimeMillis() / 1000.0;
+    SpillwayMetric.DELIVERY_STARTED.gauge(this, o -> started).register(registry);
   }
 
   /** One outcome of a replayed record; {@code replayId} null = not a replay copy (nothing counted). */

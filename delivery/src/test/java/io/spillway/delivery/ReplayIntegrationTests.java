@@ -226,6 +226,51 @@ class ReplayIntegrationTests {
   }
 
   /**
+   * {@code replay --wait} while the delivery instance restarts: the new instance counts from 0, and
+   * the tool adds its counts to what the first one had counted (before the fix it ended at its
+   * timeout with the first instance's deliveries "pending").
+   */
+  @Test
+  void waitKeepsTheCountsOfADeliveryInstanceThatRestarted() throws Exception {
+    try (SentryUpstream selfhosted = Pipeline.selfhosted()) {
+      String topic = unique("events");
+      int adminPort = io.spillway.testkit.RedisServer.freePort(); // the same address across the restart
+      SpillwayConfig config = Pipeline.config(yaml(topic, unique("app"), """
+          selfhosted:
+            url: "%s"
+            projects:
+              shop: { id: 3, key: %s }
+          """.formatted(selfhosted.url(), Pipeline.SELFHOSTED_KEY)).replace("admin: \"127.0.0.1:0\"", "admin: \"127.0.0.1:" + adminPort + "\""));
+      Route shop = new Route("selfhosted", "shop");
+      Instant from = Instant.now();
+      List<BufferedEvent> events = new ArrayList<>();
+      for (int i = 0; i < 10; i++) events.add(envelope(shop, eventId()));
+      Set<String> later = events.subList(5, 10).stream().map(BufferedEvent::eventId).collect(Collectors.toSet());
+      List<String> progress = new java.util.concurrent.CopyOnWriteArrayList<>();
+      java.util.concurrent.CompletableFuture<ReplayWatch.Outcome> watch;
+      try (DeliveryService one = DeliveryService.start(config)) {
+        produce(topic, events);
+        await().atMost(Duration.ofSeconds(60)).until(() -> selfhosted.acceptedCount() >= 10);
+        selfhosted.clear();
+        selfhosted.failWhen(r -> later.contains(r.eventId()), 503, "busy"); // half of the replay waits for the second instance
+        Replay.Summary run = Replay.run(config, Replay.Request.of(new Bound.At(from), null, Replay.Selection.all()), s -> { });
+        assertThat(run.deliveries()).isEqualTo(10);
+        watch = java.util.concurrent.CompletableFuture.supplyAsync(() -> ReplayWatch.follow(config, run,
+            List.of(java.net.URI.create("http://127.0.0.1:" + adminPort)), Duration.ofSeconds(150), progress::add));
+        await().atMost(Duration.ofSeconds(60)).until(() -> progress.stream().anyMatch(l -> l.matches(".* 5 delivered, .*")));
+      }
+      selfhosted.reset();
+      try (DeliveryService two = DeliveryService.start(config)) {
+        ReplayWatch.Outcome outcome = watch.get(180, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(outcome.finished()).as("last line: %s", progress.get(progress.size() - 1)).isTrue();
+        assertThat(outcome.ok()).isEqualTo(10);
+        assertThat(outcome.pending()).isZero();
+        assertThat(new HashSet<>(selfhosted.acceptedEventIds())).containsAll(later);
+      }
+    }
+  }
+
+  /**
    * Issue 14: {@code replay --datacenter dc1} reads the datacenter's central copy {@code dc1.<topic>}
    * (MirrorMaker 2's naming) and writes the copies to {@code kafka.topic}, which delivery reads too.
    */

@@ -88,6 +88,8 @@ public enum SpillwayMetric {
       "delivery instances this one divides max_in_flight by"),
   DELIVERY_REPLAY(Meter.Type.COUNTER, "spillway.delivery.replay", null,
       "outcomes of records written by a replay (replay id; the 16 most recent replays)", "replay", "upstream", "outcome"),
+  DELIVERY_STARTED(Meter.Type.GAUGE, "spillway.delivery.started", "seconds",
+      "when this delivery instance started, epoch seconds: a new value means its counters began again"),
   DELIVERY_DUPLICATES_DROPPED(Meter.Type.COUNTER, "spillway.delivery.duplicates.dropped", null,
       "second copies of an event dropped (same spillway.id within delivery.dedup_window)", "source"),
   DELIVERY_REPEATED_CHUNKS(Meter.Type.COUNTER, "spillway.delivery.repeated.chunks", null,

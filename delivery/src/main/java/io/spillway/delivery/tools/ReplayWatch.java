@@ -34,8 +34,8 @@ import org.apache.kafka.common.TopicPartition;
  *       and whichever instance dead-lettered them.
  *   <li><b>Still pending</b> = deliveries the copies asked for − delivered − dead-lettered − dropped.
  * </ul>
- * It ends when nothing is pending or after the timeout. A delivery instance restarted meanwhile
- * forgets its counts of events it had delivered: they then stay "pending" until the timeout.
+ * It ends when nothing is pending or after the timeout. A restarted delivery instance counts from
+ * 0 again: {@link Totals} keeps what it counted before.
  */
 public final class ReplayWatch {
   private static final Duration POLL = Duration.ofSeconds(1);
@@ -69,9 +69,10 @@ public final class ReplayWatch {
     if (replay.dryRun()) throw new IllegalArgumentException("a dry run sends nothing to follow");
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     long deadline = System.nanoTime() + timeout.toNanos();
+    Totals totals = new Totals();
     try (DeadLettered dlq = new DeadLettered(config, replay)) {
       while (true) {
-        Outcome o = look(http, admins, replay, dlq.count());
+        Outcome o = look(http, admins, replay, totals, dlq.count());
         progress.accept(line(replay, o));
         if (o.finished() || System.nanoTime() > deadline) return o;
         try {
@@ -84,8 +85,7 @@ public final class ReplayWatch {
     }
   }
 
-  private static Outcome look(HttpClient http, List<URI> admins, Replay.Summary replay, long deadLettered) {
-    Map<String, Double> byOutcome = new HashMap<>();
+  private static Outcome look(HttpClient http, List<URI> admins, Replay.Summary replay, Totals totals, long deadLettered) {
     List<String> unreachable = new ArrayList<>();
     for (URI admin : admins) {
       URI metrics = admin.resolve("/metrics");
@@ -96,11 +96,16 @@ public final class ReplayWatch {
           unreachable.add(metrics + " (HTTP " + r.statusCode() + ")");
           continue;
         }
+        Map<String, Double> series = new HashMap<>();
+        double started = Double.NaN;
         for (Sample s : PrometheusText.parse(r.body())) {
           if (s.is(SpillwayMetric.DELIVERY_REPLAY) && s.label("replay").equals(replay.replayId())) {
-            byOutcome.merge(s.label("outcome"), s.value(), Double::sum);
+            series.merge(s.label("upstream") + '\0' + s.label("outcome"), s.value(), Double::sum);
+          } else if (s.is(SpillwayMetric.DELIVERY_STARTED)) {
+            started = s.value();
           }
         }
+        totals.update(admin.toString(), started, series);
       } catch (java.io.IOException e) {
         unreachable.add(metrics + " (" + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")");
       } catch (InterruptedException e) {
@@ -108,11 +113,48 @@ public final class ReplayWatch {
         unreachable.add(metrics + " (interrupted)");
       }
     }
-    long ok = Math.round(byOutcome.getOrDefault("ok", 0.0));
-    long dropped = Math.round(byOutcome.getOrDefault("dropped", 0.0));
+    long ok = totals.of("ok");
+    long dropped = totals.of("dropped");
     boolean finished = unreachable.isEmpty() && ok + deadLettered + dropped >= replay.deliveries();
-    return new Outcome(replay.deliveries(), ok, Math.round(byOutcome.getOrDefault("held", 0.0)),
-        Math.round(byOutcome.getOrDefault("retried", 0.0)), deadLettered, dropped, finished, List.copyOf(unreachable));
+    return new Outcome(replay.deliveries(), ok, totals.of("held"), totals.of("retried"), deadLettered, dropped, finished,
+        List.copyOf(unreachable));
+  }
+
+  /**
+   * The replay's counts per delivery instance, kept across its restarts: when an instance's start
+   * time changes, or one of its counts goes down or vanishes (a restart the tool did not see the
+   * start time of), its last counts are set aside and its new ones added to them. An instance that
+   * does not answer keeps its last counts.
+   */
+  static final class Totals {
+    private static final class Instance {
+      double started = Double.NaN;
+      Map<String, Double> last = Map.of();
+      final Map<String, Double> before = new HashMap<>();
+    }
+
+    private final Map<String, Instance> byAdmin = new HashMap<>();
+
+    /** {@code series}: this look's counts by {@code upstream \0 outcome}; {@code started} NaN = not exported. */
+    void update(String admin, double started, Map<String, Double> series) {
+      Instance i = byAdmin.computeIfAbsent(admin, a -> new Instance());
+      boolean restarted = !Double.isNaN(i.started) && !Double.isNaN(started) && started != i.started;
+      for (var e : i.last.entrySet()) restarted |= series.getOrDefault(e.getKey(), 0.0) < e.getValue();
+      if (restarted) i.last.forEach((k, v) -> i.before.merge(k, v, Double::sum));
+      i.last = Map.copyOf(series);
+      if (!Double.isNaN(started)) i.started = started;
+    }
+
+    /** The sum of one outcome over every instance, upstream and life. */
+    long of(String outcome) {
+      double sum = 0;
+      String suffix = "\0" + outcome;
+      for (Instance i : byAdmin.values()) {
+        for (var e : i.before.entrySet()) if (e.getKey().endsWith(suffix)) sum += e.getValue();
+        for (var e : i.last.entrySet()) if (e.getKey().endsWith(suffix)) sum += e.getValue();
+      }
+      return Math.round(sum);
+    }
   }
 
   static String line(Replay.Summary replay, Outcome o) {
