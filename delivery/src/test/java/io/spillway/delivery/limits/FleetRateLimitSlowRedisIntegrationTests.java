@@ -7,7 +7,9 @@ import io.spillway.testkit.RedisServer;
 import io.spillway.testkit.TcpRelay;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -34,19 +36,26 @@ class FleetRateLimitSlowRedisIntegrationTests {
               projects:
                 p: { id: 1, key: "aaaa1111aaaa1111aaaa1111aaaa1111" }
           """.formatted(relay.port()), Map.of(), "test");
-      try (FleetRateLimit limit = new FleetRateLimit(config.redis().uri(), config.upstreams(), System::currentTimeMillis)) {
+      // The limiter's clock: the wall clock, except while the test holds it still (stopped != 0).
+      AtomicLong stopped = new AtomicLong();
+      LongSupplier clock = () -> stopped.get() != 0 ? stopped.get() : System.currentTimeMillis();
+      try (FleetRateLimit limit = new FleetRateLimit(config.redis().uri(), config.upstreams(), clock)) {
         callUntil("a first token from Redis", Duration.ofSeconds(10), () -> limit.tryAcquire("u"));
 
         relay.hold(true);
-        long heldAt = System.currentTimeMillis();
+        // Its calls time out (500 ms each) for 2 s of real time while its clock stands still, so however
+        // slowly this thread runs, the calls have not "failed for DOWN_AFTER_MS" yet.
+        stopped.set(System.currentTimeMillis());
+        long heldAt = System.nanoTime();
         int granted = 0;
-        while (System.currentTimeMillis() - heldAt < FleetRateLimit.DOWN_AFTER_MS - 1_000) {
+        while (System.nanoTime() - heldAt < 2_000_000_000L) {
           if (limit.tryAcquire("u")) granted++;
           Thread.sleep(1);
         }
         // Before: the first timed-out call (500 ms) put it on its share, about 150 more in these 2 s.
         assertThat(granted).as("sent while its Redis calls time out (only the tokens it held)").isLessThanOrEqualTo(10);
         assertThat(limit.redisUp()).isTrue();
+        stopped.set(0); // the wall clock again: DOWN_AFTER_MS after the first failure, it falls back to its share
 
         callUntil("its share, once the calls have failed for DOWN_AFTER_MS", Duration.ofSeconds(15), () -> {
           limit.tryAcquire("u");
