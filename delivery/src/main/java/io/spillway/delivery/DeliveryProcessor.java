@@ -2,7 +2,6 @@ package io.spillway.delivery;
 
 import io.spillway.delivery.http.UnbuildableRequest;
 import io.spillway.delivery.limits.QuotaGuard;
-import io.spillway.rules.fingerprint.IssueKey;
 import io.spillway.delivery.pending.ChunkGroups;
 import io.spillway.delivery.pending.PendingEvent;
 import io.spillway.delivery.pending.PendingKey;
@@ -10,6 +9,7 @@ import io.spillway.delivery.upstream.DeliveryOutcome;
 import io.spillway.delivery.upstream.EnvelopeBody;
 import io.spillway.delivery.upstream.SecretFilter;
 import io.spillway.delivery.upstream.UpstreamRequest;
+import io.spillway.rules.fingerprint.IssueKey;
 import io.spillway.schemas.BufferedEvent;
 import io.spillway.schemas.Chunks;
 import io.spillway.schemas.KafkaForm;

@@ -14,8 +14,9 @@ import java.util.Map;
  * {@code spillway_delivery_replay_total{replay, upstream, outcome}} with outcome {@code ok},
  * {@code held}, {@code retried}, {@code dlq} or {@code dropped} (quota guard). {@code replay --wait}
  * reads it from each delivery instance's {@code /metrics}, with {@code spillway_delivery_started_seconds}
- * (when this instance started) to tell a restarted instance's new counts from its earlier ones. Counted per destination and per answer,
- * like the upstream counters ({@code held} and {@code retried} are answers, not events).
+ * (when this instance started) to tell a restarted instance's new counts from its earlier ones.
+ * Counted per destination and per answer, like the upstream counters ({@code held} and
+ * {@code retried} are answers, not events).
  *
  * <p>Label cardinality is bounded: only the {@link #MAX_REPLAYS} replays counted most recently
  * keep their series; an older replay's series are removed when a newer one needs room.
