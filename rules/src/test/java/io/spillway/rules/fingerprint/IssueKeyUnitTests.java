@@ -8,6 +8,7 @@ import io.sentry.SentryEvent;
 import io.sentry.SentryExceptionFactory;
 import io.sentry.SentryOptions;
 import io.sentry.SentryStackTraceFactory;
+import io.spillway.schemas.Chunks;
 import io.spillway.schemas.EndpointKind;
 import io.spillway.schemas.body.ContentEncoding;
 import java.io.ByteArrayOutputStream;
@@ -74,22 +75,28 @@ class IssueKeyUnitTests {
     assertThat(key("{\"level\":\"info\"}")).isNull();
   }
 
-  @Test
-  void aLargeEnvelopesIssueIsReadFromItsFirstBytes() throws Exception {
+  /** An envelope of {@code boom} as the real sentry-java SDK serializes it. */
+  static byte[] sentryJavaEnvelope(RuntimeException boom) throws Exception {
     SentryOptions options = new SentryOptions();
     options.setDsn("https://k@o1.ingest.sentry.io/1");
     JsonSerializer serializer = new JsonSerializer(options);
-    RuntimeException boom = new IllegalStateException("out of memory in the renderer");
     SentryEvent event = new SentryEvent(boom);
     event.setExceptions(new SentryExceptionFactory(new SentryStackTraceFactory(options)).getSentryExceptions(boom));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     serializer.serialize(SentryEnvelope.from(serializer, event, null), out);
+    return out.toByteArray();
+  }
+
+  @Test
+  void aLargeEnvelopesIssueIsReadFromItsFirstBytes() throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(sentryJavaEnvelope(new IllegalStateException("out of memory in the renderer")));
     byte[] dump = new byte[3 << 20];
     new java.util.Random(7).nextBytes(dump); // incompressible, as a minidump or heap dump nearly is
     out.write(("{\"type\":\"attachment\",\"length\":" + dump.length + ",\"filename\":\"heap.hprof\"}\n").getBytes(StandardCharsets.UTF_8));
     out.write(dump);
     byte[] whole = ContentEncoding.gzip(out.toByteArray());
-    byte[] firstPiece = java.util.Arrays.copyOf(whole, 512 * 1024);
+    byte[] firstPiece = java.util.Arrays.copyOf(whole, Chunks.CHUNK_BYTES);
 
     IssueKey fromStart = IssueKey.ofStart(EndpointKind.ENVELOPE, firstPiece, "gzip", "application/x-sentry-envelope");
     assertThat(fromStart).isNotNull().isEqualTo(IssueKey.of(EndpointKind.ENVELOPE, whole, "gzip", null));
@@ -97,23 +104,16 @@ class IssueKeyUnitTests {
     assertThat(IssueKey.ofStart(EndpointKind.ENVELOPE, java.util.Arrays.copyOf(whole, 40), "gzip", null))
         .as("cut before the event item ends").isNull();
     byte[] raw = out.toByteArray();
-    assertThat(IssueKey.ofStart(EndpointKind.ENVELOPE, java.util.Arrays.copyOf(raw, 512 * 1024), null, null)).isEqualTo(fromStart);
-    assertThat(IssueKey.ofStart(EndpointKind.STORE, java.util.Arrays.copyOf(raw, 512 * 1024), null, "application/json"))
+    assertThat(IssueKey.ofStart(EndpointKind.ENVELOPE, java.util.Arrays.copyOf(raw, Chunks.CHUNK_BYTES), null, null)).isEqualTo(fromStart);
+    assertThat(IssueKey.ofStart(EndpointKind.STORE, java.util.Arrays.copyOf(raw, Chunks.CHUNK_BYTES), null, "application/json"))
         .as("a store body is not read in part").isNull();
     assertThat(IssueKey.ofStart(EndpointKind.MINIDUMP, firstPiece, null, null)).isNull();
   }
 
   @Test
   void requestBodies() throws Exception {
-    SentryOptions options = new SentryOptions();
-    options.setDsn("https://k@o1.ingest.sentry.io/1");
-    JsonSerializer serializer = new JsonSerializer(options);
-    RuntimeException boom = new IllegalStateException("payment declined");
-    SentryEvent event = new SentryEvent(boom);
-    event.setExceptions(new SentryExceptionFactory(new SentryStackTraceFactory(options)).getSentryExceptions(boom));
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    serializer.serialize(SentryEnvelope.from(serializer, event, null), out);
-    IssueKey fromEnvelope = IssueKey.of(EndpointKind.ENVELOPE, ContentEncoding.gzip(out.toByteArray()), "gzip", null);
+    byte[] envelope = sentryJavaEnvelope(new IllegalStateException("payment declined"));
+    IssueKey fromEnvelope = IssueKey.of(EndpointKind.ENVELOPE, ContentEncoding.gzip(envelope), "gzip", null);
     assertThat(fromEnvelope).isNotNull();
     assertThat(fromEnvelope.title()).isEqualTo("IllegalStateException: payment declined");
 
