@@ -14,6 +14,8 @@ import java.net.Socket;
  */
 public final class TcpRelay implements AutoCloseable {
   private final ServerSocket server;
+  /** Every socket it opened or accepted, closed with it (their pumps then end). */
+  private final java.util.Queue<Socket> sockets = new java.util.concurrent.ConcurrentLinkedQueue<>();
   private volatile boolean held;
 
   public TcpRelay(int targetPort) throws IOException {
@@ -22,7 +24,9 @@ public final class TcpRelay implements AutoCloseable {
       while (!server.isClosed()) {
         try {
           Socket client = server.accept();
+          sockets.add(client);
           Socket target = new Socket(InetAddress.getLoopbackAddress(), targetPort);
+          sockets.add(target);
           pump(client, target);
           pump(target, client);
         } catch (IOException e) {
@@ -60,8 +64,16 @@ public final class TcpRelay implements AutoCloseable {
     t.start();
   }
 
+  /** Stops accepting and closes every connection it relays. */
   @Override
   public void close() throws IOException {
     server.close();
+    for (Socket s; (s = sockets.poll()) != null; ) {
+      try {
+        s.close();
+      } catch (IOException e) {
+        // closing anyway
+      }
+    }
   }
 }
